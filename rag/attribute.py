@@ -1,0 +1,326 @@
+"""Quote attribution: who said each sentence of a news article.
+
+Given the sentence passages of one document (from ``rag.parse``), this module
+finds every quotation, works out its speaker and stamps ``speaker`` (full name
+as first introduced in the document, or an organisation such as "Kremlin") and
+``quoted`` on the passages. It also returns the document's people with the
+roles the text gives them ("Kremlin spokesman", "the U.S. ambassador to
+Russia"), which retrieval uses to resolve questions that name a role.
+
+The rules are the ones news writing follows, applied deterministically:
+  * ``"…," Peskov said`` / ``said Dmitry Suslov, a professor…`` / ``Suslov told
+    RFE/RL`` name the speaker next to a speech verb (appositives skipped);
+  * ``he said`` / ``she said`` is the most recent person who spoke;
+  * a quotation with no attribution of its own continues the speaker of the
+    paragraph, or, when a paragraph opens with one, the previous speaker;
+  * ``a spokesman said`` / ``the report said`` fall back to the organisation
+    that spoke last, ``the three diplomats wrote`` to the phrase that
+    introduced "three …".
+What it does not do: coreference beyond these patterns, or named-entity
+recognition with a model; a sentence it cannot attribute keeps ``speaker=None``
+rather than getting a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from rag.types import Passage
+
+QUOTE_CHARS = '"\u201c\u201d'
+SPEECH_VERBS = (
+    "said|says|say|told|tells|wrote|writes|added|adds|asked|described|describes|"
+    "warned|stated|noted|argued|claimed|insisted|explained|signaling|signalling|"
+    "saying|according to"
+)
+_VERB_RE = re.compile(rf"\b({SPEECH_VERBS})\b")
+_ADVERBS = {"later", "also", "then", "has", "have", "had", "reportedly", "previously", "recently", "once", "again", "further"}
+_PRONOUNS = {"he": "m", "she": "f", "they": "p"}
+_TITLES = {
+    "President", "Secretary", "King", "Queen", "Prime", "Minister", "Ambassador", "Mr", "Mrs", "Ms",
+    "Dr", "Professor", "Prof", "Senator", "Sen", "Gen", "General", "Chancellor", "Pope", "Prince",
+}
+_ORG_WORDS = {
+    "House", "Department", "Council", "Center", "Centre", "University", "School", "Committee",
+    "Endowment", "Airport", "International", "Union", "Nations", "Organization", "Organisation",
+    "States", "Kingdom", "Risks", "Europe", "Radio", "Liberty", "Press", "War", "Peninsula", "Court",
+    "Agency", "Ministry", "Office", "Institute", "Foundation", "Bank", "Company", "Party", "Times",
+    "Post", "News", "Service", "Senate", "Congress", "Parliament", "Council", "Street", "City",
+    "College", "Economics", "Intelligence", "Health", "Treaty", "Forces", "Army", "Navy",
+}
+_NAME_STOP = {
+    "The", "A", "An", "In", "On", "At", "After", "Before", "But", "And", "However", "Meanwhile",
+    "Neither", "Even", "Though", "While", "When", "Without", "For", "Along", "Efforts", "Ties",
+    "Relations", "Initially", "Moreover", "Two", "Five", "Three", "That", "This", "There", "It",
+    "Now", "By", "Critics", "Adding", "As", "Will", "What", "We", "They", "He", "She", "Free",
+    "Russian", "Russia", "U.S.", "Saudi", "State", "New", "Ukrainian", "Soviet", "American", "Moscow", "Washington",
+}
+_TOKEN = re.compile(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?|[A-Z]\.|[A-Za-z.'/-]+|\S")
+_NAME_RUN = re.compile(r"(?:(?:[A-Z][a-z]+(?:-[A-Z][a-z]+)?|[A-Z]\.)\s+){1,3}[A-Z][a-z]+(?:-[A-Z][a-z]+)?")
+_APPOSITIVE = re.compile(r",\s+(?:a|an|the|who|which|whose|then)\b[^,;:]*,")
+_NUMBER_WORDS = "two|three|four|five|six|seven|eight|nine|ten|several|both"
+
+
+@dataclass
+class Person:
+    name: str
+    roles: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Attribution:
+    passages: list[Passage]
+    # full name -> roles/descriptions given in the document
+    people: dict[str, list[str]]
+
+
+def _quote_spans(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
+    """(open, close, closed) offsets of quotations inside one paragraph; an
+    unclosed quotation runs to the end of the paragraph (news convention for a
+    quote that continues in the next paragraph)."""
+    marks = [i for i in range(start, end) if text[i] in QUOTE_CHARS]
+    spans = []
+    for k in range(0, len(marks) - 1, 2):
+        spans.append((marks[k], marks[k + 1] + 1, True))
+    if len(marks) % 2:
+        spans.append((marks[-1], end, False))
+    return spans
+
+
+def _frame(text: str, start: int, end: int, quotes) -> str:
+    """The sentence with quoted material replaced by ``Q`` (keeps the attribution)."""
+    out, pos = [], start
+    for qs, qe, _ in quotes:
+        if qe <= start or qs >= end:
+            continue
+        out.append(text[pos:max(qs, start)])
+        out.append(" Q ")
+        pos = min(qe, end)
+    out.append(text[pos:end])
+    return re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+class _Registry:
+    """People and organisations a document mentions, in order of introduction."""
+
+    def __init__(self):
+        self.people: dict[str, Person] = {}
+        self.by_last: dict[str, str] = {}
+
+    def scan(self, sentence: str) -> None:
+        for m in _NAME_RUN.finditer(sentence):
+            words = m.group(0).split()
+            while words and (
+                words[0] in _NAME_STOP or words[0].rstrip(".") in _TITLES or re.fullmatch(r"(?:[A-Z]\.)+", words[0])
+            ):
+                words = words[1:]
+            if len(words) < 2 or any(w in _ORG_WORDS or w.rstrip(".") in _TITLES for w in words):
+                continue
+            # A possessive or a run glued to an org word ("New York's John F.
+            # Kennedy International Airport") is a place, not a person.
+            after = sentence[m.end():m.end() + 16]
+            if re.match(r"\s+(?:[A-Z][a-z]+\s+)?(?:" + "|".join(_ORG_WORDS) + r")\b", after) or after.startswith("'s "):
+                continue
+            name = " ".join(words)
+            last = words[-1]
+            if name not in self.people and last not in self.by_last:
+                self.people[name] = Person(name)
+                self.by_last[last] = name
+                role = _role_before(sentence[: m.start() + m.group(0).find(words[0])])
+                if role:
+                    self.people[name].roles.append(role)
+                appositive = re.match(r",\s+((?:a|an|the|who)\b[^,;:]*)[,.]", sentence[m.end():])
+                if appositive:
+                    self.people[name].roles.append(appositive.group(1).strip())
+
+    def resolve(self, words: list[str]) -> str | None:
+        """A person's full name for a run of capitalised words, if known."""
+        words = [w for w in words if w.rstrip(".") not in _TITLES]
+        if not words:
+            return None
+        name = " ".join(words)
+        if name in self.people:
+            return name
+        return self.by_last.get(words[-1])
+
+
+_FUNCTION_WORDS = {
+    "the", "a", "an", "to", "after", "before", "by", "with", "and", "or", "between", "for", "from",
+    "in", "on", "at", "as", "that", "said", "told", "his", "her", "their", "its", "but", "then",
+}
+
+
+def _role_before(prefix: str) -> str | None:
+    """The role words right before a name: 'But Kremlin spokesman ' -> 'Kremlin spokesman'."""
+    words = prefix.rstrip().split(" ") if prefix.strip() else []
+    role: list[str] = []
+    while words and len(role) < 5:
+        w = words[-1]
+        if not w or w[-1] in ",;:\"'" or w.lower() in _FUNCTION_WORDS:
+            break
+        if w == "of" and not (role and role[0][:1].isupper()):
+            break
+        role.insert(0, words.pop())
+    while role and role[0] in {"But", "And", "The", "A", "In", "On", "of"}:
+        role.pop(0)
+    if not role or not any(w[:1].islower() or w.rstrip(".") in _TITLES for w in role):
+        return None
+    return " ".join(role)
+
+
+def _left_tokens(text: str) -> list[str]:
+    return re.findall(r"[A-Za-z][\w.'/-]*|[,;:]|\S", text)
+
+
+class _Attributor:
+    def __init__(self, registry: _Registry, text: str):
+        self.registry = registry
+        self.text = text
+        self.last_person: str | None = None
+        self.last_org: str | None = None
+        self.history: list[str] = []  # sentences so far, for antecedents
+
+    def subject(self, frame: str) -> str | None:
+        """The speaker named by the first speech verb of a frame that has one."""
+        clean = _APPOSITIVE.sub("", frame)
+        for m in _VERB_RE.finditer(clean):
+            who = self._subject_at(clean, m)
+            if who:
+                return who
+        return None
+
+    def _subject_at(self, clean: str, m: re.Match) -> str | None:
+        left = _left_tokens(clean[: m.start()])
+        if left and left[-1].lower() in {"was", "were", "been", "being"}:
+            return None  # "Peskov was asked": spoken to, not speaking
+        while left and left[-1].lower() in _ADVERBS:
+            left.pop()
+        if m.group(1).endswith("ing"):
+            # A participle ("…, while also signaling that…") shares the
+            # subject of its main clause: the first person the frame names.
+            for run in _NAME_RUN.finditer(clean[: m.start()]):
+                who = self.registry.resolve(run.group(0).split())
+                if who:
+                    return who
+            return None
+        # Inverted attribution after a quotation: 'Q, said Dmitry Suslov'
+        if m.group(1) in ("said", "says") and (not left or left[-1] in {",", "Q"}):
+            run = re.match(r"\s+((?:[A-Z][\w.'-]*\s*)+)", clean[m.end():])
+            if run:
+                who = self.registry.resolve(run.group(1).split())
+                if who:
+                    return who
+        if not left:
+            return None
+        prev = left[-1]
+        if prev.lower() in _PRONOUNS:
+            return self.last_person if prev.lower() != "they" else None
+        if prev[:1].isupper() and prev not in {"Q"}:
+            run = [prev]
+            i = len(left) - 2
+            while i >= 0 and left[i][:1].isupper() and left[i] != "Q":
+                run.insert(0, left[i])
+                i -= 1
+            determiner = i >= 0 and left[i].lower() == "the"
+            while run and run[0] in {"The", "A", "An", "But", "And"}:
+                determiner = determiner or run[0] == "The"
+                run.pop(0)
+                i += 1
+            before = [t.lower() for t in left[max(0, i - 1): i + 1]]
+            if not run or "of" in before:
+                return None  # "Critics of the White House said": the head is "Critics"
+            who = self.registry.resolve(run)
+            if who:
+                return who
+            if determiner:
+                return " ".join(run)  # an organisation: "the State Department said"
+            return None
+        # A common noun subject: "a spokesman said", "the report said".
+        head = prev.lower()
+        if head in {"spokesman", "spokeswoman", "spokesperson", "report", "statement", "ministry", "embassy"}:
+            return self.last_org
+        number = next((t.lower() for t in left[-3:] if re.fullmatch(_NUMBER_WORDS, t.lower())), None)
+        if number:
+            return self._antecedent(number)
+        return None
+
+    def _antecedent(self, number: str) -> str | None:
+        """'the three diplomats' -> 'three former U.S. ambassadors to Ukraine'."""
+        for sentence in reversed(self.history):
+            m = re.search(
+                rf"\b({number}\s+(?:[\w.-]+\s+){{0,6}}?[a-z]+s(?:\s+(?:to|of|from)\s+[A-Z][\w.]*(?:\s+[A-Z][\w.]*)*)?)\s+(?:published|wrote|said|signed|have|had|were|are)\b",
+                sentence,
+            )
+            if m:
+                return m.group(1)
+        return None
+
+    def note(self, who: str | None) -> None:
+        if not who:
+            return
+        if who in self.registry.people:
+            self.last_person = who
+        else:
+            self.last_org = who
+
+
+def attribute(passages: list[Passage], text: str) -> Attribution:
+    """Stamp ``speaker``/``quoted`` on the sentence passages of one document."""
+    registry = _Registry()
+    for p in passages:
+        if p.kind == "sentence":
+            registry.scan(p.text)
+    attributor = _Attributor(registry, text)
+
+    out: list[Passage] = []
+    paragraphs: dict[int, list[int]] = {}
+    for i, p in enumerate(passages):
+        if p.kind == "sentence":
+            paragraphs.setdefault(p.paragraph, []).append(i)
+    speakers: dict[int, tuple[str | None, bool]] = {}
+    carry_open = False  # previous paragraph ended inside an unclosed quotation
+
+    for number in sorted(paragraphs):
+        idx = paragraphs[number]
+        ps = [passages[i] for i in idx]
+        start, end = ps[0].start, ps[-1].end
+        quotes = _quote_spans(text, start, end)
+        # Who the frame of each sentence names.
+        named = [attributor.subject(_frame(text, p.start, p.end, quotes)) for p in ps]
+        para_speaker: str | None = None
+        # Speaker of each quotation: a name in the frame of any sentence it touches.
+        quote_speaker: dict[int, str | None] = {}
+        for q, (qs, qe, _) in enumerate(quotes):
+            touching = [k for k, p in enumerate(ps) if p.start < qe and p.end > qs]
+            who = next((named[k] for k in touching if named[k]), None)
+            quote_speaker[q] = who
+        for k, p in enumerate(ps):
+            inside = [q for q, (qs, qe, _) in enumerate(quotes) if p.start < qe and p.end > qs]
+            quoted = bool(inside)
+            who = named[k] or next((quote_speaker[q] for q in inside if quote_speaker[q]), None)
+            # Scare quotes ("reset") are nobody's speech: only a quotation
+            # that opens a paragraph or follows a speaker continues one.
+            if who is None and quoted:
+                opens_paragraph = text[ps[0].start] in QUOTE_CHARS
+                if para_speaker:
+                    who = para_speaker
+                elif (opens_paragraph or carry_open) and _is_speech(text, quotes, inside):
+                    who = attributor.last_person if k == 0 or carry_open else None
+            if who:
+                para_speaker = who
+                attributor.note(who)
+            speakers[idx[k]] = (who, quoted)
+            attributor.history.append(p.text)
+        carry_open = bool(quotes) and not quotes[-1][2]
+
+    for i, p in enumerate(passages):
+        who, quoted = speakers.get(i, (None, False))
+        out.append(replace(p, speaker=who, quoted=quoted))
+    people = {name: person.roles for name, person in registry.people.items()}
+    return Attribution(out, people)
+
+
+def _is_speech(text: str, quotes, inside: list[int]) -> bool:
+    """A quotation long enough to be speech rather than a quoted term."""
+    return any(len(text[quotes[q][0]:quotes[q][1]].split()) > 3 for q in inside)

@@ -1,0 +1,141 @@
+"""Value objects passed between pipeline stages.
+
+All are frozen dataclasses: a stage never mutates what an earlier stage made.
+Character offsets (``start``/``end``) always index the *raw file text* of the
+document, so ``document.text[p.start:p.end] == p.text`` for every passage and
+``raw_text[c.start:c.end] == c.quote`` for every citation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal, Optional
+
+PassageKind = Literal["sentence", "heading", "dateline", "byline", "title"]
+AnswerMode = Literal["generated", "extractive", "refused"]
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source file as read from disk."""
+
+    source: str  # path relative to the project root when inside it
+    text: str  # the decoded raw text; offsets index this string
+    sha256: str  # of the raw bytes
+    format: str  # "txt" | "md" | "html"
+    # For HTML the text above is the extracted text, not the markup.
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One sentence (or heading/dateline/byline line) with its exact span."""
+
+    id: str  # f"{source}:{start}-{end}"
+    source: str
+    start: int
+    end: int
+    text: str
+    kind: PassageKind = "sentence"
+    section: Optional[str] = None
+    paragraph: int = 0  # 1-based paragraph number in the document; 0 for headings
+    sentence: int = 0  # 0-based sentence number within the paragraph
+    speaker: Optional[str] = None  # who said it (quoted or reported speech)
+    quoted: bool = False  # True when the sentence contains a direct quotation
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A run of consecutive passages selected to answer a question."""
+
+    source: str
+    start: int
+    end: int
+    text: str  # == raw_text[start:end]
+    section: Optional[str]
+    paragraph: int
+    speaker: Optional[str]
+    score: float
+    passage_ids: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """An answer's ``[marker]`` resolved to an exact span of a source."""
+
+    marker: int
+    source: str
+    start: int
+    end: int
+    quote: str  # == raw_text(source)[start:end]
+    speaker: Optional[str] = None
+    section: Optional[str] = None
+    paragraph: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Timings:
+    retrieve_s: float = 0.0
+    first_token_s: Optional[float] = None
+    total_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What ``Assistant.ask`` returns."""
+
+    question: str
+    text: str
+    citations: tuple[Citation, ...]
+    evidence: tuple[Evidence, ...]
+    mode: AnswerMode
+    timings: Timings = field(default_factory=Timings)
+    settings_hash: str = ""
+    # Something the user should know about how this answer was made, e.g.
+    # "the LLM server at http://… is unreachable; answered from the text".
+    notice: Optional[str] = None
+    # The question as the pipeline understood it (follow-ups are rewritten).
+    resolved_question: Optional[str] = None
+
+    @property
+    def refused(self) -> bool:
+        return self.mode == "refused"
+
+    def to_json(self) -> dict:
+        """The ``rag ask --json`` object."""
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "mode": self.mode,
+            "refused": self.refused,
+            "citations": [
+                {
+                    "marker": c.marker,
+                    "source": c.source,
+                    "start": c.start,
+                    "end": c.end,
+                    "quote": c.quote,
+                    "speaker": c.speaker,
+                }
+                for c in self.citations
+            ],
+            "evidence": [
+                {"source": e.source, "start": e.start, "end": e.end, "score": round(e.score, 6)}
+                for e in self.evidence
+            ],
+            "timings": {
+                "retrieve_s": round(self.timings.retrieve_s, 4),
+                "first_token_s": None
+                if self.timings.first_token_s is None
+                else round(self.timings.first_token_s, 4),
+                "total_s": round(self.timings.total_s, 4),
+            },
+            "settings_hash": self.settings_hash,
+            "notice": self.notice,
+            "resolved_question": self.resolved_question,
+        }
