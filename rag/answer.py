@@ -1,0 +1,264 @@
+"""From evidence to a verified, cited answer.
+
+``Answerer.stream(question)`` retrieves evidence, refuses when the documents
+cannot answer (``rag.verify.refusal_reason``), otherwise asks the LLM for a
+short answer with ``[n]`` markers, streams its text as it is generated, and
+finally yields the verified ``Answer``:
+  * markers that point at no evidence are dropped, the rest renumbered in
+    order of first use, each resolved to the exact span of the sentence it
+    supports: ``Citation.quote == raw_text[start:end]``;
+  * a sentence whose cited evidence does not support it is removed; a
+    sentence without a marker is kept only if some evidence supports it;
+  * if no sentence survives, or the LLM is unavailable, the answer quotes the
+    best evidence with its speaker (``mode="extractive"``).
+
+What it does not do: hold conversation state (``rag.assistant.ChatSession``)
+or decide how passages are ranked (``rag.retrieve``).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Iterator, Optional, Union
+
+from rag import prompts
+from rag.errors import LLMError, QuestionError
+from rag.retrieve import Retrieval, Retriever, estimate_tokens
+from rag.settings import Settings
+from rag.types import Answer, Citation, Evidence, Passage, Timings
+from rag.verify import CorpusFacts, content_stems, refusal_reason, supports
+
+_MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s*(?:\[\d+(?:\s*[,;]\s*\d+)*\]))*\s+(?=[A-Z\"\u201c])")
+
+
+def check_question(question: str, limit: int) -> str:
+    """The question, stripped; QuestionError when it is empty or too long."""
+    if not isinstance(question, str) or not question.strip():
+        raise QuestionError("The question is empty. Type a question about the documents.")
+    question = question.strip()
+    if len(question) > limit:
+        raise QuestionError(
+            f"The question is {len(question):,} characters long; the limit is {limit:,}. "
+            "Ask a shorter question (raise RAG_ANSWER__MAX_QUESTION_CHARS to allow longer ones)."
+        )
+    return question
+
+
+def split_answer_sentences(text: str) -> list[str]:
+    """Sentences of a generated answer, each keeping the markers that follow it.
+
+    Example: ``split_answer_sentences("A said x. [1] B said y [2].")`` ->
+    ``["A said x. [1]", "B said y [2]."]``
+    """
+    text = " ".join(text.split())
+    if not text:
+        return []
+    pieces, last = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        pieces.append(text[last : m.start()].strip() + "".join(re.findall(r"\s*\[[\d,; ]+\]", m.group(0))))
+        last = m.end()
+    pieces.append(text[last:].strip())
+    return [p.strip() for p in pieces if p.strip()]
+
+
+def markers_of(sentence: str) -> list[int]:
+    out = []
+    for group in _MARKER.findall(sentence):
+        out.extend(int(n) for n in re.split(r"\s*[,;]\s*", group))
+    return out
+
+
+def strip_markers(sentence: str) -> str:
+    return " ".join(_MARKER.sub("", sentence).split()).replace(" .", ".").replace(" ,", ",")
+
+
+def render_evidence(evidence: list[Evidence]) -> str:
+    lines = []
+    for n, e in enumerate(evidence, 1):
+        speaker = f"{e.speaker}: " if e.speaker else ""
+        lines.append(prompts.EVIDENCE_LINE.format(n=n, speaker=speaker, text=" ".join(e.text.split())))
+    return "\n".join(lines)
+
+
+class Answerer:
+    """Answers one question at a time over a retriever and an optional LLM."""
+
+    def __init__(self, retriever: Retriever, llm, settings: Settings, facts: CorpusFacts):
+        self.retriever = retriever
+        self.llm = llm
+        self.settings = settings
+        self.facts = facts
+
+    # -- citations -------------------------------------------------------
+
+    def _passages(self, e: Evidence) -> list[Passage]:
+        index = self.retriever.index
+        return [index.passages[index.by_id[pid]] for pid in e.passage_ids if pid in index.by_id]
+
+    def _citation(self, marker: int, e: Evidence, claim: Optional[str] = None) -> Citation:
+        """Cite the evidence span, narrowed to the sentence that supports ``claim``
+        when one sentence of a longer quotation does."""
+        start, end = e.start, e.end
+        if claim is not None:
+            passages = self._passages(e)
+            if len(passages) > 1:
+                stems = content_stems(claim)
+                best = max(passages, key=lambda p: len(stems & content_stems(p.text)))
+                if len(stems & content_stems(best.text)) > 0:
+                    start, end = best.start, best.end
+        text = self.retriever.index.text_of(e.source)
+        return Citation(
+            marker=marker,
+            source=e.source,
+            start=start,
+            end=end,
+            quote=text[start:end],
+            speaker=e.speaker,
+            section=e.section,
+            paragraph=e.paragraph,
+        )
+
+    # -- answer modes ----------------------------------------------------
+
+    def refuse(self, question: str, reason: str, retrieval: Retrieval, t0: float, **kw) -> Answer:
+        return Answer(
+            question=question,
+            text=reason,
+            citations=(),
+            evidence=retrieval.evidence,
+            mode="refused",
+            timings=Timings(retrieval.seconds, kw.pop("first_token_s", None), time.perf_counter() - t0),
+            settings_hash=self.settings.hash(),
+            **kw,
+        )
+
+    def extractive(self, question: str, retrieval: Retrieval, t0: float, first_token_s, notice) -> Answer:
+        """Quote the best evidence with its speaker; a close second joins it."""
+        evidence = list(retrieval.evidence)
+        chosen = [evidence[0]]
+        if len(evidence) > 1 and evidence[1].score >= 0.75 * evidence[0].score:
+            # A close second joins only when it continues the same voice:
+            # another quotation of the same speaker, or narration after narration.
+            if evidence[1].speaker == evidence[0].speaker:
+                chosen.append(evidence[1])
+        parts, citations = [], []
+        for n, e in enumerate(chosen, 1):
+            quote = " ".join(e.text.split())
+            parts.append(f"{e.speaker}: {quote} [{n}]" if e.speaker else f"{quote} [{n}]")
+            citations.append(self._citation(n, e))
+        return Answer(
+            question=question,
+            text=" ".join(parts),
+            citations=tuple(citations),
+            evidence=retrieval.evidence,
+            mode="extractive",
+            timings=Timings(retrieval.seconds, first_token_s, time.perf_counter() - t0),
+            settings_hash=self.settings.hash(),
+            notice=notice,
+        )
+
+    def llm_evidence(self, retrieval: Retrieval) -> list[Evidence]:
+        """The prefix of the evidence that fits the LLM's prompt budget (at least one item)."""
+        budget = self.settings.answer.llm_evidence_tokens
+        chosen, spent = [], 0
+        for e in retrieval.evidence:
+            cost = estimate_tokens(e.text) + 6
+            if chosen and spent + cost > budget:
+                break
+            chosen.append(e)
+            spent += cost
+        return chosen
+
+    def verify(self, generated: str, shown: list[Evidence]) -> tuple[str, list[Citation]]:
+        """Keep the supported sentences of a generated answer, with renumbered citations."""
+        kept: list[str] = []
+        citations: list[Citation] = []
+        numbering: dict[tuple[int, int, int], int] = {}
+        for sentence in split_answer_sentences(generated):
+            claim = strip_markers(sentence)
+            if not claim or any(m in claim.lower() for m in prompts.MODEL_NO_ANSWER_MARKERS):
+                continue
+            cited = [n for n in dict.fromkeys(markers_of(sentence)) if 1 <= n <= len(shown)]
+            if cited and not supports(claim, [shown[n - 1] for n in cited]):
+                # Try each cited item alone: a sentence may over-cite.
+                cited = [n for n in cited if supports(claim, [shown[n - 1]])]
+            if not cited:
+                cited = [n for n in range(1, len(shown) + 1) if supports(claim, [shown[n - 1]])][:1]
+            if not cited:
+                continue
+            marks = []
+            for n in cited:
+                citation = self._citation(0, shown[n - 1], claim)
+                key = (hash(citation.source), citation.start, citation.end)
+                if key not in numbering:
+                    numbering[key] = len(numbering) + 1
+                    citations.append(Citation(**{**citation.__dict__, "marker": numbering[key]}))
+                marks.append(numbering[key])
+            body = claim if claim.endswith((".", "!", "?", '"')) else claim + "."
+            kept.append(body + " " + "".join(f"[{m}]" for m in marks))
+        return " ".join(kept), citations
+
+    # -- the pipeline ------------------------------------------------------
+
+    def stream(self, question: str, retrieval_query: Optional[str] = None,
+               resolved: Optional[str] = None) -> Iterator[Union[str, Answer]]:
+        """Yield generated text deltas, then the final verified ``Answer``."""
+        t0 = time.perf_counter()
+        question = check_question(question, self.settings.answer.max_question_chars)
+        query = retrieval_query or question
+        retrieval = self.retriever.retrieve(query)
+        reason = refusal_reason(
+            query, retrieval.evidence, self.facts, retrieval.speakers,
+            retrieval.best_dense, self.settings.answer.min_dense_score,
+        )
+        if reason:
+            yield self.refuse(question, reason, retrieval, t0, resolved_question=resolved)
+            return
+        if self.llm is None:
+            yield _with(self.extractive(question, retrieval, t0, None, None), resolved)
+            return
+        shown = self.llm_evidence(retrieval)
+        from llama_index.core.llms import ChatMessage
+
+        messages = [
+            ChatMessage(role="system", content=prompts.SYSTEM_PROMPT),
+            ChatMessage(role="user", content=prompts.USER_PROMPT.format(
+                evidence=render_evidence(shown), question=query)),
+        ]
+        generated, first = [], None
+        try:
+            for chunk in self.llm.stream_chat(messages):
+                delta = chunk.delta or ""
+                if delta:
+                    if first is None:
+                        first = time.perf_counter() - t0
+                    generated.append(delta)
+                    yield delta
+        except LLMError as exc:
+            notice = prompts.NOTICE_LLM_UNAVAILABLE.format(error=exc)
+            yield _with(self.extractive(question, retrieval, t0, first, notice), resolved)
+            return
+        text, citations = self.verify("".join(generated), shown)
+        if not citations:
+            yield _with(self.extractive(question, retrieval, t0, first, prompts.NOTICE_EXTRACTIVE), resolved)
+            return
+        yield Answer(
+            question=question,
+            text=text,
+            citations=tuple(citations),
+            evidence=retrieval.evidence,
+            mode="generated",
+            timings=Timings(retrieval.seconds, first, time.perf_counter() - t0),
+            settings_hash=self.settings.hash(),
+            resolved_question=resolved,
+        )
+
+
+def _with(answer: Answer, resolved: Optional[str]) -> Answer:
+    if resolved is None:
+        return answer
+    from dataclasses import replace
+
+    return replace(answer, resolved_question=resolved)

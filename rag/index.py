@@ -1,0 +1,307 @@
+"""The persisted passage index: parse, attribute, embed, store, reopen.
+
+``open_index(settings)`` reads the configured documents, and either reopens
+the index persisted for them (nothing re-embedded when nothing changed) or
+builds it, re-embedding only passages whose text it has not embedded before.
+Vectors live in a llama-index ``FaissVectorStore`` (cosine = inner product of
+normalised vectors); any other llama-index vector store (Qdrant, Milvus,
+OpenSearch, …) can be passed as ``vector_store=`` instead.
+
+On disk, one folder per set of document paths under ``settings.index.data_dir``:
+``manifest.json`` (format version, embedding model, chunking settings, a
+sha256 per source file), ``passages.jsonl``, ``vectors.npy``, ``people.json``
+and ``texts.json`` (the text each span indexes). A folder is written beside
+the old one and swapped in by rename, so a crash mid-write leaves the previous
+index usable; an unreadable or inconsistent folder is reported and rebuilt.
+
+What it does not do: rank passages for a question (``rag.retrieve``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from rag.attribute import attribute
+from rag.errors import IndexCorruptError
+from rag.ingest import load_documents
+from rag.parse import parse_document
+from rag.settings import Settings
+from rag.types import Document, Passage
+
+log = logging.getLogger(__name__)
+
+INDEX_FORMAT_VERSION = 1
+# Bump when parse/attribute change what passages they produce.
+PARSER_VERSION = 1
+
+
+def embedding_text(p: Passage) -> str:
+    """What is embedded for a passage: the sentence with its speaker and section,
+    so "What did Suslov say about New START?" meets Suslov's sentences in the
+    New START section even when they name neither."""
+    parts = []
+    if p.section:
+        parts.append(f"[{p.section}]")
+    if p.speaker:
+        parts.append(f"{p.speaker}:")
+    parts.append(p.text)
+    return " ".join(parts)
+
+
+@dataclass
+class CorpusIndex:
+    """Everything retrieval needs, in memory."""
+
+    documents: dict[str, Document]
+    passages: list[Passage]
+    people: dict[str, dict[str, list[str]]]  # source -> full name -> roles
+    vector_store: Any  # a llama-index BasePydanticVectorStore
+    embed_model: Any
+    directory: Optional[Path] = None
+    warnings: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    by_id: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.by_id = {p.id: i for i, p in enumerate(self.passages)}
+
+    def text_of(self, source: str) -> str:
+        return self.documents[source].text
+
+
+def index_dir(settings: Settings, paths) -> Path:
+    """One index folder per set of document paths."""
+    key = "\n".join(sorted(str(Path(p).resolve()) for p in paths))
+    return Path(settings.index.data_dir) / f"index-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+
+def _manifest(settings: Settings, embed_model, documents: list[Document]) -> dict:
+    return {
+        "format_version": INDEX_FORMAT_VERSION,
+        "embedding_model": embed_model.model_name,
+        "embedding_dim": embed_model.dimension,
+        "chunking": {
+            "unit": "sentence",
+            "max_passage_chars": settings.index.max_passage_chars,
+            "parser_version": PARSER_VERSION,
+            "embedding_text": "section+speaker+sentence",
+        },
+        "files": {d.source: d.sha256 for d in documents},
+    }
+
+
+def _same_config(a: dict, b: dict) -> bool:
+    keys = ("format_version", "embedding_model", "embedding_dim", "chunking")
+    return all(a.get(k) == b.get(k) for k in keys)
+
+
+def _passage_from_dict(d: dict) -> Passage:
+    return Passage(**d)
+
+
+class _Stored:
+    """A persisted index folder, read and checked for consistency."""
+
+    def __init__(self, directory: Path):
+        import numpy as np
+
+        self.manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+        if self.manifest.get("format_version") != INDEX_FORMAT_VERSION:
+            raise IndexCorruptError(f"unknown index format {self.manifest.get('format_version')!r}")
+        with open(directory / "passages.jsonl", encoding="utf-8") as fh:
+            self.passages = [_passage_from_dict(json.loads(line)) for line in fh if line.strip()]
+        self.vectors = np.load(directory / "vectors.npy", allow_pickle=False)
+        self.people = json.loads((directory / "people.json").read_text(encoding="utf-8"))
+        self.texts = json.loads((directory / "texts.json").read_text(encoding="utf-8"))
+        if self.vectors.shape != (len(self.passages), self.manifest["embedding_dim"]):
+            raise IndexCorruptError(
+                f"{len(self.passages)} passages but vectors of shape {self.vectors.shape}"
+            )
+        for p in self.passages:
+            text = self.texts.get(p.source)
+            if text is None or text[p.start : p.end] != p.text:
+                raise IndexCorruptError(f"passage {p.id} does not match its source text")
+
+
+def _read_stored(directory: Path) -> Optional[_Stored]:
+    """The index in ``directory``, or None if absent; a damaged one is reported
+    (and so rebuilt) instead of crashing."""
+    for candidate in (directory, directory.with_name(directory.name + ".old")):
+        if not (candidate / "manifest.json").exists():
+            continue
+        try:
+            return _Stored(candidate)
+        except (OSError, ValueError, KeyError, TypeError, IndexCorruptError) as exc:
+            log.warning("index at %s is unreadable (%s); rebuilding it", candidate, exc)
+    return None
+
+
+def _write_atomically(directory: Path, manifest, passages, vectors, people, texts) -> None:
+    import numpy as np
+
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = directory.with_name(f"{directory.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    with open(tmp / "passages.jsonl", "w", encoding="utf-8") as fh:
+        for p in passages:
+            fh.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
+    np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
+    (tmp / "people.json").write_text(json.dumps(people, ensure_ascii=False), encoding="utf-8")
+    (tmp / "texts.json").write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+    # The manifest goes last: a folder without one is never trusted.
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    old = directory.with_name(directory.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if directory.exists():
+        os.replace(directory, old)
+    os.replace(tmp, directory)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def make_vector_store(dimension: int):
+    """An in-memory FAISS inner-product store behind llama-index's interface."""
+    import faiss
+    from llama_index.vector_stores.faiss import FaissVectorStore
+
+    return FaissVectorStore(faiss_index=faiss.IndexFlatIP(dimension))
+
+
+def _fill_store(store, passages: list[Passage], vectors) -> None:
+    from llama_index.core.schema import TextNode
+
+    nodes = [
+        TextNode(
+            id_=p.id,
+            text=p.text,
+            embedding=vectors[i].tolist(),
+            metadata={"source": p.source, "start": p.start, "end": p.end, "speaker": p.speaker or ""},
+        )
+        for i, p in enumerate(passages)
+    ]
+    for i in range(0, len(nodes), 2048):
+        store.add(nodes[i : i + 2048])
+
+
+def analyse(doc: Document, settings: Settings) -> tuple[list[Passage], dict[str, list[str]]]:
+    """Parse and attribute one document."""
+    result = attribute(parse_document(doc, settings.index.max_passage_chars), doc.text)
+    return result.passages, result.people
+
+
+def build_index(
+    documents: list[Document],
+    settings: Settings,
+    embed_model,
+    directory: Optional[Path] = None,
+    vector_store=None,
+    previous: Optional[_Stored] = None,
+    progress: bool = False,
+) -> CorpusIndex:
+    """Analyse, embed (reusing ``previous`` vectors for unchanged passages) and
+    persist to ``directory`` when given."""
+    import numpy as np
+
+    t0 = time.perf_counter()
+    passages: list[Passage] = []
+    people: dict[str, dict[str, list[str]]] = {}
+    for doc in documents:
+        ps, pp = analyse(doc, settings)
+        passages.extend(ps)
+        people[doc.source] = pp
+    t_parse = time.perf_counter() - t0
+
+    cache: dict[str, Any] = {}
+    if previous is not None and _same_config(previous.manifest, _manifest(settings, embed_model, [])):
+        for p, v in zip(previous.passages, previous.vectors):
+            cache[embedding_text(p)] = v
+    texts = [embedding_text(p) for p in passages]
+    missing = [i for i, t in enumerate(texts) if t not in cache]
+    t1 = time.perf_counter()
+    dim = embed_model.dimension
+    vectors = np.zeros((len(passages), dim), dtype="float32")
+    if missing:
+        new = embed_model.embed_documents([texts[i] for i in missing], show_progress=progress)
+        for row, i in enumerate(missing):
+            vectors[i] = new[row]
+    for i, t in enumerate(texts):
+        if t in cache:
+            vectors[i] = cache[t]
+    t_embed = time.perf_counter() - t1
+
+    store = vector_store if vector_store is not None else make_vector_store(dim)
+    _fill_store(store, passages, vectors)
+    if directory is not None:
+        _write_atomically(
+            directory,
+            _manifest(settings, embed_model, documents),
+            passages,
+            vectors,
+            people,
+            {d.source: d.text for d in documents},
+        )
+    return CorpusIndex(
+        documents={d.source: d for d in documents},
+        passages=passages,
+        people=people,
+        vector_store=store,
+        embed_model=embed_model,
+        directory=directory,
+        timings={"parse_s": t_parse, "embed_s": t_embed, "embedded": float(len(missing))},
+    )
+
+
+def open_index(
+    settings: Settings,
+    paths=None,
+    embed_model=None,
+    vector_store=None,
+    progress: Optional[bool] = None,
+    persist: bool = True,
+    key_paths=None,
+) -> CorpusIndex:
+    """Reopen the persisted index for ``paths`` (default ``settings.docs``) or
+    build it; skipped files come back in ``CorpusIndex.warnings``.
+
+    ``key_paths`` (default ``paths``) name the index folder, so adding an
+    uploads folder to the paths updates the same index instead of starting a
+    new one."""
+    import numpy as np
+
+    from rag.embed import make_embedder
+
+    paths = list(paths if paths is not None else settings.docs)
+    embed_model = embed_model or make_embedder(settings)
+    progress = settings.index.show_progress if progress is None else progress
+    t0 = time.perf_counter()
+    loaded = load_documents(paths, settings.ingest)
+    directory = index_dir(settings, key_paths if key_paths is not None else paths) if persist else None
+    stored = _read_stored(directory) if directory is not None else None
+    wanted = _manifest(settings, embed_model, loaded.documents)
+    if stored is not None and stored.manifest == wanted:
+        store = vector_store if vector_store is not None else make_vector_store(wanted["embedding_dim"])
+        _fill_store(store, stored.passages, stored.vectors.astype(np.float32))
+        index = CorpusIndex(
+            documents={d.source: d for d in loaded.documents},
+            passages=stored.passages,
+            people=stored.people,
+            vector_store=store,
+            embed_model=embed_model,
+            directory=directory,
+            timings={"embedded": 0.0},
+        )
+    else:
+        index = build_index(
+            loaded.documents, settings, embed_model, directory, vector_store, stored, progress
+        )
+    index.warnings = loaded.warnings
+    index.timings["total_s"] = time.perf_counter() - t0
+    return index

@@ -1,0 +1,250 @@
+"""Hybrid retrieval and evidence selection.
+
+For a question this module ranks passages by reciprocal-rank fusion of
+  * dense search: the question's MiniLM vector against the llama-index vector
+    store (FAISS by default), and
+  * lexical search: llama-index's ``BM25Retriever`` (bm25s, English stemming),
+and boosts passages spoken by a person the question names, by name, surname
+or a role the document gives them ("the Kremlin spokesman"). It then selects
+evidence: the best sentences, each widened to the whole quotation it belongs
+to, in relevance order, until a token budget is spent.
+
+What it does not do: query rewriting with an LLM (the embedded model is too
+small to do it reliably), or deciding whether the evidence answers the
+question (``rag.answer`` does, with the figures this module reports).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+from rag.index import CorpusIndex, embedding_text
+from rag.settings import RetrievalSettings
+from rag.types import Evidence, Passage
+
+QUOTE_CHARS = '"\u201c\u201d'
+# Longer queries carry no extra signal for ranking and only cost time.
+MAX_QUERY_CHARS = 2000
+_STOP = {
+    "the", "a", "an", "of", "to", "in", "on", "at", "for", "and", "or", "is", "was", "were", "are", "be",
+    "did", "do", "does", "what", "who", "whom", "which", "when", "where", "why", "how", "say", "said",
+    "says", "about", "with", "by", "from", "that", "this", "it", "its", "as", "he", "she", "they", "his",
+    "her", "their", "according", "tell", "told", "think", "view", "views", "s", "u.s.", "than", "into",
+}
+_WORD = re.compile(r"[A-Za-z][A-Za-z.'-]*[A-Za-z]|[A-Za-z]")
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words that carry meaning.
+
+    Example: ``content_words("What did the Kremlin spokesman say?")`` -> ``{"kremlin", "spokesman"}``
+    """
+    return {w.lower().strip(".'") for w in _WORD.findall(text)} - _STOP
+
+
+def estimate_tokens(text: str) -> int:
+    """Rough LLM token count (about 4 characters a token for English)."""
+    return max(1, (len(text) + 3) // 4)
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """What retrieval found for one question."""
+
+    query: str
+    evidence: tuple[Evidence, ...]
+    speakers: tuple[str, ...]  # people/organisations the question names
+    best_dense: float  # cosine of the best passage (0 when nothing)
+    best_lexical: float  # BM25 score of the best passage
+    ranked: tuple[tuple[str, float], ...] = field(default=(), repr=False)  # passage id, fused score
+    seconds: float = 0.0
+
+
+class Retriever:
+    """Hybrid retriever over one ``CorpusIndex``."""
+
+    def __init__(self, index: CorpusIndex, settings: Optional[RetrievalSettings] = None):
+        from llama_index.core.schema import TextNode
+        from llama_index.retrievers.bm25 import BM25Retriever
+
+        self.index = index
+        self.settings = settings or RetrievalSettings()
+        nodes = [TextNode(id_=p.id, text=embedding_text(p)) for p in index.passages]
+        self.bm25 = BM25Retriever.from_defaults(
+            nodes=nodes, similarity_top_k=min(self.settings.lexical_top_k, max(1, len(nodes)))
+        )
+        # Quote parity: does a passage start inside an open quotation?
+        self._opens_inside = self._quote_state(index.passages)
+        self._people = self._people_index(index)
+
+    # -- question analysis -------------------------------------------------
+
+    @staticmethod
+    def _people_index(index: CorpusIndex) -> list[tuple[str, set[str], list[set[str]]]]:
+        people = []
+        for roster in index.people.values():
+            for name, roles in roster.items():
+                names = {name.lower(), name.split()[-1].lower()}
+                people.append((name, names, [content_words(r) for r in roles]))
+        speakers = {p.speaker for p in index.passages if p.speaker}
+        known = {n for n, _, _ in people}
+        for org in sorted(speakers - known):
+            people.append((org, {org.lower()}, []))
+        return people
+
+    def named_speakers(self, question: str) -> tuple[str, ...]:
+        """Speakers the question names by name, surname or role."""
+        q = question.lower()
+        q_words = content_words(question)
+        found: list[str] = []
+        best_role: tuple[int, Optional[str]] = (1, None)
+        for name, names, roles in self._people:
+            if any(re.search(rf"\b{re.escape(n)}\b", q) for n in names):
+                found.append(name)
+                continue
+            for role in roles:
+                overlap = len(role & q_words)
+                if overlap > best_role[0]:
+                    best_role = (overlap, name)
+        if not found and best_role[1]:
+            found.append(best_role[1])
+        return tuple(dict.fromkeys(found))
+
+    # -- ranking -------------------------------------------------------------
+
+    def _dense(self, query: str) -> list[tuple[int, float]]:
+        from llama_index.core.vector_stores.types import VectorStoreQuery
+
+        vec = self.index.embed_model.embed_query(query)
+        k = min(self.settings.dense_top_k, len(self.index.passages))
+        result = self.index.vector_store.query(
+            VectorStoreQuery(query_embedding=vec.tolist(), similarity_top_k=k)
+        )
+        hits = []
+        for rank, pid in enumerate(result.ids or []):
+            # FAISS returns positions; server stores return node ids.
+            pos = self.index.by_id.get(pid)
+            if pos is None and str(pid).isdigit():
+                pos = int(pid)
+            if pos is not None:
+                score = result.similarities[rank] if result.similarities else 0.0
+                hits.append((pos, float(score)))
+        return hits
+
+    def _lexical(self, query: str) -> list[tuple[int, float]]:
+        if not content_words(query):
+            return []
+        hits = []
+        for hit in self.bm25.retrieve(query):
+            if hit.score and hit.score > 0:
+                hits.append((self.index.by_id[hit.node.node_id], float(hit.score)))
+        return hits
+
+    def rank(self, query: str, speakers: tuple[str, ...]) -> tuple[list[tuple[int, float]], float, float]:
+        dense = self._dense(query)
+        lexical = self._lexical(query)
+        k = self.settings.rrf_k
+        fused: dict[int, float] = {}
+        for hits in (dense, lexical):
+            for rank, (pos, _) in enumerate(hits):
+                fused[pos] = fused.get(pos, 0.0) + 1.0 / (k + rank + 1)
+        if speakers:
+            for pos in fused:
+                if self.index.passages[pos].speaker in speakers:
+                    fused[pos] *= self.settings.speaker_boost
+        ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+        best_dense = dense[0][1] if dense else 0.0
+        best_lexical = lexical[0][1] if lexical else 0.0
+        return ranked, best_dense, best_lexical
+
+    # -- evidence ------------------------------------------------------------
+
+    @staticmethod
+    def _quote_state(passages: list[Passage]) -> list[bool]:
+        opens_inside = []
+        inside = False
+        previous_para = None
+        for p in passages:
+            if (p.source, p.paragraph) != previous_para or p.kind != "sentence":
+                inside = False
+                previous_para = (p.source, p.paragraph)
+            opens_inside.append(inside)
+            if p.kind == "sentence":
+                inside ^= sum(p.text.count(c) for c in QUOTE_CHARS) % 2 == 1
+        return opens_inside
+
+    def quotation_run(self, pos: int) -> tuple[int, int]:
+        """The positions [first, last] of the quotation that passage ``pos`` is part of."""
+        passages = self.index.passages
+        first = last = pos
+        while self._opens_inside[first] and first > 0 and passages[first - 1].paragraph == passages[pos].paragraph:
+            first -= 1
+        while last + 1 < len(passages) and self._opens_inside[last + 1] and passages[last + 1].paragraph == passages[pos].paragraph:
+            last += 1
+        return first, last
+
+    def select(self, ranked: list[tuple[int, float]], budget: Optional[int] = None) -> tuple[Evidence, ...]:
+        budget = budget or self.settings.evidence_tokens
+        passages = self.index.passages
+        chosen: list[tuple[int, int, float]] = []
+        covered: set[int] = set()
+        spent = 0
+        for pos, score in ranked:
+            if len(chosen) >= self.settings.max_evidence_items:
+                break
+            # Headings organise; they are not evidence. Bylines and datelines are.
+            if pos in covered or passages[pos].kind == "heading":
+                continue
+            first, last = self.quotation_run(pos)
+            cost = estimate_tokens(self._text(first, last))
+            if cost > budget - spent:
+                if chosen:
+                    continue  # a smaller item further down may still fit
+                first = last = pos  # always offer the best sentence
+                cost = estimate_tokens(passages[pos].text)
+            chosen.append((first, last, score))
+            covered.update(range(first, last + 1))
+            spent += cost
+        return tuple(self._evidence(first, last, score) for first, last, score in chosen)
+
+    def _text(self, first: int, last: int) -> str:
+        a, b = self.index.passages[first], self.index.passages[last]
+        return self.index.text_of(a.source)[a.start : b.end]
+
+    def _evidence(self, first: int, last: int, score: float) -> Evidence:
+        a, b = self.index.passages[first], self.index.passages[last]
+        run = self.index.passages[first : last + 1]
+        speaker = next((p.speaker for p in run if p.speaker), None)
+        return Evidence(
+            source=a.source,
+            start=a.start,
+            end=b.end,
+            text=self._text(first, last),
+            section=a.section,
+            paragraph=a.paragraph,
+            speaker=speaker,
+            score=score,
+            passage_ids=tuple(p.id for p in run),
+        )
+
+    def retrieve(self, question: str, budget: Optional[int] = None) -> Retrieval:
+        """Evidence for a question; an empty or meaningless question gets none."""
+        t0 = time.perf_counter()
+        query = " ".join(question.split())[:MAX_QUERY_CHARS]
+        if not query or not re.search(r"\w", query) or not self.index.passages:
+            return Retrieval(query, (), (), 0.0, 0.0, seconds=time.perf_counter() - t0)
+        speakers = self.named_speakers(query)
+        ranked, best_dense, best_lexical = self.rank(query, speakers)
+        evidence = self.select(ranked, budget)
+        return Retrieval(
+            query=query,
+            evidence=evidence,
+            speakers=speakers,
+            best_dense=best_dense,
+            best_lexical=best_lexical,
+            ranked=tuple((self.index.passages[p].id, s) for p, s in ranked[:50]),
+            seconds=time.perf_counter() - t0,
+        )

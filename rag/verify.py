@@ -1,0 +1,282 @@
+"""Checks that make answers trustworthy by construction.
+
+Two jobs, both deterministic:
+  * ``refusal_reason``: before any generation, decide whether the documents can
+    answer at all: a person or name the question asks about that the corpus
+    never mentions, a person it mentions but never quotes when the question
+    asks what they said, a quantity or date the evidence does not contain, or
+    evidence too weak to be about the question;
+  * ``supports``: whether cited evidence supports one answer sentence: every
+    number, date and name in the sentence must occur in the evidence (or its
+    speaker), any quoted text must occur verbatim, negation must agree, and
+    most of its content words must come from the evidence.
+
+What it does not do: judge paraphrase semantically (there is no model here
+that could be trusted to), or rewrite sentences; unsupported ones are dropped
+by ``rag.answer``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+from rag import prompts
+from rag.types import Evidence
+
+_QUOTED = re.compile(r'"([^"]{3,})"|\u201c([^\u201d]{3,})\u201d')
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+_NUMBER_WORDS = {
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "hundred", "thousand", "million", "billion", "trillion", "dozen", "half",
+}
+_MONTHS = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+_NEGATIONS = {"not", "no", "never", "nothing", "neither", "nor", "none", "cannot", "n't", "without"}
+_QUESTION_WORDS = {
+    "what", "who", "whom", "whose", "which", "when", "where", "why", "how", "is", "are", "was", "were",
+    "did", "does", "do", "has", "have", "had", "can", "could", "will", "would", "should", "and", "but",
+    "according", "in", "on", "the", "a", "an", "tell", "give", "list", "name", "describe", "explain",
+    "summarize", "summarise", "so", "then", "also", "i", "please",
+}
+_SAY_VERBS = re.compile(
+    r"\b(say|said|says|saying|think|thinks|thought|view|views|opinion|believe|believes|comment|comments|"
+    r"commented|react|reacted|respond|responded|argue|argued|claim|claimed|warn|warned|stance|position)\b",
+    re.I,
+)
+_STOP = {
+    "the", "a", "an", "of", "to", "in", "on", "at", "for", "and", "or", "is", "was", "were", "are", "be",
+    "been", "that", "this", "it", "its", "as", "with", "by", "from", "he", "she", "they", "his", "her",
+    "their", "them", "said", "says", "say", "told", "also", "about", "which", "who", "what", "there",
+    "has", "have", "had", "will", "would", "can", "could", "not", "but", "so", "than", "then", "we",
+    "our", "us", "i", "you", "do", "does", "did", "according", "these", "those", "some", "any", "more",
+    "very", "just", "into", "over", "such", "if", "when", "while", "because", "both", "all",
+}
+
+
+def _norm(text: str) -> str:
+    text = text.replace("\u201c", '"').replace("\u201d", '"').replace("\u2019", "'").replace("\u2018", "'")
+    return " ".join(text.split())
+
+
+def _stem(word: str) -> str:
+    """A crude stem: enough to match 'sanctions'/'sanction', 'extended'/'extend'."""
+    w = word.lower().strip(".,;:!?'\"()[]")
+    if w.endswith("'s"):
+        w = w[:-2]
+    return w[:6] if len(w) > 6 else w
+
+
+def content_stems(text: str) -> set[str]:
+    words = re.findall(r"[A-Za-z][A-Za-z'-]*", text)
+    return {_stem(w) for w in words if w.lower() not in _STOP and len(w) > 2}
+
+
+def numbers_in(text: str) -> set[str]:
+    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+
+
+def names_in(text: str) -> set[str]:
+    """Capitalised words that are not merely sentence-initial (names, places, organisations).
+
+    Example: ``names_in("Suslov said the Kremlin agreed.")`` -> ``{"Suslov", "Kremlin"}``
+    """
+    names = set()
+    for sentence in re.split(r"(?<=[.!?:])\s+", text):
+        tokens = re.findall(r"[A-Za-z][\w.'-]*", sentence)
+        for i, tok in enumerate(tokens):
+            tok = re.sub(r"'s$", "", tok).rstrip(".")
+            if not tok or not tok[0].isupper():
+                continue
+            if i == 0 and tok.lower() in _QUESTION_WORDS | _STOP:
+                continue
+            if tok.lower() in {"i"}:
+                continue
+            names.add(tok)
+    return names
+
+
+@dataclass(frozen=True)
+class CorpusFacts:
+    """What the whole corpus mentions, for refusal checks."""
+
+    words: frozenset[str]  # every word form in the documents, as written
+    people: frozenset[str]  # full names introduced in the documents
+    speakers: frozenset[str]  # people/organisations with attributed passages
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str], people: Iterable[str], speakers: Iterable[str]) -> "CorpusFacts":
+        words: set[str] = set()
+        for text in texts:
+            for w in re.findall(r"[A-Za-z][\w'-]*", text):
+                words.add(w)
+                words.add(re.sub(r"'s$", "", w))
+        return cls(frozenset(words), frozenset(people), frozenset(speakers))
+
+
+def _evidence_blob(evidence: Iterable[Evidence]) -> str:
+    return " ".join(f"{e.speaker or ''} {e.section or ''} {e.text}" for e in evidence)
+
+
+def unknown_names(question: str, facts: CorpusFacts) -> list[str]:
+    """Runs of capitalised words in the question that the corpus never mentions."""
+    stripped = _QUOTED.sub(" ", question)
+    tokens = re.findall(r"[A-Za-z][\w'-]*|[^\w\s]", stripped)
+    runs: list[list[str]] = []
+    current: list[str] = []
+    for i, tok in enumerate(tokens):
+        word = re.sub(r"'s$", "", tok)
+        is_name = word[:1].isupper() and not (i == 0 and word.lower() in _QUESTION_WORDS | _STOP)
+        if is_name and word.lower() not in _QUESTION_WORDS - {"will"}:
+            current.append(word)
+        else:
+            if current:
+                runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    unknown = []
+    for run in runs:
+        missing = [w for w in run if w not in facts.words and w.upper() not in facts.words]
+        # A run whose last word (usually the surname) or most words are unknown
+        # names someone or something the documents do not mention.
+        if missing and (run[-1] in missing or len(missing) * 2 > len(run)):
+            unknown.append(" ".join(run))
+    return unknown
+
+
+_QUANTITY = [
+    (re.compile(r"\bhow much\b|\bcost\b|\bprice\b|\bworth\b", re.I),
+     re.compile(r"[$\u20ac\u00a3]|\b(dollars?|rubles?|roubles?|euros?|pounds?|cents?|USD)\b", re.I), "an amount of money"),
+    (re.compile(r"\bhow long\b|\bduration\b", re.I),
+     re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|several|a few)[ -](seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b", re.I),
+     "a duration"),
+    (re.compile(r"\bhow many\b|\bnumber of\b|\bpercent(age)?\b", re.I), None, "that number"),
+    (re.compile(r"\bwhat (year|date|day)\b|\bwhen (was|were|did|will)\b", re.I),
+     re.compile(rf"\b{_MONTHS}\b|\b(19|20)\d\d\b|\b(yesterday|today|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"),
+     "a date"),
+]
+
+
+def _focus_noun(question: str, after: str) -> Optional[str]:
+    m = re.search(after + r"\s+(?:of\s+)?(?:the\s+)?(?:[a-z]+\s+){0,2}?([a-z]+s)\b", question, re.I)
+    return m.group(1) if m else None
+
+
+def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusFacts,
+                   speakers_named: tuple[str, ...], best_dense: float, min_dense: float) -> Optional[str]:
+    """Why the documents cannot answer, or None when they may."""
+    if not evidence:
+        return prompts.REFUSE_NO_EVIDENCE
+    missing = unknown_names(question, facts)
+    if missing:
+        return prompts.REFUSE_UNKNOWN_ENTITY.format(name=", ".join(missing))
+    if _SAY_VERBS.search(question) and not re.search(r'"', question):
+        # "What did Lavrov say…": a person the corpus mentions but never quotes.
+        for person in facts.people:
+            surname = person.split()[-1]
+            if re.search(rf"\b{re.escape(surname)}\b", question) and person not in facts.speakers:
+                if not any(s in facts.speakers for s in speakers_named):
+                    return prompts.REFUSE_NOT_QUOTED.format(name=person)
+    top = evidence[:3]
+    blob = _evidence_blob(top)
+    for asks, needs, what in _QUANTITY:
+        if not asks.search(question):
+            continue
+        if needs is not None and not needs.search(blob):
+            return prompts.REFUSE_MISSING_DETAIL.format(what=what)
+        if needs is None:
+            noun = _focus_noun(question, r"\bhow many|number of")
+            ok = False
+            for e in top:
+                has_number = bool(_NUMBER.search(e.text)) or bool(
+                    set(re.findall(r"[a-z]+", e.text.lower())) & _NUMBER_WORDS)
+                if has_number and (noun is None or _stem(noun) in content_stems(e.text)):
+                    ok = True
+            if not ok:
+                return prompts.REFUSE_MISSING_DETAIL.format(what=f"the number of {noun}" if noun else what)
+    if re.search(r"\bnames? of\b|\bwhich (newspaper|company|companies|paper|publication|outlet)\b", question, re.I):
+        noun = _focus_noun(question, r"\bnames? of|\bwhich") or ""
+        m = re.search(r"\bwhich (\w+)", question, re.I)
+        head = _stem(m.group(1)) if m and not noun else _stem(noun)
+        if not any(head in content_stems(e.text) and names_in(e.text) - names_in(question) for e in top):
+            return prompts.REFUSE_MISSING_DETAIL.format(what="those names")
+    if best_dense < min_dense:
+        return prompts.REFUSE_NO_EVIDENCE
+    return None
+
+
+def supports(sentence: str, cited: list[Evidence], min_overlap: float = 0.6,
+             min_pair_overlap: float = 0.5) -> bool:
+    """Whether the cited evidence supports every checkable claim of a sentence.
+
+    Example: with evidence "Suslov said arms control is outdated.",
+    ``supports("Suslov said arms control is outdated.", ev)`` -> True and
+    ``supports("Suslov said it cost 1.1 billion dollars.", ev)`` -> False.
+    """
+    if not cited:
+        return False
+    blob = _norm(_evidence_blob(cited))
+    lower = blob.lower()
+    sent = _norm(sentence)
+    for m in _QUOTED.finditer(sent):
+        quoted = (m.group(1) or m.group(2)).strip(" ,.")
+        if quoted.lower() not in lower:
+            return False
+    if not numbers_in(sent) <= numbers_in(blob):
+        return False
+    blob_words = set(re.findall(r"[a-z]+", lower))
+    for word in set(re.findall(r"[a-z]+", sent.lower())) & _NUMBER_WORDS:
+        if word not in blob_words:
+            return False
+    for name in names_in(sent):
+        if name.lower() not in lower:
+            return False
+    sent_neg = bool(set(re.findall(r"[a-z']+", sent.lower())) & _NEGATIONS) or "n't" in sent.lower()
+    blob_neg = bool(blob_words & _NEGATIONS) or "n't" in lower
+    if sent_neg and not blob_neg:
+        return False
+    if sum(sent.count(c) for c in '"\u201c\u201d') % 2:
+        # An unclosed quotation: what follows the quote mark must be verbatim.
+        tail = re.split(r'["\u201c\u201d]', sent)[-1].strip(" ,.")
+        head = re.split(r'["\u201c\u201d]', sent)[1].strip(" ,.") if sent.count('"') == 1 else tail
+        if tail.lower() not in lower and head.lower() not in lower:
+            return False
+    stems = content_stems(sent)
+    if not stems:
+        return False
+    found = len(stems & content_stems(blob)) / len(stems)
+    if found < min_overlap:
+        return False
+    # Each clause must hold on its own: a faithful first clause must not carry
+    # an invented second one past the check.
+    clauses = [c for c in _CLAUSE_SPLIT.split(sent) if c and len(_stem_sequence(c)) >= 3] or [sent]
+    return all(ordered_pair_overlap(c, blob) >= min_pair_overlap for c in clauses)
+
+
+_CLAUSE_SPLIT = re.compile(r";|,?\s+\b(?:and that|but|because|while|whereas|although|and)\b\s+|,\s+(?=which|who|that)")
+
+
+def _stem_sequence(text: str) -> list[str]:
+    words = re.findall(r"[A-Za-z][A-Za-z'-]*", text)
+    return [_stem(w) for w in words if w.lower() not in _STOP and len(w) > 2]
+
+
+def ordered_pair_overlap(sentence: str, evidence: str, window: int = 2) -> float:
+    """Share of the sentence's neighbouring content-word pairs that the evidence
+    also has in that order, at most ``window`` content words apart.
+
+    Content-word overlap alone lets a small model recombine the evidence's
+    words into a claim it never made ("sanctions do not prevent authoritarian
+    regimes from prioritizing…"); word order catches most of that, while a
+    faithful paraphrase keeps enough pairs.
+
+    Example: ``ordered_pair_overlap("arms control is outdated", "arms control as it exists today is outdated")`` -> 1.0
+    """
+    seq = _stem_sequence(sentence)
+    if len(seq) < 3:
+        return 1.0
+    ev = _stem_sequence(evidence)
+    pairs_ev = {(ev[i], ev[j]) for i in range(len(ev)) for j in range(i + 1, min(len(ev), i + 1 + window))}
+    pairs = list(zip(seq, seq[1:]))
+    return sum(1 for p in pairs if p in pairs_ev) / len(pairs)
