@@ -27,7 +27,7 @@ from rag.errors import LLMError, QuestionError
 from rag.retrieve import Retrieval, Retriever, estimate_tokens
 from rag.settings import Settings
 from rag.types import Answer, Citation, Evidence, Passage, Timings
-from rag.verify import CorpusFacts, content_stems, refusal_reason, supports
+from rag.verify import CorpusFacts, content_stems, refusal_reason, supports, without_instructions
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s*(?:\[\d+(?:\s*[,;]\s*\d+)*\]))*\s+(?=[A-Z\"\u201c])")
@@ -136,7 +136,9 @@ class Answerer:
 
     def extractive(self, question: str, retrieval: Retrieval, t0: float, first_token_s, notice) -> Answer:
         """Quote the best evidence with its speaker; a close second joins it."""
-        evidence = list(retrieval.evidence)
+        # A sentence that gives the assistant orders is shown as evidence but
+        # never becomes the answer.
+        evidence = [e for e in retrieval.evidence if without_instructions(e.text).strip()] or list(retrieval.evidence)
         chosen = [evidence[0]]
         if len(evidence) > 1 and evidence[1].score >= 0.75 * evidence[0].score:
             # A close second joins only when it continues the same voice:

@@ -42,7 +42,7 @@ def content_words(text: str) -> set[str]:
 
     Example: ``content_words("What did the Kremlin spokesman say?")`` -> ``{"kremlin", "spokesman"}``
     """
-    return {w.lower().strip(".'") for w in _WORD.findall(text)} - _STOP
+    return {re.sub(r"'s$", "", w.lower()).strip(".'") for w in _WORD.findall(text)} - _STOP
 
 
 def estimate_tokens(text: str) -> int:
@@ -79,6 +79,7 @@ class Retriever:
         # Quote parity: does a passage start inside an open quotation?
         self._opens_inside = self._quote_state(index.passages)
         self._people = self._people_index(index)
+        self._person_names = {n for roster in index.people.values() for n in roster}
 
     # -- question analysis -------------------------------------------------
 
@@ -100,7 +101,7 @@ class Retriever:
         q = question.lower()
         q_words = content_words(question)
         found: list[str] = []
-        best_role: tuple[int, Optional[str]] = (1, None)
+        best_role: tuple[int, Optional[str], set[str]] = (1, None, set())
         for name, names, roles in self._people:
             if any(re.search(rf"\b{re.escape(n)}\b", q) for n in names):
                 found.append(name)
@@ -108,9 +109,13 @@ class Retriever:
             for role in roles:
                 overlap = len(role & q_words)
                 if overlap > best_role[0]:
-                    best_role = (overlap, name)
-        if not found and best_role[1]:
-            found.append(best_role[1])
+                    best_role = (overlap, name, role)
+        if best_role[1]:
+            # "the Kremlin spokesman" names Peskov, not the Kremlin: a role
+            # beats an organisation whose name is part of that role.
+            found = [f for f in found if not (f.lower() in best_role[2] and f not in self._person_names)]
+            if not found:
+                found.append(best_role[1])
         return tuple(dict.fromkeys(found))
 
     # -- ranking -------------------------------------------------------------

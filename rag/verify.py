@@ -159,8 +159,37 @@ _QUANTITY = [
 
 
 def _focus_noun(question: str, after: str) -> Optional[str]:
-    m = re.search(after + r"\s+(?:of\s+)?(?:the\s+)?(?:[a-z]+\s+){0,2}?([a-z]+s)\b", question, re.I)
+    m = re.search(rf"(?:{after})" + r"\s+(?:of\s+)?(?:the\s+)?(?:[\w.-]+\s+){0,3}?([a-z]+s)\b", question, re.I)
     return m.group(1) if m else None
+
+
+def _names_near(text: str, head: str, known: set[str], before: int = 2, after: int = 4) -> bool:
+    """Whether a capitalised name stands right next to the noun ``head``
+    ("two companies, Rostec and …"), other than names the question has."""
+    tokens = re.findall(r"[A-Za-z][\w.'-]*", text)
+    for i, tok in enumerate(tokens):
+        if head and _stem(tok) == head:
+            near = tokens[max(0, i - before): i] + tokens[i + 1: i + 1 + after]
+            if any(t[0].isupper() and t.rstrip(".") not in known for t in near):
+                return True
+    return False
+
+
+_INJECTION = re.compile(
+    r"\b(ignore|disregard|forget)\b[^.]{0,40}\b(instructions|prompt|rules|above)\b|\byou are now\b|"
+    r"\b(reply|respond|answer) only with\b|\bsystem prompt\b|\bnew instructions\b",
+    re.I,
+)
+
+
+def without_instructions(text: str) -> str:
+    """The text less any sentence that addresses the assistant with instructions.
+
+    Such a sentence may be shown and quoted as what a document says, but it
+    never counts as support for a claim.
+    """
+    sentences = re.split(r"(?<=[.!?])\s+", text)
+    return " ".join(s for s in sentences if not _INJECTION.search(s))
 
 
 def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusFacts,
@@ -199,7 +228,7 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
         noun = _focus_noun(question, r"\bnames? of|\bwhich") or ""
         m = re.search(r"\bwhich (\w+)", question, re.I)
         head = _stem(m.group(1)) if m and not noun else _stem(noun)
-        if not any(head in content_stems(e.text) and names_in(e.text) - names_in(question) for e in top):
+        if not any(_names_near(e.text, head, names_in(question)) for e in top):
             return prompts.REFUSE_MISSING_DETAIL.format(what="those names")
     if best_dense < min_dense:
         return prompts.REFUSE_NO_EVIDENCE
@@ -216,7 +245,7 @@ def supports(sentence: str, cited: list[Evidence], min_overlap: float = 0.6,
     """
     if not cited:
         return False
-    blob = _norm(_evidence_blob(cited))
+    blob = _norm(without_instructions(_evidence_blob(cited)))
     lower = blob.lower()
     sent = _norm(sentence)
     for m in _QUOTED.finditer(sent):
@@ -243,8 +272,8 @@ def supports(sentence: str, cited: list[Evidence], min_overlap: float = 0.6,
         if tail.lower() not in lower and head.lower() not in lower:
             return False
     stems = content_stems(sent)
-    if not stems:
-        return False
+    if len(stems) < 2:
+        return False  # too little to check ("Yes.", "HACKED."): not a claim we can verify
     found = len(stems & content_stems(blob)) / len(stems)
     if found < min_overlap:
         return False

@@ -1,0 +1,209 @@
+"""The ``rag`` command: index, ask, chat, ui, eval.
+
+A thin shell over the public API (``rag.Assistant``). Errors from ``rag``
+become one line on stderr and exit code 2 here, at the boundary; nothing
+below this module prints. Heavy libraries are imported only by the
+subcommand that needs them, so ``rag --help`` is instant and ``rag ask`` does
+not pay for Gradio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+# Models come inside packages; nothing may reach a model hub at run time.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def _settings(args):
+    from rag.settings import Settings
+
+    settings = Settings()
+    llm = {}
+    if getattr(args, "backend", None):
+        llm["backend"] = args.backend
+    if getattr(args, "model_path", None):
+        llm["model_path"] = args.model_path
+        llm.setdefault("backend", "gguf")
+    if getattr(args, "base_url", None):
+        llm["base_url"] = args.base_url
+        llm.setdefault("backend", "openai")
+    if getattr(args, "model", None):
+        llm["model"] = args.model
+    updates = {"llm": llm} if llm else {}
+    if getattr(args, "data_dir", None):
+        updates["index"] = {"data_dir": args.data_dir}
+    return settings.with_updates(**updates) if updates else settings
+
+
+def _assistant(args):
+    from rag.assistant import Assistant
+
+    settings = _settings(args)
+    paths = getattr(args, "paths", None) or None
+    return Assistant(settings=settings, paths=paths)
+
+
+def _add_llm_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", choices=["embedded", "gguf", "openai", "none"], help="LLM backend (default: embedded SmolLM2)")
+    p.add_argument("--model-path", help="a local GGUF file (implies --backend gguf)")
+    p.add_argument("--base-url", help="an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 (implies --backend openai)")
+    p.add_argument("--model", help="model name to request from the server")
+    p.add_argument("--docs", dest="paths", action="append", help="document file or folder (repeatable; default: seeds/)")
+    p.add_argument("--data-dir", help="where indexes are stored (default: .rag-data/)")
+
+
+def cmd_index(args) -> int:
+    from rag.index import open_index
+
+    settings = _settings(args)
+    paths = args.paths or list(settings.docs)
+    if args.rebuild:
+        import shutil
+
+        from rag.index import index_dir
+
+        shutil.rmtree(index_dir(settings, paths), ignore_errors=True)
+    t0 = time.perf_counter()
+    index = open_index(settings, paths, progress=True)
+    total = time.perf_counter() - t0
+    for warning in index.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    t = index.timings
+    print(f"documents: {len(index.documents)}  passages: {len(index.passages)}  newly embedded: {int(t.get('embedded', 0))}")
+    if t.get("embedded"):
+        print(
+            f"model load: {t.get('model_load_s', 0):.2f} s  parse+attribute: {t.get('parse_s', 0):.2f} s  "
+            f"embedding: {t.get('embed_s', 0):.2f} s  total: {total:.2f} s"
+        )
+    else:
+        print(f"reopened without re-embedding in {total:.2f} s")
+    print(f"index: {index.directory}")
+    return 0
+
+
+def _print_answer(answer, stream=sys.stdout) -> None:
+    badge = {"generated": "generated", "extractive": "extractive (quoted from the documents)", "refused": "not in the documents"}[answer.mode]
+    print(answer.text, file=stream)
+    print(f"\n[{badge}]" + (f"  {answer.notice}" if answer.notice else ""), file=stream)
+    for c in answer.citations:
+        who = f"{c.speaker} — " if c.speaker else ""
+        print(f"  [{c.marker}] {who}{c.source}:{c.start}-{c.end}  \"{' '.join(c.quote.split())}\"", file=stream)
+
+
+def cmd_ask(args) -> int:
+    assistant = _assistant(args)
+    question = " ".join(args.question)
+    if args.json:
+        answer = assistant.ask(question)
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+        return 0
+    from rag.types import Answer
+
+    streamed = False
+    for item in assistant.stream(question):
+        if isinstance(item, Answer):
+            if streamed:
+                print("\n\nVerified answer:")
+            _print_answer(item)
+        elif args.show_draft:
+            streamed = True
+            print(item, end="", flush=True)
+    return 0
+
+
+def cmd_chat(args) -> int:
+    from rag.errors import RagError
+    from rag.types import Answer
+
+    assistant = _assistant(args)
+    session = assistant.chat()
+    print("Ask about the documents. /reset starts over, /quit (or Ctrl-D) leaves.")
+    while True:
+        try:
+            question = input("\nyou> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if question in {"/quit", "/exit"}:
+            return 0
+        if question == "/reset":
+            session.reset()
+            print("(new conversation)")
+            continue
+        if not question:
+            continue
+        try:
+            for item in session.stream(question):
+                if isinstance(item, Answer):
+                    if item.resolved_question:
+                        print(f"(understood as: {item.resolved_question})")
+                    print("assistant> ", end="")
+                    _print_answer(item)
+        except RagError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+
+
+def cmd_ui(args, rest) -> int:
+    from ui.app import main as ui_main
+
+    return ui_main(rest) or 0
+
+
+def cmd_eval(args, rest) -> int:
+    from eval.runner import main as eval_main
+
+    return eval_main(rest) or 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Ask questions about your documents; every claim is cited.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="build or update the index of the documents")
+    p.add_argument("paths", nargs="*", help="files or folders (default: seeds/ or RAG_DOCS)")
+    p.add_argument("--rebuild", action="store_true", help="discard the stored index and embed everything again")
+    p.add_argument("--data-dir", help="where indexes are stored")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("ask", help="answer one question")
+    p.add_argument("question", nargs="+")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--show-draft", action="store_true", help="stream the model's draft before the verified answer")
+    _add_llm_options(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="a conversation in the terminal (follow-up questions work)")
+    _add_llm_options(p)
+    p.set_defaults(func=cmd_chat)
+
+    sub.add_parser("ui", help="start the web chat (see `rag ui --help`)", add_help=False)
+    sub.add_parser("eval", help="run the eval suite (see `rag eval --help`)", add_help=False)
+    return parser
+
+
+def main(argv=None) -> int:
+    from rag.errors import RagError
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        # ui and eval own their options; pass everything after the word on.
+        if argv and argv[0] in {"ui", "eval"}:
+            return (cmd_ui if argv[0] == "ui" else cmd_eval)(None, argv[1:])
+        args = build_parser().parse_args(argv)
+        return args.func(args) or 0
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Shared fixtures: an isolated data directory, the article, fakes."""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLE = ROOT / "seeds" / "rferl-2020-04-26-us-russia-reset.txt"
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for `from fakes import …`
+
+# Models come inside packages: prove nothing needs a hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: uses the real embedded models")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_data_dir(tmp_path_factory):
+    """Indexes built by tests go to a temporary folder, never the project's."""
+    data = tmp_path_factory.mktemp("rag-data")
+    old = os.environ.get("RAG_INDEX__DATA_DIR")
+    os.environ["RAG_INDEX__DATA_DIR"] = str(data)
+    yield data
+    if old is None:
+        os.environ.pop("RAG_INDEX__DATA_DIR", None)
+    else:
+        os.environ["RAG_INDEX__DATA_DIR"] = old
+
+
+@pytest.fixture
+def article_text() -> str:
+    return ARTICLE.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def fake_llm():
+    from fakes import FakeLLM
+
+    return FakeLLM()
+
+
+@pytest.fixture
+def make_assistant(tmp_path):
+    """An Assistant over the article (or given paths) with fake models."""
+    from fakes import HashEmbedding
+
+    from rag.assistant import Assistant
+    from rag.settings import Settings
+
+    def make(llm=None, paths=None, **settings):
+        s = Settings().with_updates(index={"data_dir": tmp_path / "data", "show_progress": False}, **settings)
+        return Assistant(settings=s, paths=paths or [ARTICLE], llm=llm, embed_model=HashEmbedding())
+
+    return make

@@ -1,0 +1,112 @@
+"""The persisted index: reopen without re-embedding, incremental updates, damage is rebuilt."""
+
+import json
+import os
+import shutil
+
+import pytest
+from fakes import HashEmbedding
+
+from rag.index import index_dir, open_index
+from rag.settings import Settings
+
+
+@pytest.fixture
+def corpus(tmp_path, article_text):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "article.txt").write_text(article_text, encoding="utf-8")
+    (docs / "note.md").write_text("# Note\n\nThe summit was held in Geneva on June 16, 2021.\n", encoding="utf-8")
+    settings = Settings().with_updates(index={"data_dir": tmp_path / "data", "show_progress": False}, docs=[docs])
+    return docs, settings
+
+
+def test_build_then_reopen_without_embedding(corpus):
+    docs, settings = corpus
+    emb = HashEmbedding()
+    first = open_index(settings, embed_model=emb)
+    assert sum(emb.calls) == len(first.passages) > 50
+    manifest = json.loads((first.directory / "manifest.json").read_text())
+    assert manifest["format_version"] == 1 and manifest["embedding_model"] == "hash-256"
+    assert set(manifest["files"]) == {d.source for d in first.documents.values()}
+    assert manifest["chunking"]["unit"] == "sentence"
+    again = open_index(settings, embed_model=emb)
+    assert sum(emb.calls) == len(first.passages)  # nothing re-embedded
+    assert [p.id for p in again.passages] == [p.id for p in first.passages]
+    assert again.people == first.people
+
+
+def test_changed_added_and_removed_files_update_incrementally(corpus):
+    docs, settings = corpus
+    emb = HashEmbedding()
+    first = open_index(settings, embed_model=emb)
+    (docs / "note.md").write_text("# Note\n\nThe summit was held in Geneva on June 16, 2021. It was short.\n")
+    second = open_index(settings, embed_model=emb)
+    assert emb.calls[-1] == 1  # only the new sentence
+    (docs / "extra.txt").write_text("Another document. With two sentences.")
+    third = open_index(settings, embed_model=emb)
+    assert emb.calls[-1] == 2 and len(third.documents) == 3
+    (docs / "extra.txt").unlink()
+    fourth = open_index(settings, embed_model=emb)
+    assert len(fourth.documents) == 2 and len(emb.calls) == 3  # removal embeds nothing
+    assert len(fourth.passages) == len(second.passages) == len(first.passages) + 1
+
+
+@pytest.mark.parametrize("damage", ["manifest", "vectors", "passages", "truncate"])
+def test_corrupted_index_is_detected_and_rebuilt(corpus, damage, caplog):
+    docs, settings = corpus
+    emb = HashEmbedding()
+    first = open_index(settings, embed_model=emb)
+    d = first.directory
+    if damage == "manifest":
+        (d / "manifest.json").write_text("{not json")
+    elif damage == "vectors":
+        (d / "vectors.npy").write_bytes(b"garbage")
+    elif damage == "passages":
+        lines = (d / "passages.jsonl").read_text().splitlines()
+        (d / "passages.jsonl").write_text("\n".join(lines[:-3]))
+    else:
+        data = (d / "texts.json").read_bytes()
+        (d / "texts.json").write_bytes(data[: len(data) // 2])
+    rebuilt = open_index(settings, embed_model=emb)
+    assert len(rebuilt.passages) == len(first.passages)
+    assert "unreadable" in caplog.text
+    assert open_index(settings, embed_model=emb).passages == rebuilt.passages
+
+
+def test_crash_mid_write_leaves_the_previous_index_usable(corpus, monkeypatch):
+    docs, settings = corpus
+    emb = HashEmbedding()
+    first = open_index(settings, embed_model=emb)
+    (docs / "note.md").write_text("# Note\n\nSomething else entirely happened.\n")
+    real_replace = os.replace
+
+    def crash(src, dst):
+        if str(src).endswith(".tmp-" + str(os.getpid())):
+            raise OSError("simulated crash")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError):
+        open_index(settings, embed_model=emb)
+    monkeypatch.setattr(os, "replace", real_replace)
+    # The old folder (moved aside to .old) is found and read; the change is then indexed.
+    (docs / "note.md").write_text("# Note\n\nThe summit was held in Geneva on June 16, 2021.\n")
+    again = open_index(settings, embed_model=emb)
+    assert [p.id for p in again.passages] == [p.id for p in first.passages]
+
+
+def test_half_written_folder_without_manifest_is_ignored(corpus):
+    docs, settings = corpus
+    emb = HashEmbedding()
+    first = open_index(settings, embed_model=emb)
+    d = first.directory
+    (d / "manifest.json").unlink()
+    shutil.copytree(d, d.with_name(d.name + ".tmp-999"))
+    again = open_index(settings, embed_model=emb)
+    assert len(again.passages) == len(first.passages)
+
+
+def test_index_folder_depends_on_the_document_paths(corpus, tmp_path):
+    docs, settings = corpus
+    assert index_dir(settings, [docs]) != index_dir(settings, [tmp_path])
