@@ -139,6 +139,11 @@ class Answerer:
         # A sentence that gives the assistant orders is shown as evidence but
         # never becomes the answer.
         evidence = [e for e in retrieval.evidence if without_instructions(e.text).strip()] or list(retrieval.evidence)
+        # When the question names who spoke, lead with what that person said.
+        spoken = [e for e in evidence if e.speaker and e.speaker in retrieval.speakers]
+        if spoken and spoken[0] is not evidence[0]:
+            evidence.remove(spoken[0])
+            evidence.insert(0, spoken[0])
         chosen = [evidence[0]]
         if len(evidence) > 1 and evidence[1].score >= 0.75 * evidence[0].score:
             # A close second joins only when it continues the same voice:
@@ -199,6 +204,10 @@ class Answerer:
                     citations.append(Citation(**{**citation.__dict__, "marker": numbering[key]}))
                 marks.append(numbering[key])
             body = claim if claim.endswith((".", "!", "?", '"')) else claim + "."
+            if body.count('"') % 2:
+                # The model opened a verbatim quotation (checked by ``supports``)
+                # and forgot to close it.
+                body = body + '"' if body.endswith((".", "!", "?")) else body
             kept.append(body + " " + "".join(f"[{m}]" for m in marks))
         return " ".join(kept), citations
 

@@ -242,7 +242,11 @@ class Retriever:
         if not query or not re.search(r"\w", query) or not self.index.passages:
             return Retrieval(query, (), (), 0.0, 0.0, seconds=time.perf_counter() - t0)
         speakers = self.named_speakers(query)
-        ranked, best_dense, best_lexical = self.rank(query, speakers)
+        # Say who the question means in the words the index uses: passages
+        # are embedded and indexed with their speaker's full name, so "the
+        # Kremlin spokesman" must become "Dmitry Peskov" to meet them.
+        expanded = " ".join([query, *[s for s in speakers if s.lower() not in query.lower()]])
+        ranked, best_dense, best_lexical = self.rank(expanded, speakers)
         evidence = self.select(ranked, budget)
         return Retrieval(
             query=query,

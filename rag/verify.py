@@ -137,7 +137,9 @@ def unknown_names(question: str, facts: CorpusFacts) -> list[str]:
         runs.append(current)
     unknown = []
     for run in runs:
-        missing = [w for w in run if w not in facts.words and w.upper() not in facts.words]
+        # "Trump-Putin" is known when "Trump" and "Putin" are.
+        missing = [w for w in run if not all(part in facts.words or part.upper() in facts.words
+                                              for part in w.split("-") if part)]
         # A run whose last word (usually the surname) or most words are unknown
         # names someone or something the documents do not mention.
         if missing and (run[-1] in missing or len(missing) * 2 > len(run)):

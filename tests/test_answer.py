@@ -214,3 +214,15 @@ def test_every_citation_quote_equals_its_source_span(make_assistant, article_tex
     llm.enqueue(" ".join(f"{words} [{m}]." for m in markers))
     answer = make_assistant(llm).ask(HEADLINE)
     _check_spans(answer, article_text)
+
+
+def test_unclosed_verbatim_quote_is_closed(make_assistant, fake_llm):
+    fake_llm.enqueue('Suslov said: "We completely agree with the Trump administration, that arms control as it exists today is outdated. [1]')
+    answer = make_assistant(fake_llm).ask(HEADLINE)
+    assert answer.mode == "generated"
+    assert answer.text.endswith('outdated." [1]')
+
+
+def test_hyphenated_known_names_are_not_unknown(make_assistant):
+    answer = make_assistant(None).ask("Who said the Trump-Putin contacts reflect an unusual amount of communication?")
+    assert answer.mode != "refused"
