@@ -137,9 +137,11 @@ class Assistant:
     # -- questions -----------------------------------------------------------
 
     def stream(self, question: str) -> Iterator[Union[str, Answer]]:
-        answerer = self.answerer
-        with self._lock:  # one local model: answers are made one at a time
-            yield from answerer.stream(question)
+        # No lock is held across yields: a UI may advance this generator from
+        # several threads. The LLM serialises its own calls (one local model),
+        # and an update swaps in a whole new answerer, so an answer in flight
+        # finishes on the index it started with.
+        yield from self.answerer.stream(question)
 
     def ask(self, question: str) -> Answer:
         return _last(self.stream(question))
@@ -237,15 +239,13 @@ class ChatSession:
 
         question = check_question(question, self.assistant.settings.answer.max_question_chars)
         resolved = self.resolve(question)
-        answerer = self.assistant.answerer
         final = None
-        with self.assistant._lock:
-            for item in answerer.stream(
-                question, retrieval_query=resolved, resolved=resolved if resolved != question else None
-            ):
-                if isinstance(item, Answer):
-                    final = item
-                yield item
+        for item in self.assistant.answerer.stream(
+            question, retrieval_query=resolved, resolved=resolved if resolved != question else None
+        ):
+            if isinstance(item, Answer):
+                final = item
+            yield item
         if final is not None:
             self.history.append(final)
 

@@ -274,8 +274,10 @@ def supports(sentence: str, cited: list[Evidence], min_overlap: float = 0.6,
         if tail.lower() not in lower and head.lower() not in lower:
             return False
     stems = content_stems(sent)
-    if len(stems) < 2:
-        return False  # too little to check ("Yes.", "HACKED."): not a claim we can verify
+    if len(stems) < 2 or not re.search(r"\b[a-z]{3,}\b", _QUOTED.sub("", sent) + sent):
+        return False  # too little to check ("Yes.", "Oksana Antonenko."): not a claim we can verify
+    if not _speaker_matches(sent, cited):
+        return False
     found = len(stems & content_stems(blob)) / len(stems)
     if found < min_overlap:
         return False
@@ -286,6 +288,29 @@ def supports(sentence: str, cited: list[Evidence], min_overlap: float = 0.6,
 
 
 _CLAUSE_SPLIT = re.compile(r";|,?\s+\b(?:and that|but|because|while|whereas|although|and)\b\s+|,\s+(?=which|who|that)")
+
+
+_ATTRIBUTION = re.compile(
+    r"^(?:According to\s+)?(?:the\s+|The\s+)?(?P<who>[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,3})"
+    r"(?:\s*:|,?\s+(?:later\s+|also\s+)?(?:said|says|told|warned|argued|added|noted|wrote|called|believes|"
+    r"thinks|stated|claimed|described|insisted|explained)\b|,)"
+)
+
+
+def _speaker_matches(sentence: str, cited: list[Evidence]) -> bool:
+    """"X said …" must name the speaker of the cited evidence, when it has one.
+
+    Example: a sentence "The Kremlin said that in a major crisis…" citing
+    Trenin's quotation fails; "Trenin said that in a major crisis…" passes.
+    """
+    m = _ATTRIBUTION.match(sentence)
+    speakers = [e.speaker for e in cited if e.speaker]
+    if not m or not speakers:
+        return True
+    who = m.group("who").split()
+    if who[0] in {"He", "She", "They", "It", "This", "That", "There", "In", "On", "At", "As", "But", "And"}:
+        return True
+    return any(w.rstrip(".,'s") in s.split() for s in speakers for w in who)
 
 
 def _stem_sequence(text: str) -> list[str]:

@@ -226,3 +226,16 @@ def test_unclosed_verbatim_quote_is_closed(make_assistant, fake_llm):
 def test_hyphenated_known_names_are_not_unknown(make_assistant):
     answer = make_assistant(None).ask("Who said the Trump-Putin contacts reflect an unusual amount of communication?")
     assert answer.mode != "refused"
+
+
+def test_misattributed_quote_is_removed(make_assistant, fake_llm):
+    # The words are Suslov's; a sentence that puts them in Trump's mouth is unsupported.
+    fake_llm.enqueue("Trump said arms control as it exists today is outdated [1].")
+    answer = make_assistant(fake_llm).ask(HEADLINE)
+    assert not answer.text.startswith("Trump said")
+    assert answer.mode == "extractive"
+
+
+def test_a_bare_name_is_not_an_answer(make_assistant, fake_llm):
+    fake_llm.enqueue("Dmitry Suslov. [1]")
+    assert make_assistant(fake_llm).ask(HEADLINE).mode == "extractive"
