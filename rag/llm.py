@@ -12,7 +12,10 @@ What it does:
   with the chat template stored in the GGUF and stops at the GGUF's
   end-of-generation tokens (``<|im_end|>`` for SmolLM2). ``stream_chat`` yields
   deltas as llama.cpp produces them (a worker thread feeds a queue); calls are
-  serialised by one lock, so many UI users share one model;
+  serialised by one lock, so many UI users share one model. (xllamacpp also
+  serves the model over HTTP on a loopback port; talking to that with the
+  OpenAI client measured 0.3 s slower to the first token and ~25% slower
+  generation on two cores, so that port is only locked with a random key);
 * ``make_llm(settings)`` picks the backend: ``"embedded"`` (the shipped
   SmolLM2), ``"gguf"`` (``settings.llm.model_path``), ``"openai"`` (any
   OpenAI-compatible server through llama-index's ``OpenAILike``, with its
@@ -23,10 +26,12 @@ What it does:
 
 What it leaves out:
 
-* prompts: which evidence and instructions the model sees is ``rag.answer``'s
+* prompts: which evidence and instructions the model sees is the answer stage's
   business; this module sends the messages it is given;
 * downloads and GPUs: models are local files; the xllamacpp wheel is a CPU
-  build (prompt ~260 tok/s, generation ~74 tok/s for SmolLM2 on two cores);
+  build (SmolLM2 on two idle cores: load 0.4 s, ~210 prompt tok/s, ~78
+  generated tok/s, first token of a 250-token prompt after ~1.2 s; llama.cpp
+  threads spin-wait, so other busy processes slow it down many times);
 * completion-style prompting: ``complete()`` wraps the prompt as one user
   message, so the GGUF's chat template is always applied;
 * async concurrency: the ``a*`` methods of llama-index run the sync ones;
@@ -297,6 +302,9 @@ class XLlamaCppLLM(CustomLLM):
         params.cpuparams.n_threads = self.threads
         params.cpuparams_batch.n_threads = self.threads
         params.sampling.temp = self.temperature
+        # "Fit to free device memory" parses the model a second time (+0.2 s of
+        # a 0.6 s load) and only matters for GPU offload; n_ctx is set above.
+        params.fit_params = False
         params.cache_prompt = self.cache_prompt
         if not self.cache_prompt:
             params.cache_ram_mib = 0  # no host-memory copies of old prompts
