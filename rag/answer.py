@@ -27,7 +27,7 @@ from rag.errors import LLMError, QuestionError
 from rag.retrieve import Retrieval, Retriever, estimate_tokens
 from rag.settings import Settings
 from rag.types import Answer, Citation, Evidence, Passage, Timings
-from rag.verify import CorpusFacts, content_stems, refusal_reason, supports, without_instructions
+from rag.verify import CorpusFacts, content_stems, expected_detail, refusal_reason, supports, without_instructions
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s*(?:\[\d+(?:\s*[,;]\s*\d+)*\]))*\s+(?=[A-Z\"\u201c])")
@@ -134,22 +134,40 @@ class Answerer:
             **kw,
         )
 
-    def extractive(self, question: str, retrieval: Retrieval, t0: float, first_token_s, notice) -> Answer:
-        """Quote the best evidence with its speaker; a close second joins it."""
+    @staticmethod
+    def best_evidence(question: str, retrieval: Retrieval) -> list[Evidence]:
+        """The evidence an answer must rest on: the best item that has what the
+        question asks for (the named person's words, a date for "when", a
+        number for "how many"), and a second item when the question has two
+        parts or the same voice continues."""
         # A sentence that gives the assistant orders is shown as evidence but
         # never becomes the answer.
         evidence = [e for e in retrieval.evidence if without_instructions(e.text).strip()] or list(retrieval.evidence)
-        # When the question names who spoke, lead with what that person said.
-        spoken = [e for e in evidence if e.speaker and e.speaker in retrieval.speakers]
-        if spoken and spoken[0] is not evidence[0]:
-            evidence.remove(spoken[0])
-            evidence.insert(0, spoken[0])
+        detail = expected_detail(question)
+        for wanted in (
+            lambda e: e.speaker in retrieval.speakers,
+            lambda e: detail is not None and detail.search(e.text),
+        ):
+            match = next((e for e in evidence if wanted(e)), None)
+            if match is not None and match is not evidence[0]:
+                evidence.remove(match)
+                evidence.insert(0, match)
         chosen = [evidence[0]]
-        if len(evidence) > 1 and evidence[1].score >= 0.75 * evidence[0].score:
+        if _two_part(question):
+            # "Why X, and what did Y say?": the second part needs other evidence.
+            other = next((e for e in evidence[1:] if (e.source, e.paragraph) != (chosen[0].source, chosen[0].paragraph)), None)
+            if other is not None:
+                chosen.append(other)
+        elif len(evidence) > 1 and evidence[1].score >= 0.75 * evidence[0].score:
             # A close second joins only when it continues the same voice:
             # another quotation of the same speaker, or narration after narration.
             if evidence[1].speaker == evidence[0].speaker:
                 chosen.append(evidence[1])
+        return chosen
+
+    def extractive(self, question: str, retrieval: Retrieval, t0: float, first_token_s, notice) -> Answer:
+        """Quote the best evidence, each item with its speaker."""
+        chosen = self.best_evidence(question, retrieval)
         parts, citations = [], []
         for n, e in enumerate(chosen, 1):
             quote = " ".join(e.text.split())
@@ -166,11 +184,14 @@ class Answerer:
             notice=notice,
         )
 
-    def llm_evidence(self, retrieval: Retrieval) -> list[Evidence]:
-        """The prefix of the evidence that fits the LLM's prompt budget (at least one item)."""
+    def llm_evidence(self, question: str, retrieval: Retrieval) -> list[Evidence]:
+        """What the LLM is shown: the best evidence first, then the rest in
+        rank order, as far as the prompt budget goes (at least one item)."""
         budget = self.settings.answer.llm_evidence_tokens
+        best = self.best_evidence(question, retrieval)
+        ordered = best + [e for e in retrieval.evidence if e not in best]
         chosen, spent = [], 0
-        for e in retrieval.evidence:
+        for e in ordered:
             cost = estimate_tokens(e.text) + 6
             if chosen and spent + cost > budget:
                 break
@@ -183,8 +204,15 @@ class Answerer:
         kept: list[str] = []
         citations: list[Citation] = []
         numbering: dict[tuple[int, int, int], int] = {}
+        seen: set[str] = set()
         for sentence in split_answer_sentences(generated):
-            claim = strip_markers(sentence)
+            # Small models preface answers with chatter; it carries no claim.
+            claim = _META_PREFIX.sub("", strip_markers(sentence)).strip()
+            if claim.lower() in seen:
+                continue
+            seen.add(claim.lower())
+            if _META_CLAIM.search(claim):
+                continue
             if not claim or any(m in claim.lower() for m in prompts.MODEL_NO_ANSWER_MARKERS):
                 continue
             cited = [n for n in dict.fromkeys(markers_of(sentence)) if 1 <= n <= len(shown)]
@@ -211,6 +239,26 @@ class Answerer:
             kept.append(body + " " + "".join(f"[{m}]" for m in marks))
         return " ".join(kept), citations
 
+    @staticmethod
+    def answers_the_question(question: str, text: str, citations, best: list[Evidence]) -> bool:
+        """Verified sentences can still miss the point. The answer must rest on
+        the best evidence (cite it); a "who" question must be answered with the
+        speaker of the cited words; a "when"/"how many" question with a
+        date/number (and the thing counted)."""
+        if not any(c.source == b.source and c.start < b.end and c.end > b.start for c in citations for b in best):
+            return False
+        if re.match(r"\s*(who|whom)\b", question, re.I):
+            speakers = {c.speaker for c in citations if c.speaker}
+            if not speakers or not any(s.split()[-1] in text for s in speakers):
+                return False
+        detail = expected_detail(question)
+        if detail is not None and not detail.search(strip_markers(text)):
+            return False
+        m = re.search(r"\bhow many\s+(?:[\w-]+\s+)?([a-z]+s)\b", question, re.I)
+        if m and content_stems(m.group(1)) and not content_stems(m.group(1)) & content_stems(text):
+            return False
+        return True
+
     # -- the pipeline ------------------------------------------------------
 
     def stream(self, question: str, retrieval_query: Optional[str] = None,
@@ -223,6 +271,7 @@ class Answerer:
         reason = refusal_reason(
             query, retrieval.evidence, self.facts, retrieval.speakers,
             retrieval.best_dense, self.settings.answer.min_dense_score,
+            retrieval.best_lexical, self.settings.answer.min_lexical_score,
         )
         if reason:
             yield self.refuse(question, reason, retrieval, t0, resolved_question=resolved)
@@ -230,7 +279,7 @@ class Answerer:
         if self.llm is None:
             yield _with(self.extractive(question, retrieval, t0, None, None), resolved)
             return
-        shown = self.llm_evidence(retrieval)
+        shown = self.llm_evidence(query, retrieval)
         from llama_index.core.llms import ChatMessage
 
         messages = [
@@ -252,6 +301,8 @@ class Answerer:
             yield _with(self.extractive(question, retrieval, t0, first, notice), resolved)
             return
         text, citations = self.verify("".join(generated), shown)
+        if citations and not self.answers_the_question(query, text, citations, self.best_evidence(query, retrieval)):
+            text, citations = "", []
         if not citations:
             yield _with(self.extractive(question, retrieval, t0, first, prompts.NOTICE_EXTRACTIVE), resolved)
             return
@@ -265,6 +316,17 @@ class Answerer:
             settings_hash=self.settings.hash(),
             resolved_question=resolved,
         )
+
+
+_META_PREFIX = re.compile(r"^(?:the answer(?: to (?:this|the) question)? is:?|answer:|the source (?:that )?(?:says|wrote):?)\s*", re.I)
+# Statements about the sources rather than answers from them.
+_META_CLAIM = re.compile(r"\b(is|are) (not provided|not mentioned|mentioned in the text|not given)\b|\bthe (text|source|sources|article) (does|do) not\b", re.I)
+
+
+def _two_part(question: str) -> bool:
+    """ "When and where…", "Why X, and how Y?" ask for two things."""
+    return bool(re.search(r"\b(when|where|why|how|what|who|which)\s+and\s+(when|where|why|how|what|who|which)\b"
+                          r"|,?\s+and\s+(what|how|when|where|why|who|which|in what)\b", question, re.I))
 
 
 def _with(answer: Answer, resolved: Optional[str]) -> Answer:

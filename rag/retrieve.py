@@ -50,13 +50,34 @@ def estimate_tokens(text: str) -> int:
     return max(1, (len(text) + 3) // 4)
 
 
+_SUBJECT = re.compile(
+    r"\b(?:did|does|do|has|have|had|would|will|was|is|were|are)\s+(?P<x>(?:the\s+)?(?:[\w.'-]+\s+){0,5}?[\w.'-]+)\s+"
+    r"(?:say|said|think|thought|describe|argue|warn|tell|believe|propose|"
+    r"expect|suggest|add|claim|write|feel|react|respond|comment|predict)\b"
+    r"|\b(?P<y>[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*)'s\s+(?:view|views|opinion|position|stance|take|comments?|words|remarks|assessment)\b"
+    r"|\baccording to\s+(?P<z>(?:the\s+)?[\w.' -]+?)(?:,|\?|$)",
+    re.I,
+)
+
+
+def question_subject(question: str) -> Optional[str]:
+    """Who the question asks about as a speaker, as written.
+
+    Example: ``question_subject("What did the U.S. ambassador to Russia say?")`` -> ``"the U.S. ambassador to Russia"``
+    """
+    m = _SUBJECT.search(question)
+    if not m:
+        return None
+    return next(g for g in m.groups() if g)
+
+
 @dataclass(frozen=True)
 class Retrieval:
     """What retrieval found for one question."""
 
     query: str
     evidence: tuple[Evidence, ...]
-    speakers: tuple[str, ...]  # people/organisations the question names
+    speakers: tuple[str, ...]  # people/organisations whose words the question asks for
     best_dense: float  # cosine of the best passage (0 when nothing)
     best_lexical: float  # BM25 score of the best passage
     ranked: tuple[tuple[str, float], ...] = field(default=(), repr=False)  # passage id, fused score
@@ -103,7 +124,8 @@ class Retriever:
         found: list[str] = []
         best_role: tuple[int, Optional[str], set[str]] = (1, None, set())
         for name, names, roles in self._people:
-            if any(re.search(rf"\b{re.escape(n)}\b", q) for n in names):
+            # (?<!-)…(?!-): "Trump-Putin calls" names the calls, not a speaker.
+            if any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", q) for n in names):
                 found.append(name)
                 continue
             for role in roles:
@@ -117,6 +139,34 @@ class Retriever:
             if not found:
                 found.append(best_role[1])
         return tuple(dict.fromkeys(found))
+
+    def speaker_focus(self, question: str, named: tuple[str, ...]) -> tuple[str, ...]:
+        """The named speakers whose words the question asks for.
+
+        "Who said …?" asks for a speaker, so names inside it are topics, not
+        speakers; "How did the Kremlin describe the Trump-Putin call?" asks
+        for the Kremlin's words, the subject of the speech verb.
+
+        Example: ``speaker_focus("What did Suslov say about Trump?", ("Dmitry Suslov", "Donald Trump"))``
+        -> ``("Dmitry Suslov",)``
+        """
+        if re.match(r"\s*(?:and\s+)?(who|whom)\b", question, re.I) or not named:
+            return ()
+        subject = question_subject(question)
+        if subject and len(named) > 1:
+            chosen = [n for n in named if self._names_match(n, subject)]
+            if chosen:
+                return tuple(chosen)
+        return named
+
+    def _names_match(self, speaker: str, phrase: str) -> bool:
+        phrase_l = phrase.lower()
+        for name, names, roles in self._people:
+            if name == speaker:
+                if any(re.search(rf"\b{re.escape(n)}\b", phrase_l) for n in names):
+                    return True
+                return any(len(role & content_words(phrase)) >= 2 for role in roles)
+        return False
 
     # -- ranking -------------------------------------------------------------
 
@@ -204,6 +254,14 @@ class Retriever:
             if pos in covered or passages[pos].kind == "heading":
                 continue
             first, last = self.quotation_run(pos)
+            prev = first - 1
+            if (len(self._text(first, last)) < 60 and prev >= 0 and passages[prev].kind == "sentence"
+                    and (passages[prev].source, passages[prev].paragraph) == (passages[first].source, passages[first].paragraph)):
+                # "I don't know the answer to that." means nothing without the
+                # sentence before it.
+                first = prev
+            if covered.intersection(range(first, last + 1)):
+                continue
             cost = estimate_tokens(self._text(first, last))
             if cost > budget - spent:
                 if chosen:
@@ -241,7 +299,8 @@ class Retriever:
         query = " ".join(question.split())[:MAX_QUERY_CHARS]
         if not query or not re.search(r"\w", query) or not self.index.passages:
             return Retrieval(query, (), (), 0.0, 0.0, seconds=time.perf_counter() - t0)
-        speakers = self.named_speakers(query)
+        named = self.named_speakers(query)
+        speakers = self.speaker_focus(query, named)
         # Say who the question means in the words the index uses: passages
         # are embedded and indexed with their speaker's full name, so "the
         # Kremlin spokesman" must become "Dmitry Peskov" to meet them.

@@ -100,9 +100,11 @@ class AnswerSettings(_Section):
     # ~0.4 s before the first generated token.
     llm_evidence_tokens: int = Field(220, gt=0)
     max_question_chars: int = Field(2000, gt=0)
-    # Refuse when the best evidence is weaker than this (cosine similarity of
-    # the question to the best passage); calibrated on eval/qa.
+    # Refuse as "nothing matches" when the best passage's cosine similarity to
+    # the question is below this...
     min_dense_score: float = 0.25
+    # ...and the best BM25 score is below this too.
+    min_lexical_score: float = 1.5
 
 
 class Settings(BaseSettings):

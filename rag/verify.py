@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Iterable, Optional
 
 from rag import prompts
+from rag.retrieve import question_subject
 from rag.types import Evidence
 
 _QUOTED = re.compile(r'"([^"]{3,})"|\u201c([^\u201d]{3,})\u201d')
@@ -109,9 +110,16 @@ class CorpusFacts:
         words: set[str] = set()
         for text in texts:
             for w in re.findall(r"[A-Za-z][\w'-]*", text):
+                w = re.sub(r"'s$", "", w)
                 words.add(w)
-                words.add(re.sub(r"'s$", "", w))
+                words.update(part for part in w.split("-") if part)
         return cls(frozenset(words), frozenset(people), frozenset(speakers))
+
+    def knows(self, word: str) -> bool:
+        """Whether the corpus uses this word, or a longer form of it ("America" in "American")."""
+        if word in self.words or word.upper() in self.words:
+            return True
+        return len(word) >= 5 and any(w.startswith(word) for w in self.words)
 
 
 def _evidence_blob(evidence: Iterable[Evidence]) -> str:
@@ -126,7 +134,10 @@ def unknown_names(question: str, facts: CorpusFacts) -> list[str]:
     current: list[str] = []
     for i, tok in enumerate(tokens):
         word = re.sub(r"'s$", "", tok)
-        is_name = word[:1].isupper() and not (i == 0 and word.lower() in _QUESTION_WORDS | _STOP)
+        # A capitalised first word is a name only when a name follows it
+        # ("Angela Merkel said…"), not when it merely starts the question ("Besides…").
+        first = i == 0 and not (len(tokens) > 1 and tokens[1][:1].isupper())
+        is_name = word[:1].isupper() and not first
         if is_name and word.lower() not in _QUESTION_WORDS - {"will"}:
             current.append(word)
         else:
@@ -138,8 +149,8 @@ def unknown_names(question: str, facts: CorpusFacts) -> list[str]:
     unknown = []
     for run in runs:
         # "Trump-Putin" is known when "Trump" and "Putin" are.
-        missing = [w for w in run if not all(part in facts.words or part.upper() in facts.words
-                                              for part in w.split("-") if part)]
+        # ("Obama-era": only the capitalised parts are names.)
+        missing = [w for w in run if not all(facts.knows(part) for part in w.split("-") if part[:1].isupper())]
         # A run whose last word (usually the surname) or most words are unknown
         # names someone or something the documents do not mention.
         if missing and (run[-1] in missing or len(missing) * 2 > len(run)):
@@ -154,15 +165,33 @@ _QUANTITY = [
      re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|several|a few)[ -](seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b", re.I),
      "a duration"),
     (re.compile(r"\bhow many\b|\bnumber of\b|\bpercent(age)?\b", re.I), None, "that number"),
-    (re.compile(r"\bwhat (year|date|day)\b|\bwhen (was|were|did|will)\b", re.I),
+    (re.compile(r"\bwhat (year|date|day)\b|^\s*(and\s+)?when\b|\bwhen (was|were|did|will|is|does|do)\b", re.I),
      re.compile(rf"\b{_MONTHS}\b|\b(19|20)\d\d\b|\b(yesterday|today|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"),
      "a date"),
 ]
 
 
+_NOT_NOUNS = {"has", "was", "is", "does", "were", "its", "this", "his", "hers", "thus", "as", "us", "yes", "less", "across"}
+
+
 def _focus_noun(question: str, after: str) -> Optional[str]:
-    m = re.search(rf"(?:{after})" + r"\s+(?:of\s+)?(?:the\s+)?(?:[\w.-]+\s+){0,3}?([a-z]+s)\b", question, re.I)
-    return m.group(1) if m else None
+    """The plural noun a question counts or names: "how many ventilators" -> "ventilators"."""
+    m = re.search(rf"(?:{after})" + r"\s+(?:of\s+)?(?:the\s+)?((?:[\w.-]+\s+){0,3}?)([a-z]+s)\b", question, re.I)
+    if not m or m.group(2).lower() in _NOT_NOUNS or set(m.group(1).lower().split()) & _NOT_NOUNS:
+        return None
+    return m.group(2)
+
+
+def expected_detail(question: str) -> Optional[re.Pattern]:
+    """What the answer to ``question`` must contain (a date, an amount, a
+    number…), as a pattern, or None when the question asks for no such detail."""
+    for asks, needs, _ in _QUANTITY:
+        if asks.search(question):
+            return needs or _ANY_NUMBER
+    return None
+
+
+_ANY_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|million|billion)\b", re.I)
 
 
 def _names_near(text: str, head: str, known: set[str], before: int = 2, after: int = 4) -> bool:
@@ -195,21 +224,24 @@ def without_instructions(text: str) -> str:
 
 
 def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusFacts,
-                   speakers_named: tuple[str, ...], best_dense: float, min_dense: float) -> Optional[str]:
+                   speakers_named: tuple[str, ...], best_dense: float, min_dense: float,
+                   best_lexical: float = 0.0, min_lexical: float = 1.5) -> Optional[str]:
     """Why the documents cannot answer, or None when they may."""
     if not evidence:
         return prompts.REFUSE_NO_EVIDENCE
     missing = unknown_names(question, facts)
     if missing:
         return prompts.REFUSE_UNKNOWN_ENTITY.format(name=", ".join(missing))
-    if _SAY_VERBS.search(question) and not re.search(r'"', question):
+    subject = question_subject(question)
+    if subject and not re.search(r'"', question):
         # "What did Lavrov say…": a person the corpus mentions but never quotes.
         for person in facts.people:
             surname = person.split()[-1]
-            if re.search(rf"\b{re.escape(surname)}\b", question) and person not in facts.speakers:
-                if not any(s in facts.speakers for s in speakers_named):
-                    return prompts.REFUSE_NOT_QUOTED.format(name=person)
-    top = evidence[:3]
+            if re.search(rf"\b{re.escape(surname)}\b", subject) and person not in facts.speakers:
+                return prompts.REFUSE_NOT_QUOTED.format(name=person)
+    # The detail must be in the best few items: far down the list it is
+    # usually a different date or number than the one asked for.
+    top = evidence[:5]
     blob = _evidence_blob(top)
     for asks, needs, what in _QUANTITY:
         if not asks.search(question):
@@ -230,9 +262,11 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
         noun = _focus_noun(question, r"\bnames? of|\bwhich") or ""
         m = re.search(r"\bwhich (\w+)", question, re.I)
         head = _stem(m.group(1)) if m and not noun else _stem(noun)
-        if not any(_names_near(e.text, head, names_in(question)) for e in top):
+        if not any(_names_near(e.text, head, names_in(question)) for e in evidence[:3]):
             return prompts.REFUSE_MISSING_DETAIL.format(what="those names")
-    if best_dense < min_dense:
+    # Weak on both signals: neither the meaning nor the words of the question
+    # meet the documents (BM25 scores below ~1.5 are a shared common word).
+    if best_dense < min_dense and best_lexical < min_lexical:
         return prompts.REFUSE_NO_EVIDENCE
     return None
 
