@@ -122,17 +122,6 @@ class Answerer:
 
     # -- answer modes ----------------------------------------------------
 
-    def refuse(self, question: str, reason: str, retrieval: Retrieval, t0: float, **kw) -> Answer:
-        return Answer(
-            question=question,
-            text=reason,
-            citations=(),
-            evidence=retrieval.evidence,
-            mode="refused",
-            timings=Timings(retrieval.seconds, kw.pop("first_token_s", None), time.perf_counter() - t0),
-            settings_hash=self.settings.hash(),
-            **kw,
-        )
 
     @staticmethod
     def best_evidence(question: str, retrieval: Retrieval) -> list[Evidence]:
@@ -165,24 +154,31 @@ class Answerer:
                 chosen.append(evidence[1])
         return chosen
 
-    def extractive(self, question: str, retrieval: Retrieval, t0: float, first_token_s, notice) -> Answer:
+    def _answer(self, question, text, citations, retrieval: Retrieval, mode, t0, first_token_s,
+                notice=None, resolved=None) -> Answer:
+        return Answer(
+            question=question,
+            text=text,
+            citations=tuple(citations),
+            evidence=retrieval.evidence,
+            mode=mode,
+            timings=Timings(retrieval.seconds, first_token_s, time.perf_counter() - t0),
+            settings_hash=self.settings.hash(),
+            notice=notice,
+            resolved_question=resolved,
+        )
+
+    def extractive(self, question: str, retrieval: Retrieval, t0: float, first_token_s, notice,
+                   resolved: Optional[str] = None) -> Answer:
         """Quote the best evidence, each item with its speaker."""
-        chosen = self.best_evidence(question, retrieval)
+        chosen = self.best_evidence(resolved or question, retrieval)
         parts, citations = [], []
         for n, e in enumerate(chosen, 1):
             quote = " ".join(e.text.split())
             parts.append(f"{e.speaker}: {quote} [{n}]" if e.speaker else f"{quote} [{n}]")
             citations.append(self._citation(n, e))
-        return Answer(
-            question=question,
-            text=" ".join(parts),
-            citations=tuple(citations),
-            evidence=retrieval.evidence,
-            mode="extractive",
-            timings=Timings(retrieval.seconds, first_token_s, time.perf_counter() - t0),
-            settings_hash=self.settings.hash(),
-            notice=notice,
-        )
+        return self._answer(question, " ".join(parts), citations, retrieval, "extractive", t0,
+                            first_token_s, notice, resolved)
 
     def llm_evidence(self, question: str, retrieval: Retrieval) -> list[Evidence]:
         """What the LLM is shown: the best evidence first, then the rest in
@@ -274,10 +270,10 @@ class Answerer:
             retrieval.best_lexical, self.settings.answer.min_lexical_score,
         )
         if reason:
-            yield self.refuse(question, reason, retrieval, t0, resolved_question=resolved)
+            yield self._answer(question, reason, (), retrieval, "refused", t0, None, None, resolved)
             return
         if self.llm is None:
-            yield _with(self.extractive(question, retrieval, t0, None, None), resolved)
+            yield self.extractive(question, retrieval, t0, None, None, resolved)
             return
         shown = self.llm_evidence(query, retrieval)
         from llama_index.core.llms import ChatMessage
@@ -298,25 +294,15 @@ class Answerer:
                     yield delta
         except LLMError as exc:
             notice = prompts.NOTICE_LLM_UNAVAILABLE.format(error=exc)
-            yield _with(self.extractive(question, retrieval, t0, first, notice), resolved)
+            yield self.extractive(question, retrieval, t0, first, notice, resolved)
             return
         text, citations = self.verify("".join(generated), shown)
         if citations and not self.answers_the_question(query, text, citations, self.best_evidence(query, retrieval)):
             text, citations = "", []
         if not citations:
-            yield _with(self.extractive(question, retrieval, t0, first, prompts.NOTICE_EXTRACTIVE), resolved)
+            yield self.extractive(question, retrieval, t0, first, prompts.NOTICE_EXTRACTIVE, resolved)
             return
-        yield Answer(
-            question=question,
-            text=text,
-            citations=tuple(citations),
-            evidence=retrieval.evidence,
-            mode="generated",
-            timings=Timings(retrieval.seconds, first, time.perf_counter() - t0),
-            settings_hash=self.settings.hash(),
-            resolved_question=resolved,
-        )
-
+        yield self._answer(question, text, citations, retrieval, "generated", t0, first, None, resolved)
 
 _META_PREFIX = re.compile(r"^(?:the answer(?: to (?:this|the) question)? is:?|answer:|the source (?:that )?(?:says|wrote):?)\s*", re.I)
 # Statements about the sources rather than answers from them.
@@ -327,11 +313,3 @@ def _two_part(question: str) -> bool:
     """ "When and where…", "Why X, and how Y?" ask for two things."""
     return bool(re.search(r"\b(when|where|why|how|what|who|which)\s+and\s+(when|where|why|how|what|who|which)\b"
                           r"|,?\s+and\s+(what|how|when|where|why|who|which|in what)\b", question, re.I))
-
-
-def _with(answer: Answer, resolved: Optional[str]) -> Answer:
-    if resolved is None:
-        return answer
-    from dataclasses import replace
-
-    return replace(answer, resolved_question=resolved)
