@@ -235,6 +235,21 @@ class Answerer:
             kept.append(body + " " + "".join(f"[{m}]" for m in marks))
         return " ".join(kept), citations
 
+    def complete_with_quotes(self, text: str, citations: list[Citation], best: list[Evidence]):
+        """Append, quoted and cited, the best evidence the generated answer left
+        out (a small model often answers from one of two sentences that belong
+        together). Quotes are verbatim, so nothing unverified is added."""
+        citations = list(citations)
+        for e in best:
+            if any(c.source == e.source and c.start < e.end and c.end > e.start for c in citations):
+                continue
+            n = len(citations) + 1
+            citation = self._citation(n, e)
+            citations.append(citation)
+            quote = " ".join(e.text.split())
+            text += f" {e.speaker}: {quote} [{n}]" if e.speaker else f" {quote} [{n}]"
+        return text, citations
+
     @staticmethod
     def answers_the_question(question: str, text: str, citations, best: list[Evidence]) -> bool:
         """Verified sentences can still miss the point. The answer must rest on
@@ -297,8 +312,11 @@ class Answerer:
             yield self.extractive(question, retrieval, t0, first, notice, resolved)
             return
         text, citations = self.verify("".join(generated), shown)
-        if citations and not self.answers_the_question(query, text, citations, self.best_evidence(query, retrieval)):
+        best = self.best_evidence(query, retrieval)
+        if citations and not self.answers_the_question(query, text, citations, best):
             text, citations = "", []
+        if citations:
+            text, citations = self.complete_with_quotes(text, citations, best)
         if not citations:
             yield self.extractive(question, retrieval, t0, first, prompts.NOTICE_EXTRACTIVE, resolved)
             return

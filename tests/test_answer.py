@@ -30,8 +30,8 @@ def test_supported_sentence_is_kept_with_an_exact_citation(make_assistant, fake_
     fake_llm.enqueue("Suslov said arms control as it exists today is outdated [1].")
     answer = make_assistant(fake_llm).ask(HEADLINE)
     assert answer.mode == "generated"
-    assert answer.text == "Suslov said arms control as it exists today is outdated. [1]"
-    (c,) = answer.citations
+    assert answer.text.startswith("Suslov said arms control as it exists today is outdated. [1]")
+    c = answer.citations[0]
     assert "outdated" in c.quote and c.speaker == "Dmitry Suslov"
     _check_spans(answer, article_text)
     # The model saw numbered evidence, Suslov's sentence among it, with its speaker.
@@ -78,7 +78,7 @@ def test_misquote_is_caught(make_assistant, fake_llm):
 def test_uncited_sentence_is_attributed_when_supported(make_assistant, fake_llm):
     fake_llm.enqueue("Suslov said arms control as it exists today is outdated.")
     answer = make_assistant(fake_llm).ask(HEADLINE)
-    assert answer.mode == "generated" and answer.text.endswith("[1]")
+    assert answer.mode == "generated" and "outdated. [1]" in answer.text
     assert "outdated" in answer.citations[0].quote
 
 
@@ -220,7 +220,7 @@ def test_unclosed_verbatim_quote_is_closed(make_assistant, fake_llm):
     fake_llm.enqueue('Suslov said: "We completely agree with the Trump administration, that arms control as it exists today is outdated. [1]')
     answer = make_assistant(fake_llm).ask(HEADLINE)
     assert answer.mode == "generated"
-    assert answer.text.endswith('outdated." [1]')
+    assert 'outdated." [1]' in answer.text
 
 
 def test_hyphenated_known_names_are_not_unknown(make_assistant):
@@ -239,3 +239,13 @@ def test_misattributed_quote_is_removed(make_assistant, fake_llm):
 def test_a_bare_name_is_not_an_answer(make_assistant, fake_llm):
     fake_llm.enqueue("Dmitry Suslov. [1]")
     assert make_assistant(fake_llm).ask(HEADLINE).mode == "extractive"
+
+
+def test_generated_answer_is_completed_with_the_best_evidence_it_left_out(make_assistant, fake_llm, article_text):
+    fake_llm.enqueue("Suslov said arms control as it exists today is outdated [1].")
+    answer = make_assistant(fake_llm).ask(HEADLINE)
+    assert answer.mode == "generated"
+    assert "outdated. [1]" in answer.text
+    assert 'Dmitry Suslov: "We want time to elaborate the system' in answer.text
+    assert [c.marker for c in answer.citations] == [1, 2]
+    _check_spans(answer, article_text)
