@@ -6,8 +6,9 @@ between nested names, e.g. ``RAG_LLM__BACKEND=openai`` or
 ``settings.hash()`` so runs can be compared.
 
 This module only describes and validates configuration; it builds nothing.
-The factories for the embedder and the LLM live in ``rag.index`` and
-``rag.llm`` so that importing settings stays cheap.
+The factories for the embedder and the LLM live in ``rag.embed``
+(``make_embedder``) and ``rag.llm`` (``make_llm``) so that importing settings
+stays cheap.
 """
 
 from __future__ import annotations
