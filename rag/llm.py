@@ -566,45 +566,29 @@ def _openai_llm_class() -> type:
         def _translated(self, exc: BaseException) -> BaseException:
             return _translate_openai_error(exc, str(self.api_base)) or exc
 
-        def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        def _call(self, method, *args: Any, **kwargs: Any) -> Any:
+            """Run a parent method, turning transport/API errors into ours."""
             try:
-                return super().chat(messages, **kwargs)
+                return method(*args, **kwargs)
             except Exception as e:
                 translated = self._translated(e)
                 if translated is e:
                     raise
                 raise translated from e
+
+        def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+            return self._call(super().chat, messages, **kwargs)
 
         def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-            try:
-                return super().complete(prompt, formatted=formatted, **kwargs)
-            except Exception as e:
-                translated = self._translated(e)
-                if translated is e:
-                    raise
-                raise translated from e
+            return self._call(super().complete, prompt, formatted=formatted, **kwargs)
 
         def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-            try:
-                inner = super().stream_chat(messages, **kwargs)
-            except Exception as e:
-                translated = self._translated(e)
-                if translated is e:
-                    raise
-                raise translated from e
-            return self._guard(inner)
+            return self._guard(self._call(super().stream_chat, messages, **kwargs))
 
         def stream_complete(
             self, prompt: str, formatted: bool = False, **kwargs: Any
         ) -> CompletionResponseGen:
-            try:
-                inner = super().stream_complete(prompt, formatted=formatted, **kwargs)
-            except Exception as e:
-                translated = self._translated(e)
-                if translated is e:
-                    raise
-                raise translated from e
-            return self._guard(inner)
+            return self._guard(self._call(super().stream_complete, prompt, formatted=formatted, **kwargs))
 
         def _guard(self, inner: Iterator[Any]) -> Iterator[Any]:
             # The HTTP request is made on the first next(), so errors surface here.
