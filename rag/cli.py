@@ -94,7 +94,8 @@ def _print_answer(answer, stream=sys.stdout) -> None:
     print(f"\n[{badge}]" + (f"  {answer.notice}" if answer.notice else ""), file=stream)
     for c in answer.citations:
         who = f"{c.speaker} — " if c.speaker else ""
-        print(f"  [{c.marker}] {who}{c.source}:{c.start}-{c.end}  \"{' '.join(c.quote.split())}\"", file=stream)
+        # The quote is printed as it stands in the source (it often has its own quote marks).
+        print(f"  [{c.marker}] {who}{c.source}:{c.start}-{c.end}\n      {' '.join(c.quote.split())}", file=stream)
 
 
 def cmd_ask(args) -> int:
