@@ -141,6 +141,9 @@ class Assistant:
         # several threads. The LLM serialises its own calls (one local model),
         # and an update swaps in a whole new answerer, so an answer in flight
         # finishes on the index it started with.
+        from rag.answer import check_question
+
+        check_question(question, self.settings.answer.max_question_chars)  # before loading anything
         yield from self.answerer.stream(question)
 
     def ask(self, question: str) -> Answer:
