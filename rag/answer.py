@@ -180,11 +180,10 @@ class Answerer:
         return self._answer(question, " ".join(parts), citations, retrieval, "extractive", t0,
                             first_token_s, notice, resolved)
 
-    def llm_evidence(self, question: str, retrieval: Retrieval) -> list[Evidence]:
+    def llm_evidence(self, best: list[Evidence], retrieval: Retrieval) -> list[Evidence]:
         """What the LLM is shown: the best evidence first, then the rest in
         rank order, as far as the prompt budget goes (at least one item)."""
         budget = self.settings.answer.llm_evidence_tokens
-        best = self.best_evidence(question, retrieval)
         ordered = best + [e for e in retrieval.evidence if e not in best]
         chosen, spent = [], 0
         for e in ordered:
@@ -280,8 +279,7 @@ class Answerer:
         query = retrieval_query or question
         retrieval = self.retriever.retrieve(query)
         reason = refusal_reason(
-            query, retrieval.evidence, self.facts, retrieval.speakers,
-            retrieval.best_dense, self.settings.answer.min_dense_score,
+            query, retrieval.evidence, self.facts, retrieval.best_dense, self.settings.answer.min_dense_score,
             retrieval.best_lexical, self.settings.answer.min_lexical_score,
         )
         if reason:
@@ -290,7 +288,8 @@ class Answerer:
         if self.llm is None:
             yield self.extractive(question, retrieval, t0, None, None, resolved)
             return
-        shown = self.llm_evidence(query, retrieval)
+        best = self.best_evidence(query, retrieval)
+        shown = self.llm_evidence(best, retrieval)
         from llama_index.core.llms import ChatMessage
 
         messages = [
@@ -312,7 +311,6 @@ class Answerer:
             yield self.extractive(question, retrieval, t0, first, notice, resolved)
             return
         text, citations = self.verify("".join(generated), shown)
-        best = self.best_evidence(query, retrieval)
         if citations and not self.answers_the_question(query, text, citations, best):
             text, citations = "", []
         if citations:

@@ -56,7 +56,6 @@ _NAME_STOP = {
     "Now", "By", "Critics", "Adding", "As", "Will", "What", "We", "They", "He", "She", "Free",
     "Russian", "Russia", "U.S.", "Saudi", "State", "New", "Ukrainian", "Soviet", "American", "Moscow", "Washington",
 }
-_TOKEN = re.compile(r"[A-Z][a-z]+(?:-[A-Z][a-z]+)?|[A-Z]\.|[A-Za-z.'/-]+|\S")
 _NAME_RUN = re.compile(r"(?:(?:[A-Z][a-z]+(?:-[A-Z][a-z]+)?|[A-Z]\.)\s+){1,3}[A-Z][a-z]+(?:-[A-Z][a-z]+)?")
 _APPOSITIVE = re.compile(r",\s+(?:a|an|the|who|which|whose|then)\b[^,;:]*,")
 _NUMBER_WORDS = "two|three|four|five|six|seven|eight|nine|ten|several|both"
@@ -174,9 +173,8 @@ def _left_tokens(text: str) -> list[str]:
 
 
 class _Attributor:
-    def __init__(self, registry: _Registry, text: str):
+    def __init__(self, registry: _Registry):
         self.registry = registry
-        self.text = text
         self.last_person: str | None = None
         self.last_org: str | None = None
         self.history: list[str] = []  # sentences so far, for antecedents
@@ -271,7 +269,7 @@ def attribute(passages: list[Passage], text: str) -> Attribution:
     for p in passages:
         if p.kind == "sentence":
             registry.scan(p.text)
-    attributor = _Attributor(registry, text)
+    attributor = _Attributor(registry)
 
     out: list[Passage] = []
     paragraphs: dict[int, list[int]] = {}

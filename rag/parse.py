@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import replace
 from typing import Iterator
 
 from rag.types import Document, Passage
@@ -192,7 +191,3 @@ def _passage(doc, start, end, kind, section, paragraph, sentence) -> Passage:
         paragraph=paragraph,
         sentence=sentence,
     )
-
-
-def with_speaker(passage: Passage, speaker: str | None, quoted: bool) -> Passage:
-    return replace(passage, speaker=speaker, quoted=quoted)

@@ -21,11 +21,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Optional
 
+from rag.attribute import QUOTE_CHARS
 from rag.index import CorpusIndex, embedding_text
 from rag.settings import RetrievalSettings
 from rag.types import Evidence, Passage
 
-QUOTE_CHARS = '"\u201c\u201d'
 # Longer queries carry no extra signal for ranking and only cost time.
 MAX_QUERY_CHARS = 2000
 _STOP = {

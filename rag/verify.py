@@ -40,11 +40,6 @@ _QUESTION_WORDS = {
     "according", "in", "on", "the", "a", "an", "tell", "give", "list", "name", "describe", "explain",
     "summarize", "summarise", "so", "then", "also", "i", "please",
 }
-_SAY_VERBS = re.compile(
-    r"\b(say|said|says|saying|think|thinks|thought|view|views|opinion|believe|believes|comment|comments|"
-    r"commented|react|reacted|respond|responded|argue|argued|claim|claimed|warn|warned|stance|position)\b",
-    re.I,
-)
 _STOP = {
     "the", "a", "an", "of", "to", "in", "on", "at", "for", "and", "or", "is", "was", "were", "are", "be",
     "been", "that", "this", "it", "its", "as", "with", "by", "from", "he", "she", "they", "his", "her",
@@ -224,7 +219,7 @@ def without_instructions(text: str) -> str:
 
 
 def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusFacts,
-                   speakers_named: tuple[str, ...], best_dense: float, min_dense: float,
+                   best_dense: float, min_dense: float,
                    best_lexical: float = 0.0, min_lexical: float = 1.5) -> Optional[str]:
     """Why the documents cannot answer, or None when they may."""
     if not evidence:

@@ -313,24 +313,32 @@ def test_bad_question_is_an_error_message_not_a_crash(app_url, bad):
     assert c.predict('Who said "We had a great call"?', api_name="/ask")["mode"] == "extractive"
 
 
-def test_ten_concurrent_users_all_get_answers(app_url):
-    questions = [
-        "What did Suslov say about New START?",
-        'Who said "We had a great call"?',
-        "What did the U.S. ambassador to Russia say about sanctions?",
-        "What did Angela Merkel say about the reset?",
-    ]
+LOAD_QUESTIONS = [
+    "What did Suslov say about New START?",
+    'Who said "We had a great call"?',
+    "What did the U.S. ambassador to Russia say about sanctions?",
+    "What did Angela Merkel say about the reset?",
+]
+
+
+def ask_concurrently(url, users=10):
+    """``users`` gradio_client users asking at once; (question, answer JSON) pairs."""
 
     def one(i):
-        q = questions[i % len(questions)]
-        return q, client(app_url).predict(q, api_name="/ask")
+        q = LOAD_QUESTIONS[i % len(LOAD_QUESTIONS)]
+        return q, client(url).predict(q, api_name="/ask")
 
-    with ThreadPoolExecutor(max_workers=10) as pool:
-        results = list(pool.map(one, range(10)))
-    assert len(results) == 10
+    with ThreadPoolExecutor(max_workers=users) as pool:
+        results = list(pool.map(one, range(users)))
+    assert len(results) == users
     for q, r in results:
         assert r["question"] == q
         assert r["mode"] in {"generated", "extractive", "refused"}
+    return results
+
+
+def test_ten_concurrent_users_all_get_answers(app_url):
+    for q, r in ask_concurrently(app_url):
         if not r["refused"]:
             assert r["citations"]
 
@@ -540,23 +548,9 @@ def test_real_assistant_api_under_load_and_upload(tmp_path):
         assistant.warm_up()
     except RagError as exc:
         startup_error = str(exc)
-    questions = [
-        "What did Suslov say about New START?",
-        'Who said "We had a great call"?',
-        "What did the U.S. ambassador to Russia say about sanctions?",
-        "What did Angela Merkel say about the reset?",
-    ]
     with serve(assistant, startup_error=startup_error) as url:
-
-        def one(i):
-            q = questions[i % len(questions)]
-            return q, client(url).predict(q, api_name="/ask")
-
-        with ThreadPoolExecutor(max_workers=10) as pool:
-            results = list(pool.map(one, range(10)))
-        assert len(results) == 10
+        results = ask_concurrently(url)
         for q, r in results:
-            assert r["question"] == q and r["mode"] in {"generated", "extractive", "refused"}
             for c in r["citations"]:
                 assert TEXT[c["start"] : c["end"]] == c["quote"]
         suslov = [r for q, r in results if "Suslov" in q]
