@@ -130,6 +130,8 @@ class Assistant:
             what = f"gguf: {cfg.model_path}"
         else:
             what = "embedded: SmolLM2-135M-Instruct.Q4_1.gguf"
+            if cfg.embedded_q8_0:
+                what += " (run as its Q8_0 re-encoding)"
         if self._llm_error:
             return f"{what}: unavailable ({self._llm_error})"
         return what

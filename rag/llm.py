@@ -214,7 +214,12 @@ class XLlamaCppLLM(CustomLLM):
     context_window: int = Field(default=2048, ge=256)
     threads: int = Field(default=2, gt=0)
     stop: list[str] = Field(default_factory=list)
-    cache_prompt: bool = Field(default=False)
+    cache_prompt: bool = Field(default=True)
+    q8_0_dir: Optional[str] = Field(
+        default=None,
+        description="If set, run a Q8_0 re-encoding of the model written to this folder "
+        "(rag.requant), for faster prompt processing.",
+    )
     busy_timeout_s: float = Field(
         default=60.0, gt=0, description="How long a call waits for the model to be free."
     )
@@ -223,15 +228,21 @@ class XLlamaCppLLM(CustomLLM):
     _load_lock: Any = PrivateAttr(default_factory=threading.Lock)
     _call_lock: Any = PrivateAttr(default_factory=threading.Lock)
     _load_seconds: Optional[float] = PrivateAttr(default=None)
+    _prepare_seconds: Optional[float] = PrivateAttr(default=None)
+    _run_path: Optional[str] = PrivateAttr(default=None)
+    _cache_ok: bool = PrivateAttr(default=True)
 
     def __init__(self, model_path: Path | str, **kwargs: Any) -> None:
         path = check_gguf_file(model_path)
         super().__init__(model_path=str(path), **kwargs)
 
     @classmethod
-    def from_settings(cls, llm: "LLMSettings", model_path: Path | str) -> "XLlamaCppLLM":
+    def from_settings(
+        cls, llm: "LLMSettings", model_path: Path | str, q8_0_dir: Path | str | None = None
+    ) -> "XLlamaCppLLM":
         return cls(
             model_path,
+            q8_0_dir=str(q8_0_dir) if q8_0_dir is not None else None,
             temperature=llm.temperature,
             max_tokens=llm.max_tokens,
             context_window=llm.context_window,
@@ -260,6 +271,16 @@ class XLlamaCppLLM(CustomLLM):
         return self._load_seconds
 
     @property
+    def prepare_seconds(self) -> Optional[float]:
+        """Wall time spent finding or writing the Q8_0 copy, once loaded."""
+        return self._prepare_seconds
+
+    @property
+    def run_path(self) -> Optional[str]:
+        """The file llama.cpp actually loaded (the Q8_0 copy, if any), once loaded."""
+        return self._run_path
+
+    @property
     def is_loaded(self) -> bool:
         return self._server is not None
 
@@ -285,6 +306,12 @@ class XLlamaCppLLM(CustomLLM):
 
     def _start_server(self) -> Any:
         path = check_gguf_file(self.model_path)  # it may have changed since __init__
+        if self.q8_0_dir is not None:
+            from rag.requant import q8_0_copy
+
+            started = time.perf_counter()
+            path = q8_0_copy(path, self.q8_0_dir)
+            self._prepare_seconds = time.perf_counter() - started
         try:
             import xllamacpp
         except ImportError as e:
@@ -306,8 +333,10 @@ class XLlamaCppLLM(CustomLLM):
         # a 0.6 s load) and only matters for GPU offload; n_ctx is set above.
         params.fit_params = False
         params.cache_prompt = self.cache_prompt
-        if not self.cache_prompt:
-            params.cache_ram_mib = 0  # no host-memory copies of old prompts
+        # No host-memory copies of older prompts: what is worth reusing is the
+        # instructions every prompt starts with, which the slot's own previous
+        # prompt always holds; older copies only cost memory.
+        params.cache_ram_mib = 0
         # Errors only: a failed load then explains itself on stderr.
         params.verbosity = 1
         # xllamacpp always starts llama.cpp's HTTP server on a free loopback
@@ -329,22 +358,55 @@ class XLlamaCppLLM(CustomLLM):
                 "one (RAG_LLM__BACKEND=embedded for the built-in SmolLM2)."
             ) from e
         self._load_seconds = time.perf_counter() - started
+        self._run_path = str(path)
         return server
 
     # -- requests ----------------------------------------------------------
 
     def _request(self, messages: Sequence[ChatMessage], stream: bool, **kwargs: Any) -> dict:
+        dicts = _message_dicts(messages)
         request: dict[str, Any] = {
-            "messages": _message_dicts(messages),
+            "messages": dicts,
             "max_tokens": self.max_tokens,
             "temperature": self.temperature,
-            "cache_prompt": self.cache_prompt,
+            # A lone message shares nothing worth caching with other prompts.
+            "cache_prompt": self.cache_prompt and self._cache_ok and len(dicts) > 1,
             "stream": stream,
         }
         if self.stop:
             request["stop"] = list(self.stop)
         request.update(kwargs)
         return request
+
+    def _rewind(self, server: Any, request: dict) -> None:
+        """Leave only the request's first message in llama.cpp's prompt cache.
+
+        Why: llama.cpp computes a token's KV values slightly differently when
+        it is evaluated alone than in a batch, so reusing *all* of an earlier
+        prompt (the same question twice: only the last token is evaluated
+        again) changed greedy answers. After this, the next prompt reuses at
+        most the shared first message (the instructions) and always evaluates
+        the rest as one batch, so its answer is the one an empty cache gives
+        (tests/test_llm.py checks this with the real model). Costs one
+        1-token generation (~30 ms) after each answer, with the lock held.
+        """
+        if not request.get("cache_prompt"):
+            return
+        try:
+            result = server.handle_chat_completions({
+                "messages": request["messages"][:1],
+                "max_tokens": 1,
+                "temperature": 0.0,
+                "cache_prompt": True,
+                "stream": False,
+            })
+            ok = _server_error(result) is None
+        except (ValueError, RuntimeError):
+            ok = False
+        if not ok:
+            # E.g. a chat template that refuses a lone system message: stop
+            # caching rather than risk answers that depend on history.
+            self._cache_ok = False
 
     def _acquire(self) -> None:
         if not self._call_lock.acquire(timeout=self.busy_timeout_s):
@@ -372,6 +434,7 @@ class XLlamaCppLLM(CustomLLM):
         self._acquire()
         try:
             result = server.handle_chat_completions(request)
+            self._rewind(server, request)
         except (ValueError, RuntimeError) as e:
             raise self._llama_error({"message": str(e)}) from e
         finally:
@@ -414,6 +477,7 @@ class XLlamaCppLLM(CustomLLM):
         def work() -> None:
             try:
                 server.handle_chat_completions(request, on_chunk)
+                self._rewind(server, request)
             except BaseException as e:  # noqa: BLE001 - handed to the consumer
                 chunks.put(_Failure(e))
             finally:
@@ -699,7 +763,8 @@ def make_llm(settings: "Settings") -> Optional[LLM]:
     if llm.backend == "none":
         return None
     if llm.backend == "embedded":
-        return XLlamaCppLLM.from_settings(llm, embedded_model_path())
+        q8_0_dir = settings.index.data_dir / "models" if llm.embedded_q8_0 else None
+        return XLlamaCppLLM.from_settings(llm, embedded_model_path(), q8_0_dir)
     if llm.backend == "gguf":
         if llm.model_path is None:
             raise ConfigError(

@@ -362,6 +362,62 @@ def test_embedded_model_answers_deterministically_and_streams(embedded_llm):
 
 
 @pytest.mark.slow
+def test_embedded_model_runs_as_q8_0_copy_in_the_data_dir(embedded_llm):
+    assert embedded_llm.model_path == str(embedded_model_path())
+    run = Path(embedded_llm.run_path)
+    assert run.name == "SmolLM2-135M-Instruct.Q8_0.gguf"
+    assert run.parent == Settings().index.data_dir / "models"
+    assert embedded_llm.prepare_seconds is not None
+
+
+def rag_prompts() -> list[list[ChatMessage]]:
+    """Prompts shaped like the answer stage's: shared instructions, varying evidence."""
+    from rag.prompts import SYSTEM_PROMPT, USER_PROMPT
+
+    sentences = [
+        "Suslov said arms control as it exists today is outdated.",
+        "Sullivan said the United States is not considering easing sanctions.",
+        "Peskov said the two presidents discussed oil prices by phone.",
+        "Rumer said a reset is not possible while Russia occupies Crimea.",
+    ]
+    questions = [
+        "What did Suslov say?",
+        "Are sanctions being eased?",
+        "What did the presidents discuss?",
+        "What did the presidents discuss by phone?",  # the same prompt but a word
+    ]
+    prompts = []
+    for i, question in enumerate(questions):
+        shown = sentences[min(i, 2):] + sentences[:min(i, 2)]
+        evidence = "\n".join(f"[{n}] {text}" for n, text in enumerate(shown, 1))
+        prompts.append([
+            ChatMessage(role="system", content=SYSTEM_PROMPT),
+            ChatMessage(role="user", content=USER_PROMPT.format(evidence=evidence, question=question)),
+        ])
+    return prompts
+
+
+@pytest.mark.slow
+def test_prompt_cache_does_not_change_greedy_answers(embedded_llm):
+    """cache_prompt (the default) reuses the shared instructions' KV cache; the
+    answers must not depend on what was asked before, in any order."""
+    assert embedded_llm.cache_prompt
+    prompts = rag_prompts()
+    uncached = XLlamaCppLLM(embedded_llm.run_path, max_tokens=48, cache_prompt=False)
+    try:
+        expected = [uncached.chat(p).message.content for p in prompts]
+    finally:
+        uncached.close()
+    assert len(set(expected)) == len(expected)  # different prompts, different answers
+    forward = [embedded_llm.chat(p).message.content for p in prompts]
+    backward = [embedded_llm.chat(p).message.content for p in reversed(prompts)][::-1]
+    again = [embedded_llm.chat(p).message.content for p in prompts]
+    assert forward == expected
+    assert backward == expected
+    assert again == expected
+
+
+@pytest.mark.slow
 def test_embedded_stream_is_incremental(embedded_llm):
     messages = [ChatMessage(role="user", content="Write a long story about a lighthouse keeper.")]
     started = time.monotonic()
