@@ -15,8 +15,8 @@ What it does:
   end-of-generation tokens (``<|im_end|>`` for SmolLM2). ``stream_chat`` yields
   deltas as llama.cpp produces them (a worker thread feeds a queue); calls are
   serialised by one lock, so many UI users share one model. With
-  ``cache_prompt`` (default) a prompt reuses the KV cache of the first message
-  it shares with the previous one (the instructions) and nothing more, so
+  ``cache_prompt`` (default) a prompt reuses the KV cache of its first message
+  (the instructions), computed once from an empty cache, and nothing more, so
   greedy answers never depend on what was asked before. (xllamacpp also
   serves the model over HTTP on a loopback port; talking to that with the
   OpenAI client measured 0.3 s slower to the first token and ~25% slower
@@ -428,7 +428,8 @@ class XLlamaCppLLM(CustomLLM):
                 request = {**request, "cache_prompt": False}
         if not request.get("cache_prompt"):
             self._primed = None  # whatever this call leaves is not a primed cache
-        result = server.handle_chat_completions(request, on_chunk) if on_chunk else server.handle_chat_completions(request)
+        args = (request, on_chunk) if on_chunk else (request,)
+        result = server.handle_chat_completions(*args)
         if request.get("cache_prompt") and not self._prime(server, first, from_scratch=False):
             self._primed = None  # primed again from scratch next time
         return result

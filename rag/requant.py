@@ -1,10 +1,11 @@
 """Re-encode a GGUF model's Q4_1 weights as Q8_0, once, for faster prompts.
 
 Why: the embedded SmolLM2 ships as Q4_1. llama.cpp's batched CPU matrix
-kernels (llamafile's tinyBLAS, llama.cpp PR #6414) cover Q8_0 and Q4_0 but not
-Q4_1, whose prompt tokens go through the one-row dot-product path. Measured on this project's 2-core machine
-(``benchmarks/llm_bench.py --model ...``, 248-token prompts): Q4_1 194 prompt
-tok/s, first token p50 1.28 s; the Q8_0 re-encoding 329 tok/s, 0.75 s.
+kernels (llamafile's tinyBLAS, llama.cpp PR #6414) cover Q8_0 and Q4_0 but
+not Q4_1, whose prompt tokens go through the one-row dot-product path.
+Measured on this project's 2-core machine (``benchmarks/llm_bench.py
+--model ...``, 248-token prompts): Q4_1 194 prompt tok/s, first token p50
+1.28 s; the Q8_0 re-encoding 329 tok/s, 0.75 s.
 Q8_0 stores each block of 32 values with an 8-bit code, so the Q4_1 values
 (16 levels per block) survive with an error below 0.4% of the block's
 largest value: the same model, not a different quantisation of it.
@@ -12,16 +13,16 @@ largest value: the same model, not a different quantisation of it.
 What it does: ``q8_0_copy(source, folder)`` returns ``folder/<name>.Q8_0.gguf``,
 writing it first if it is missing or was made from another file (a JSON
 sidecar records the source's path, size and mtime). Metadata (tokenizer,
-chat template, architecture) is copied unchanged; Q4_1/Q4_0/Q5_x tensors are
+chat template, architecture) is copied unchanged; Q4_1 tensors are
 re-encoded; everything else (F32 norms, the Q8_0 embedding table) is copied
 byte for byte. Writes go to a temporary file renamed into place, so a crash
 or a second process never leaves a half-written model behind.
 
-What it leaves out: other quantisation types (a Q4_K model has fast kernels
-already) and models larger than memory (the whole model is re-encoded in
-numpy, ~10 s and ~1 GB for SmolLM2-135M); it is only used for the embedded
-model. It uses the ``gguf`` package (llama.cpp's own Python GGUF library),
-imported only when a copy has to be written.
+What it leaves out: other quantisation types (only Q4_1 was measured to
+gain) and models larger than memory (the whole model is re-encoded in numpy,
+~10 s for SmolLM2-135M); it is only used for the embedded model. It uses
+the ``gguf`` package (llama.cpp's own Python GGUF library), imported only
+when a copy has to be written.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ __all__ = ["q8_0_copy", "Q8_0_SUFFIX"]
 Q8_0_SUFFIX = ".Q8_0.gguf"
 # Bump when the conversion changes, so old copies are rewritten.
 _FORMAT = 1
-# Types re-encoded: the legacy 4/5-bit block formats without batched kernels.
-_SLOW_TYPES = ("Q4_0", "Q4_1", "Q5_0", "Q5_1")
+# Types re-encoded: those measured to lack llama.cpp's batched CPU kernels.
+_SLOW_TYPES = ("Q4_1",)
 
 
 def _source_stamp(source: Path) -> dict:
