@@ -341,9 +341,9 @@ class XLlamaCppLLM(CustomLLM):
         # a 0.6 s load) and only matters for GPU offload; n_ctx is set above.
         params.fit_params = False
         params.cache_prompt = self.cache_prompt
-        # No host-memory copies of older prompts: what is worth reusing is the
-        # instructions every prompt starts with, which the slot's own previous
-        # prompt always holds; older copies only cost memory.
+        # No host-memory copies of older prompts: the only thing reused is the
+        # instructions, which the slot holds after every call (see _handle);
+        # older copies would only cost memory.
         params.cache_ram_mib = 0
         # Errors only: a failed load then explains itself on stderr.
         params.verbosity = 1
@@ -424,7 +424,6 @@ class XLlamaCppLLM(CustomLLM):
                 # E.g. a chat template that refuses a lone system message:
                 # stop caching rather than answer differently by history.
                 self._cache_ok = False
-                self._primed = None
                 request = {**request, "cache_prompt": False}
         if not request.get("cache_prompt"):
             self._primed = None  # whatever this call leaves is not a primed cache

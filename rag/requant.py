@@ -31,7 +31,9 @@ import json
 import os
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from rag.errors import LLMUnavailableError
 
@@ -86,7 +88,8 @@ def q8_0_copy(source: Path | str, folder: Path | str) -> Path:
         # A one-off pause of ~10 s deserves a word on the terminal.
         print(f"Writing {target} (once; ~10 s for SmolLM2)...", file=sys.stderr, flush=True)
         _write_q8_0(source, target)
-        _atomic_write_text(sidecar, json.dumps(stamp, indent=1))
+        with _replacing(sidecar) as tmp:
+            Path(tmp).write_text(json.dumps(stamp, indent=1), encoding="utf-8")
     except ImportError as e:
         raise LLMUnavailableError(
             f"Re-encoding {source.name} as Q8_0 needs the gguf package ({e}). "
@@ -102,12 +105,15 @@ def q8_0_copy(source: Path | str, folder: Path | str) -> Path:
     return target
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+@contextmanager
+def _replacing(target: Path) -> Iterator[str]:
+    """A temporary path beside ``target``, renamed onto it if the block succeeds."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
+        yield tmp
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; a model file is not secret
+        os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -120,9 +126,7 @@ def _write_q8_0(source: Path, target: Path) -> None:
     slow = {getattr(gguf.GGMLQuantizationType, name) for name in _SLOW_TYPES}
     q8_0 = gguf.GGMLQuantizationType.Q8_0
     reader = gguf.GGUFReader(source)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
-    os.close(fd)
-    try:
+    with _replacing(target) as tmp:
         arch = reader.fields["general.architecture"].contents()
         writer = gguf.GGUFWriter(tmp, arch=arch, endianess=reader.endianess)
         for name, field in reader.fields.items():
@@ -143,8 +147,3 @@ def _write_q8_0(source: Path, target: Path) -> None:
         writer.write_kv_data_to_file()
         writer.write_tensors_to_file()
         writer.close()
-        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; a model file is not secret
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
