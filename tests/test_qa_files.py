@@ -1,5 +1,13 @@
-"""Consistency checks for the gold QA data (eval/qa/*.jsonl) and the
-gold quotation list (tests/data/article_quotes.json)."""
+"""Consistency checks for the gold QA data (eval/qa/**/*.jsonl) and the
+gold quotation list (tests/data/article_quotes.json).
+
+Every QA file, at any depth under eval/qa/ (dev/, test/ ...), is checked for
+its schema, ids unique across all files, follow-ups pointing back within the
+file, and evidence that occurs verbatim in a seed document as the pipeline
+reads it (``rag.ingest.read_document``, so .html is checked against its
+extracted text). Every document in seeds/ must have at least
+``MIN_QUESTIONS_PER_DOC`` questions, of which 15-30% unanswerable.
+"""
 
 import json
 from collections import Counter
@@ -10,7 +18,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 QA_DIR = ROOT / "eval" / "qa"
 SEEDS_DIR = ROOT / "seeds"
-ARTICLE_QA = QA_DIR / "article.jsonl"
+# The original 88 questions; the team lead moves the file to dev/ on merge.
+ARTICLE_QA_CANDIDATES = (QA_DIR / "article.jsonl", QA_DIR / "dev" / "article.jsonl")
 ARTICLE = SEEDS_DIR / "rferl-2020-04-26-us-russia-reset.txt"
 QUOTES = ROOT / "tests" / "data" / "article_quotes.json"
 
@@ -31,6 +40,9 @@ CATEGORIES = {
     "paraphrase",
     "follow_up",
     "unanswerable",
+    "list",
+    "document",
+    "yes_no",
 }
 MIN_COUNTS = {
     "who_said_what": 22,
@@ -41,6 +53,10 @@ MIN_COUNTS = {
     "unanswerable": 12,
 }
 MIN_TOTAL = 64
+MIN_QUESTIONS_PER_DOC = 20
+UNANSWERABLE_SHARE = (0.15, 0.30)
+MAX_GROUPS = 3  # must_include groups per answerable question ...
+MAX_LIST_GROUPS = 5  # ... except list questions: one group per item
 
 
 # --------------------------------------------------------------------------
@@ -48,27 +64,75 @@ MIN_TOTAL = 64
 # --------------------------------------------------------------------------
 
 def qa_files():
-    return sorted(QA_DIR.glob("*.jsonl"))
+    return sorted(QA_DIR.rglob("*.jsonl"))
+
+
+def rel(path):
+    return path.relative_to(QA_DIR).as_posix()
+
+
+def article_qa():
+    return next((p for p in ARTICLE_QA_CANDIDATES if p.is_file()), ARTICLE_QA_CANDIDATES[0])
 
 
 def load_jsonl(path):
     """Return a list of (line_number, obj); every line must be a JSON object."""
     text = path.read_text(encoding="utf-8")
-    assert text.endswith("\n"), f"{path.name}: missing final newline"
+    assert text.endswith("\n"), f"{rel(path)}: missing final newline"
     rows = []
     for n, line in enumerate(text.split("\n")[:-1], start=1):
-        assert line.strip(), f"{path.name}:{n}: blank line"
+        assert line.strip(), f"{rel(path)}:{n}: blank line"
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as e:  # pragma: no cover - failure path
-            pytest.fail(f"{path.name}:{n}: invalid JSON: {e}")
-        assert isinstance(obj, dict), f"{path.name}:{n}: not a JSON object"
+            pytest.fail(f"{rel(path)}:{n}: invalid JSON: {e}")
+        assert isinstance(obj, dict), f"{rel(path)}:{n}: not a JSON object"
         rows.append((n, obj))
     return rows
 
 
+_SEED_DOCS = None
+
+
+def seed_docs():
+    """{seed path relative to seeds/: text as the pipeline reads it} (HTML: extracted text)."""
+    global _SEED_DOCS
+    if _SEED_DOCS is None:
+        from rag.ingest import read_document
+
+        _SEED_DOCS = {
+            p.relative_to(SEEDS_DIR).as_posix(): read_document(p).text
+            for p in sorted(SEEDS_DIR.rglob("*"))
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(SEEDS_DIR).parts)
+        }
+    return _SEED_DOCS
+
+
 def seed_texts():
-    return [p.read_text(encoding="utf-8") for p in sorted(SEEDS_DIR.rglob("*")) if p.is_file()]
+    return list(seed_docs().values())
+
+
+def all_rows():
+    """(path, line number, row) for every line of every QA file."""
+    return [(path, n, r) for path in qa_files() for n, r in load_jsonl(path)]
+
+
+def file_document(path, rows):
+    """The seed document a QA file is about: the one holding all of its evidence.
+
+    None when the file has no evidence at all.
+    """
+    docs = seed_docs()
+    candidates = None
+    for _, r in rows:
+        for ev in r["evidence"]:
+            here = {name for name, text in docs.items() if ev in text}
+            candidates = here if candidates is None else candidates & here
+    if candidates is None:
+        return None
+    assert len(candidates) == 1, (
+        f"{rel(path)}: all evidence of a file must come from one seed document, candidates: {sorted(candidates)}")
+    return candidates.pop()
 
 
 def group_matches(group, text):
@@ -83,7 +147,7 @@ def quote_spans(text):
     return [(a + 1, b) for a, b in zip(idx[::2], idx[1::2])]
 
 
-@pytest.fixture(scope="module", params=qa_files(), ids=lambda p: p.name)
+@pytest.fixture(scope="module", params=qa_files(), ids=rel)
 def qa_rows(request):
     return request.param, load_jsonl(request.param)
 
@@ -93,15 +157,25 @@ def qa_rows(request):
 # --------------------------------------------------------------------------
 
 def test_qa_files_exist():
-    assert ARTICLE_QA.is_file(), "eval/qa/article.jsonl is missing"
-    assert qa_files()
+    assert article_qa().is_file(), "eval/qa/article.jsonl (or dev/article.jsonl) is missing"
+    names = {rel(p) for p in qa_files()}
+    for split in ("dev", "test"):
+        assert any(n.startswith(split + "/") for n in names), f"no QA file in eval/qa/{split}/"
+
+
+def test_ids_unique_across_files():
+    seen = {}
+    for path, n, r in all_rows():
+        where = f"{rel(path)}:{n}"
+        assert r["id"] not in seen, f"{where}: id {r['id']!r} already used at {seen.get(r['id'])}"
+        seen[r["id"]] = where
 
 
 def test_schema(qa_rows):
     path, rows = qa_rows
-    assert rows, f"{path.name} is empty"
+    assert rows, f"{rel(path)} is empty"
     for n, r in rows:
-        where = f"{path.name}:{n}"
+        where = f"{rel(path)}:{n}"
         assert set(r) == set(KEYS), f"{where}: keys {sorted(r)}"
         for key, typ in KEYS.items():
             assert isinstance(r[key], typ), f"{where}: {key} has type {type(r[key]).__name__}"
@@ -120,7 +194,7 @@ def test_ids_unique_and_follow_ups_point_backwards(qa_rows):
     path, rows = qa_rows
     seen = set()
     for n, r in rows:
-        where = f"{path.name}:{n}"
+        where = f"{rel(path)}:{n}"
         assert r["id"] not in seen, f"{where}: duplicate id {r['id']!r}"
         parent = r["follow_up_of"]
         if parent is not None:
@@ -133,7 +207,7 @@ def test_ids_unique_and_follow_ups_point_backwards(qa_rows):
 def test_answerable_consistency(qa_rows):
     path, rows = qa_rows
     for n, r in rows:
-        where = f"{path.name}:{n}"
+        where = f"{rel(path)}:{n}"
         if r["category"] == "unanswerable":
             assert r["answerable"] is False, f"{where}: unanswerable must have answerable=false"
         if not r["answerable"]:
@@ -141,7 +215,8 @@ def test_answerable_consistency(qa_rows):
             assert r["must_include"] == [], f"{where}: unanswerable with must_include"
             assert r["evidence"] == [], f"{where}: unanswerable with evidence"
         else:
-            assert 1 <= len(r["must_include"]) <= 3, f"{where}: need 1-3 must_include groups"
+            most = MAX_LIST_GROUPS if r["category"] == "list" else MAX_GROUPS
+            assert 1 <= len(r["must_include"]) <= most, f"{where}: need 1-{most} must_include groups"
             assert r["evidence"], f"{where}: answerable line without evidence"
 
 
@@ -151,7 +226,29 @@ def test_evidence_is_verbatim_in_seeds(qa_rows):
     assert texts, "no seed files"
     for n, r in rows:
         for ev in r["evidence"]:
-            assert any(ev in t for t in texts), f"{path.name}:{n} ({r['id']}): evidence not in seeds: {ev!r}"
+            assert any(ev in t for t in texts), f"{rel(path)}:{n} ({r['id']}): evidence not in seeds: {ev!r}"
+
+
+def test_each_file_is_about_one_document(qa_rows):
+    path, rows = qa_rows
+    assert file_document(path, rows) is not None, f"{rel(path)}: no answerable question with evidence"
+
+
+def test_every_seed_document_has_enough_questions():
+    """Each document in seeds/ has >= MIN_QUESTIONS_PER_DOC questions, 15-30% of them unanswerable.
+
+    A question belongs to the document its file's evidence comes from
+    (unanswerable ones have no evidence of their own).
+    """
+    per_doc = {name: [] for name in seed_docs()}
+    for path in qa_files():
+        rows = load_jsonl(path)
+        per_doc[file_document(path, rows)].extend(r for _, r in rows)
+    low, high = UNANSWERABLE_SHARE
+    for name, rows in per_doc.items():
+        assert len(rows) >= MIN_QUESTIONS_PER_DOC, f"seeds/{name}: {len(rows)} questions < {MIN_QUESTIONS_PER_DOC}"
+        share = sum(not r["answerable"] for r in rows) / len(rows)
+        assert low <= share <= high, f"seeds/{name}: {share:.0%} unanswerable, want {low:.0%}-{high:.0%}"
 
 
 def test_must_include_matches_answer_and_evidence(qa_rows):
@@ -159,7 +256,7 @@ def test_must_include_matches_answer_and_evidence(qa_rows):
     for n, r in rows:
         if not r["answerable"]:
             continue
-        where = f"{path.name}:{n} ({r['id']})"
+        where = f"{rel(path)}:{n} ({r['id']})"
         evidence = " ".join(r["evidence"])
         for group in r["must_include"]:
             assert group_matches(group, r["answer"]), f"{where}: group {group} not in gold answer"
@@ -167,7 +264,7 @@ def test_must_include_matches_answer_and_evidence(qa_rows):
 
 
 def test_article_category_counts():
-    rows = [r for _, r in load_jsonl(ARTICLE_QA)]
+    rows = [r for _, r in load_jsonl(article_qa())]
     counts = Counter(r["category"] for r in rows)
     assert len(rows) >= MIN_TOTAL, f"only {len(rows)} lines"
     for cat, minimum in MIN_COUNTS.items():
