@@ -405,7 +405,8 @@ def test_baseline_engine_builds_with_mock_models(tmp_path):
     from llama_index.core.embeddings import MockEmbedding
     from llama_index.core.llms import MockLLM
 
-    engine = B.BaselineEngine(Settings(), ROOT, llm=MockLLM(max_tokens=8), embed_model=MockEmbedding(embed_dim=8))
+    settings = Settings().with_updates(docs=(ROOT / SOURCE,))  # the article alone; seeds/ has other documents
+    engine = B.BaselineEngine(settings, ROOT, llm=MockLLM(max_tokens=8), embed_model=MockEmbedding(embed_dim=8))
     out = engine.ask("What did Suslov say about New START?")
     assert out["evidence"] and out["mode"] in ("generated", "refused")
     for e in out["evidence"]:
