@@ -10,7 +10,9 @@ Russia"), which retrieval uses to resolve questions that name a role.
 The rules are the ones news writing follows, applied deterministically:
   * ``"…," Peskov said`` / ``said Dmitry Suslov, a professor…`` / ``Suslov told
     RFE/RL`` name the speaker next to a speech verb (appositives skipped);
-  * ``he said`` / ``she said`` is the most recent person who spoke;
+  * ``he said`` / ``she said`` is the person the text last made the subject
+    of a sentence ("Suslov was blunter. Speaking to TV, he said …" is
+    Suslov's), or else the most recent person who spoke;
   * a quotation with no attribution of its own continues the speaker of the
     paragraph, or, when a paragraph opens with one, the previous speaker;
   * ``a spokesman said`` / ``the report said`` fall back to the organisation
@@ -254,6 +256,26 @@ class _Attributor:
                 return m.group(1)
         return None
 
+    def topic(self, frame: str) -> str | None:
+        """The person a sentence is about, when a known name is its subject.
+
+        English puts the subject first: a sentence that opens (after a
+        conjunction or a short lead-in adverb) with a person's name makes that
+        person what a following "he"/"she" refers to, whether or not the
+        sentence reports speech. A possessive ("Putin's spokesman") or a name
+        after a preposition is not the subject.
+
+        Example: ``topic("Suslov was blunter.")`` -> ``'Dmitry Suslov'``
+        (when the document introduced Dmitry Suslov)
+        """
+        m = _SUBJECT_START.match(frame)
+        if not m:
+            return None
+        words = m.group("name").split()
+        if m.group("after").startswith("'"):
+            return None  # "Putin's spokesman": the head is the spokesman
+        return self.registry.resolve(words)
+
     def note(self, who: str | None) -> None:
         if not who:
             return
@@ -261,6 +283,15 @@ class _Attributor:
             self.last_person = who
         else:
             self.last_org = who
+
+
+# A sentence that opens with a name, after at most a conjunction or one
+# lead-in adverb ("But", "Still,"), and goes on with a verb-like word.
+_SUBJECT_START = re.compile(
+    r"^(?:(?:But|And|Yet|Still|So|Then|Meanwhile|However|Later|Earlier),?\s+)?"
+    r"(?P<name>(?:[A-Z][a-z]+(?:-[A-Z][a-z]+)?\.?\s+){0,3}[A-Z][a-z]+(?:-[A-Z][a-z]+)?)"
+    r"(?P<after>'s?\b|\s+[a-z]|,)"
+)
 
 
 def attribute(passages: list[Passage], text: str) -> Attribution:
@@ -285,7 +316,14 @@ def attribute(passages: list[Passage], text: str) -> Attribution:
         start, end = ps[0].start, ps[-1].end
         quotes = _quote_spans(text, start, end)
         # Who the frame of each sentence names.
-        named = [attributor.subject(_frame(text, p.start, p.end, quotes)) for p in ps]
+        # In reading order, so a pronoun refers to whoever the sentences
+        # before it named as a speaker or made their subject.
+        named: list[str | None] = []
+        for p in ps:
+            frame = _frame(text, p.start, p.end, quotes)
+            who = attributor.subject(frame)
+            named.append(who)
+            attributor.note(who or attributor.topic(frame))
         para_speaker: str | None = None
         # Speaker of each quotation: a name in the frame of any sentence it touches.
         quote_speaker: dict[int, str | None] = {}
@@ -307,7 +345,8 @@ def attribute(passages: list[Passage], text: str) -> Attribution:
                     who = attributor.last_person if k == 0 or carry_open else None
             if who:
                 para_speaker = who
-                attributor.note(who)
+                if not named[k]:  # named speakers were noted in reading order above
+                    attributor.note(who)
             speakers[idx[k]] = (who, quoted)
             attributor.history.append(p.text)
         carry_open = bool(quotes) and not quotes[-1][2]

@@ -53,3 +53,46 @@ def test_reported_speech_and_roles(article):
     assert any("ambassador to Russia" in r for r in people["John Sullivan"])
     assert "Dmitry Suslov" in people and "Vladimir Putin" in people
     assert not any("Kennedy" in name for name in people)
+
+
+def _attribute(text: str):
+    doc = Document("notes/x.txt", text, "x", "txt")
+    return attribute(parse_document(doc), text)
+
+
+def _speaker_of(attribution, start_of_text: str):
+    return next(p for p in attribution.passages if p.text.startswith(start_of_text)).speaker
+
+
+def test_pronoun_after_narration_refers_to_the_sentence_subject():
+    # The paragraph before quotes someone else; "he" in the reported speech
+    # belongs to the person the previous sentence is about, not the last speaker.
+    text = (
+        "Harbour towns want the ferry back, said Lena Marsh, the mayor of Eastholm.\n\n"
+        "\"We were promised a timetable,\" Marsh said.\n\n"
+        "Tomas Brandt was blunter. Speaking to regional radio, he said that the ferry "
+        "company had abandoned the islands.\n"
+    )
+    a = _attribute(text)
+    assert _speaker_of(a, "Speaking to regional radio") == "Tomas Brandt"
+    assert _speaker_of(a, "\"We were promised") == "Lena Marsh"
+
+
+def test_pronoun_after_a_possessive_keeps_the_speaker():
+    # "Brandt's office" is not Brandt as a subject: "she" stays with Marsh.
+    text = (
+        "\"The harbour needs dredging,\" said Lena Marsh, the mayor of Eastholm. "
+        "Tomas Brandt's office did not reply. "
+        "\"We cannot wait another winter,\" she said.\n"
+    )
+    a = _attribute(text)
+    assert _speaker_of(a, "\"We cannot wait") == "Lena Marsh"
+
+
+def test_pronoun_in_the_next_paragraph_follows_the_last_subject():
+    text = (
+        "\"Repairs start in May,\" Lena Marsh said. Tomas Brandt disagreed.\n\n"
+        "He said that no contractor had been hired.\n"
+    )
+    a = _attribute(text)
+    assert _speaker_of(a, "He said that") == "Tomas Brandt"
