@@ -3,8 +3,12 @@
 Usage (``rag eval`` calls ``main``)::
 
     python -m eval.runner [--qa FILE ...] [--out DIR] [--baseline] [--limit N]
-                          [--backend embedded|gguf|openai|none] [--model-path P]
-                          [--base-url URL] [--gate] [--thresholds FILE]
+                          [--gate] [--thresholds FILE]
+                          [--backend embedded|gguf|openai|none] [--model-path FILE]
+                          [--base-url URL] [--model NAME] [--docs PATH ...] [--data-dir DIR]
+
+The document and model options are those of every ``rag`` command
+(``rag.settings.add_settings_options``), applied by ``Settings.from_args``.
 
 Routing: a question with ``follow_up_of`` is asked in the same
 ``assistant.chat()`` session as the question it follows (the session of the
@@ -33,13 +37,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
 
 from eval import metrics as M
+from rag import RagError, Settings, add_settings_options  # the public API (docs/API_CONTRACT.md)
 
 ROOT = Path(__file__).resolve().parent.parent
 QA_DIR = ROOT / "eval" / "qa"
 OUT_DIR = ROOT / "eval" / "out"
 THRESHOLDS = ROOT / "eval" / "thresholds.json"
-
-from rag import RagError  # the public API (docs/API_CONTRACT.md)
 
 
 # ---------------------------------------------------------------------------
@@ -390,45 +393,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", action="store_true",
                    help="also run the stock llama-index CitationQueryEngine on the same models")
     p.add_argument("--limit", metavar="N", type=int, help="only the first N questions")
-    p.add_argument("--backend", choices=["embedded", "gguf", "openai", "none"], help="LLM backend")
-    p.add_argument("--model-path", metavar="P", type=Path, help="GGUF model file (backend gguf)")
-    p.add_argument("--base-url", metavar="URL", help="OpenAI-compatible server (backend openai)")
     p.add_argument("--gate", action="store_true", help="exit non-zero when a metric misses its threshold")
     p.add_argument("--thresholds", metavar="FILE", type=Path, default=THRESHOLDS,
                    help="thresholds for --gate (default: eval/thresholds.json)")
+    add_settings_options(p)
     return p
-
-
-def settings_from_args(args: argparse.Namespace):
-    from rag import Settings
-
-    settings = Settings()
-    llm = {}
-    if args.backend:
-        llm["backend"] = args.backend
-    if args.model_path:
-        llm["model_path"] = args.model_path
-    if args.base_url:
-        llm["base_url"] = args.base_url
-    return settings.with_updates(llm=llm) if llm else settings
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     """``rag eval``: returns the exit code (0 ok; 1 gate failed; 2 bad input)."""
     args = build_parser().parse_args(argv)
     if args.limit is not None and args.limit < 1:
-        print("rag eval: --limit must be at least 1", file=sys.stderr)
+        print("error: --limit must be at least 1", file=sys.stderr)
         return 2
     for path in args.qa or []:
         if not path.is_file():
-            print(f"rag eval: QA file {path} does not exist; pass an existing .jsonl file", file=sys.stderr)
+            print(f"error: QA file {path} does not exist; pass an existing .jsonl file", file=sys.stderr)
             return 2
     try:
-        settings = settings_from_args(args)
+        settings = Settings.from_args(args)
         out_dir = args.out or default_out_dir()
         metrics = run_eval(args.qa, out_dir, settings=settings, baseline=args.baseline, limit=args.limit)
     except RagError as exc:
-        print(f"rag eval: {exc}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"report: {(Path(out_dir) / 'report.html').resolve()}")
     if args.gate:

@@ -309,12 +309,39 @@ def test_main_gate(tmp_path, qa_file, monkeypatch, capsys):
 def test_cli_settings():
     args = runner.build_parser().parse_args(
         ["--backend", "openai", "--base-url", "http://127.0.0.1:9/v1", "--limit", "3", "--qa", "a.jsonl", "b.jsonl"])
-    s = runner.settings_from_args(args)
+    s = Settings.from_args(args)
     assert s.llm.backend == "openai" and s.llm.base_url == "http://127.0.0.1:9/v1"
     assert args.limit == 3 and args.qa == [Path("a.jsonl"), Path("b.jsonl")]
-    s = runner.settings_from_args(runner.build_parser().parse_args(["--backend", "gguf", "--model-path", "/m.gguf"]))
+    s = Settings.from_args(runner.build_parser().parse_args(["--backend", "gguf", "--model-path", "/m.gguf"]))
     assert s.llm.backend == "gguf" and s.llm.model_path == Path("/m.gguf")
-    assert runner.settings_from_args(runner.build_parser().parse_args([])).hash() == Settings().hash()
+    assert Settings.from_args(runner.build_parser().parse_args([])).hash() == Settings().hash()
+
+
+def _settings_rag_eval_runs_with(monkeypatch, tmp_path, *argv):
+    """The settings ``rag eval ARGV`` hands to ``run_eval`` (nothing is asked)."""
+    from rag import cli
+
+    seen = {}
+
+    def fake_run_eval(qa_files, out_dir, settings=None, **kw):
+        seen["settings"] = settings
+        return {}
+
+    monkeypatch.setattr(runner, "run_eval", fake_run_eval)
+    assert cli.main(["eval", "--out", str(tmp_path), *argv]) == 0
+    return seen["settings"]
+
+
+def test_rag_eval_model_path_alone_means_the_gguf_backend(monkeypatch, tmp_path):
+    s = _settings_rag_eval_runs_with(monkeypatch, tmp_path, "--model-path", "X.gguf")
+    assert s.llm.backend == "gguf" and s.llm.model_path == Path("X.gguf")
+
+
+def test_rag_eval_takes_docs_and_data_dir(monkeypatch, tmp_path):
+    s = _settings_rag_eval_runs_with(monkeypatch, tmp_path, "--docs", "seeds", "--docs", "notes.md",
+                                     "--data-dir", str(tmp_path / "d"), "--base-url", "http://127.0.0.1:9/v1")
+    assert s.docs == (Path("seeds"), Path("notes.md")) and s.index.data_dir == tmp_path / "d"
+    assert s.llm.backend == "openai"
 
 
 def test_gold_data_scores_perfectly_with_an_oracle(tmp_path):

@@ -1,6 +1,7 @@
 """The Gradio chat for the assistant: presentation only, on top of ``rag``'s public API.
 
-    python -m ui [--host 127.0.0.1] [--port 7860] [--share]
+    python -m ui [--host 127.0.0.1] [--port 7860] [--share] [--docs PATH ...]
+                 [--backend B] [--model-path FILE] [--base-url URL] [--model NAME] [--data-dir DIR]
 
 ``build_app(assistant)`` returns the ``gr.Blocks`` (queue already configured);
 ``launch_app`` starts it with the settings-derived launch options.
@@ -25,7 +26,7 @@ from typing import Any, Callable, Iterator, Optional
 
 import gradio as gr
 
-from rag import IngestError, QuestionError, RagError
+from rag import IngestError, QuestionError, RagError, Settings, add_settings_options
 
 from ui import render
 from ui.assets import CITE_JS, CSS
@@ -539,15 +540,15 @@ def launch_app(
     return demo.launch(**options)
 
 
-def make_assistant():
-    """``rag.Assistant()`` from the environment, then warm-up.
+def make_assistant(settings: Optional[Settings] = None):
+    """``rag.Assistant(settings)`` (None: from the environment), then warm-up.
 
     Returns ``(assistant, startup_error)``; a warm-up failure (e.g. the LLM is
     unreachable) is reported, not raised, so the page still comes up.
     """
     from rag import Assistant
 
-    assistant = Assistant()
+    assistant = Assistant(settings=settings)
     startup_error = None
     try:
         assistant.warm_up()
@@ -566,12 +567,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument(
         "--share", action="store_true", default=False, help="also create a public gradio.live link"
     )
+    add_settings_options(parser)
     args = parser.parse_args(argv)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     try:
-        assistant, startup_error = make_assistant()
+        assistant, startup_error = make_assistant(Settings.from_args(args))
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
