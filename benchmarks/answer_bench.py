@@ -61,7 +61,7 @@ def baseline(qs):
     from rag.settings import Settings
 
     t = time.perf_counter()
-    engine = BaselineEngine(Settings(), ROOT)
+    engine = BaselineEngine(Settings())
     totals, firsts = [], []
     for q in qs:
         t0 = time.perf_counter()

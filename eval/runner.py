@@ -121,9 +121,10 @@ GOLD_FIELDS = ("must_include", "answerable", "category", "follow_up_of")
 def result_row(qa: dict, answer: Any = None, error: Optional[BaseException] = None,
                route: str = "ask", wall_s: float = 0.0) -> dict:
     """One ``results.jsonl`` row (without scores): the answer's ``to_json()``
-    (or an error row) plus the QA line's id and gold fields."""
+    (or an error row) plus the QA line's id and gold fields. ``answer`` is an
+    ``Answer`` or a dict already in ``Answer.to_json()`` shape (the baseline's)."""
     if answer is not None:
-        row = dict(answer.to_json())
+        row = dict(answer if isinstance(answer, dict) else answer.to_json())
         err = None
     else:
         row = {
@@ -186,6 +187,32 @@ def ask_all(assistant, qa_rows: Sequence[dict], progress: Optional[Callable[[int
         except Exception as exc:  # a bug, not a user error: keep going but keep the traceback
             row = result_row(qa, error=exc, route=route, wall_s=time.perf_counter() - t0)
             row["traceback"] = traceback.format_exc(limit=8)
+        rows.append(row)
+        if progress:
+            progress(i, len(qa_rows), row)
+    return rows
+
+
+def run_baseline(qa_rows: Sequence[dict], settings, progress: Optional[Callable[[int, int, dict], None]] = None,
+                 engine=None) -> list[dict]:
+    """Ask every QA question through the stock llama-index engine
+    (``eval.baseline.BaselineEngine``); rows like ``ask_all`` (route
+    ``"baseline"``; the engine has no conversation, so follow-ups are asked
+    on their own). Raises ``RagError`` when the baseline cannot be built; a
+    failing question becomes an error row."""
+    if engine is None:
+        from eval.baseline import BaselineEngine
+
+        engine = BaselineEngine(settings)
+    rows = []
+    for i, qa in enumerate(qa_rows, start=1):
+        t0 = time.perf_counter()
+        try:
+            row = result_row(qa, answer=engine.ask(qa["question"]), route="baseline", wall_s=time.perf_counter() - t0)
+        except Exception as exc:  # the baseline's failures are data, not crashes
+            row = result_row(qa, error=exc, route="baseline", wall_s=time.perf_counter() - t0)
+            if not isinstance(exc, RagError):
+                row["traceback"] = traceback.format_exc(limit=8)
         rows.append(row)
         if progress:
             progress(i, len(qa_rows), row)
@@ -314,12 +341,9 @@ def run_eval(
 
     baseline_rows = None
     if baseline:
-        from eval.baseline import run_baseline
-
         tb = time.perf_counter()
         try:
-            baseline_rows = run_baseline(qa_rows, settings, root=root,
-                                         progress=None if quiet else _progress("baseline"))
+            baseline_rows = run_baseline(qa_rows, settings, progress=None if quiet else _progress("baseline"))
         except RagError as exc:
             metrics["baseline"] = {"skipped": str(exc)}
         else:

@@ -400,7 +400,7 @@ def test_baseline_rows_with_a_fake_engine(tmp_path):
                     "timings": {"retrieve_s": 0.01, "first_token_s": None, "total_s": 0.5},
                     "settings_hash": "h", "notice": None, "resolved_question": None}
 
-    rows = B.run_baseline([QA[2], QA[5], QA[9]], Settings(), engine=Engine())
+    rows = runner.run_baseline([QA[2], QA[5], QA[9]], Settings(), engine=Engine())
     assert [r["route"] for r in rows] == ["baseline"] * 3
     assert rows[2]["mode"] == "error" and "llm died" in rows[2]["error"]
     runner.score_rows(rows, runner.SourceTexts())
@@ -408,13 +408,13 @@ def test_baseline_rows_with_a_fake_engine(tmp_path):
 
 
 def test_run_eval_with_baseline_side_by_side(tmp_path, qa_file, monkeypatch):
-    def fake_baseline(qa_rows, settings, root=ROOT, progress=None):
-        return [runner.result_row(q, answer=B._Answer({
+    def fake_baseline(qa_rows, settings, progress=None):
+        return [runner.result_row(q, answer={
             "question": q["question"], "answer": "No information.", "mode": "refused", "refused": True,
             "citations": [], "evidence": [], "timings": {"retrieve_s": 0.1, "first_token_s": None, "total_s": 4.0},
-            "settings_hash": "h", "notice": None, "resolved_question": None}), route="baseline") for q in qa_rows]
+            "settings_hash": "h", "notice": None, "resolved_question": None}, route="baseline") for q in qa_rows]
 
-    monkeypatch.setattr(B, "run_baseline", fake_baseline)
+    monkeypatch.setattr(runner, "run_baseline", fake_baseline)
     out = tmp_path / "b"
     m = runner.run_eval([qa_file], out, assistant=FakeAssistant(), baseline=True, quiet=True)
     assert m["baseline"]["refusal_accuracy"] == 1.0 and m["baseline"]["key_fact_accuracy"] == 0.0
@@ -432,7 +432,7 @@ def test_baseline_engine_builds_with_mock_models(tmp_path):
     from llama_index.core.embeddings import MockEmbedding
     from llama_index.core.llms import MockLLM
 
-    engine = B.BaselineEngine(Settings(), ROOT, llm=MockLLM(max_tokens=8), embed_model=MockEmbedding(embed_dim=8))
+    engine = B.BaselineEngine(Settings(), llm=MockLLM(max_tokens=8), embed_model=MockEmbedding(embed_dim=8))
     out = engine.ask("What did Suslov say about New START?")
     assert out["evidence"] and out["mode"] in ("generated", "refused")
     for e in out["evidence"]:
@@ -442,4 +442,4 @@ def test_baseline_engine_builds_with_mock_models(tmp_path):
 
 def test_baseline_without_llm_is_unavailable():
     with pytest.raises(B.BaselineUnavailable, match="needs an LLM"):
-        B.BaselineEngine(Settings().with_updates(llm={"backend": "none"}), ROOT)
+        B.BaselineEngine(Settings().with_updates(llm={"backend": "none"}))
