@@ -221,7 +221,22 @@ def test_html_is_self_contained(run):
     # failures listed with question, answer, mode and cited quotes
     assert "When was the first call?" in page and "Putin and Trump spoke by telephone" in page
     assert "What did Biden say?" in page and "QuestionError" in page
-    assert "&quot;We had a great call,&quot; Trump later told reporters." in page  # a cited quote, escaped
+    assert "&#34;We had a great call,&#34; Trump later told reporters." in page  # a cited quote, escaped
+
+
+def test_html_report_shows_markup_as_text(run):
+    from eval import report
+
+    _, _, metrics, rows = run
+    hostile = {**rows[4], "id": "x<1>", "question": "<script>alert(1)</script> & more?",
+               "answer": '<img src=x onerror="alert(2)">', "gold_answer": "<b>bold</b>",
+               "must_include": [["<i>", "a&b"]], "citations": [{**rows[4]["citations"][0], "quote": "</blockquote><script>"}]}
+    page = report.html(metrics, [hostile, *rows])
+    assert "<script" not in page.lower() and "<img" not in page and "<b>" not in page and "<i>" not in page
+    assert "Q: &lt;script&gt;alert(1)&lt;/script&gt; &amp; more?" in page
+    assert "answer: &lt;img src=x onerror=&#34;alert(2)&#34;&gt;" in page
+    assert 'id="q-x&lt;1&gt;"' in page and "(&lt;i&gt; | a&amp;b)" in page
+    assert "<blockquote>&lt;/blockquote&gt;&lt;script&gt;</blockquote>" in page
 
 
 def test_markdown_and_summary(run, capsys):
