@@ -81,13 +81,21 @@ _DONE = object()
 
 
 class ThreadedStream:
-    """Iterate ``make_iterator()`` entirely on one worker thread, yielding its items here.
+    """Run ``make_iterator()`` on a worker thread; the consumer takes its items from a queue.
 
-    Gradio advances a sync generator with ``next`` on whichever pool thread is
-    free, but ``rag``'s streams hold a (thread-owned) lock and a llama.cpp
-    context across their yields, so they must start, run and finish on a
-    single thread. Exceptions are re-raised in the consumer. If the consumer
-    stops early (the browser went away), the stream is closed on its own thread.
+    Why a thread: the chat shows the question (and a busy button) as soon as
+    it is accepted, yet must refuse an unusable one (empty, too long) before
+    showing it. A ``rag`` stream raises ``QuestionError`` at its first step,
+    but a good question's first item comes only after retrieval and the LLM's
+    prompt, or, for a refusal, an extractive answer or a slow server, with the
+    whole answer. Run here, ``wait_first`` can wait a moment for an immediate
+    error and then let the UI show the question while the answer is made.
+    (Which thread runs a ``rag`` stream does not matter otherwise: no lock is
+    held across its yields, see docs/API_CONTRACT.md.)
+
+    Exceptions are re-raised in the consumer. ``close()`` (the browser went
+    away) makes the worker stop and close the stream at its next item, which
+    stops the LLM.
     """
 
     def __init__(self, make_iterator: Callable[[], Iterator], name: str = "rag-stream"):
