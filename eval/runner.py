@@ -8,7 +8,7 @@ Usage (``rag eval`` calls ``main``)::
                           [--base-url URL] [--model NAME] [--docs PATH ...] [--data-dir DIR]
 
 The document and model options are those of every ``rag`` command
-(``rag.settings.add_settings_options``), applied by ``Settings.from_args``.
+(``rag.add_settings_options``), applied by ``Settings.from_args``.
 
 Routing: a question with ``follow_up_of`` is asked in the same
 ``assistant.chat()`` session as the question it follows (the session of the
