@@ -26,7 +26,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional, Sequence
+from typing import Annotated, Any, Literal, Optional, Sequence, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
@@ -34,9 +34,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, Settin
 from rag.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-_DOCS_FORMAT = 'expected one or more paths, comma-separated (seeds,notes.md) or a JSON list (["seeds", "notes.md"])'
 DEFAULT_DOCS = PROJECT_ROOT / "seeds"
 DEFAULT_DATA_DIR = PROJECT_ROOT / ".rag-data"
+_DOCS_FORMAT = 'expected one or more paths, comma-separated (seeds,notes.md) or a JSON list (["seeds", "notes.md"])'
 
 
 class _Section(BaseModel):
@@ -311,15 +311,21 @@ def _explain(exc: Exception) -> str:
     return "; ".join(problems) or str(exc)
 
 
-def _default(loc: Sequence) -> Optional[str]:
-    """The default of the setting at ``loc``, as a person would write it; None if unknown."""
+def _field(loc: Sequence):
+    """The pydantic field at ``loc`` (e.g. ``("llm", "stop")``); None if there is none."""
     model: Any = Settings
     field = None
     for part in loc:
         if not isinstance(part, str) or not hasattr(model, "model_fields") or part not in model.model_fields:
-            break
+            return None
         field = model.model_fields[part]
         model = field.annotation
+    return field
+
+
+def _default(loc: Sequence) -> Optional[str]:
+    """The default of the setting at ``loc``, as a person would write it; None if unknown."""
+    field = _field(loc)
     if field is None or isinstance(field.default, BaseModel):
         return None
     value = field.default
@@ -333,8 +339,13 @@ def _explain_undecodable(message: str) -> str:
     match = _FIELD_RE.search(message)
     field = match.group(1) if match else ""
     prefix = f"RAG_{field.upper()}"
+
+    def decoded(key: str) -> bool:  # a variable pydantic-settings JSON-decodes: a section or a list
+        f = _field(key[len("RAG_"):].lower().split("__"))
+        return key.upper() == prefix or (f is not None and get_origin(f.annotation) in (tuple, list, dict))
+
     culprits = [k for k, v in os.environ.items()
-                if (k.upper() == prefix or k.upper().startswith(prefix + "__")) and not _is_json(v)]
+                if (k.upper() == prefix or k.upper().startswith(prefix + "__")) and decoded(k) and not _is_json(v)]
     if not culprits:
         return f"A RAG_{field.upper()} environment variable could not be read ({message}). Fix or unset it."
     var = culprits[0].upper()

@@ -41,6 +41,13 @@ def test_a_bad_variable_is_one_line_naming_it_and_the_format(monkeypatch, var, v
     assert var in message and says in message and "\n" not in message
 
 
+def test_the_undecodable_list_is_named_not_a_plain_neighbour(monkeypatch):
+    monkeypatch.setenv("RAG_LLM__MODEL", "qwen")  # not JSON either, but a plain string setting
+    monkeypatch.setenv("RAG_LLM__STOP", "###")
+    with pytest.raises(ConfigError, match=r"^RAG_LLM__STOP='###' is not a JSON list"):
+        Settings()
+
+
 def test_a_bad_variable_is_an_error_line_and_exit_2_from_the_cli(monkeypatch, capsys):
     monkeypatch.setenv("RAG_RETRIEVAL__DENSE_TOP_K", "abc")
     assert cli.main(["ask", "--backend", "none", "What did Suslov say?"]) == 2
