@@ -14,7 +14,6 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 
 # Models come inside packages; nothing may reach a model hub at run time.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
