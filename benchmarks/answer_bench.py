@@ -20,10 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def pct(values, q):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] if values else float("nan")
+from eval.metrics import percentile  # noqa: E402  (the one percentile definition)
 
 
 def questions():
@@ -52,8 +49,8 @@ def ours(qs):
                 modes[item.mode] = modes.get(item.mode, 0) + 1
         totals.append(time.perf_counter() - t0)
         firsts.append(first)
-    print(f"ours ({len(qs)} questions): total p50 {pct(totals, .5):.2f} s  p95 {pct(totals, .95):.2f} s   "
-          f"first text p50 {pct(firsts, .5):.2f} s  p95 {pct(firsts, .95):.2f} s   modes {modes}")
+    print(f"ours ({len(qs)} questions): total p50 {percentile(totals, 50):.2f} s  p95 {percentile(totals, 95):.2f} s   "
+          f"first text p50 {percentile(firsts, 50):.2f} s  p95 {percentile(firsts, 95):.2f} s   modes {modes}")
 
 
 def baseline(qs):
@@ -61,14 +58,14 @@ def baseline(qs):
     from rag.settings import Settings
 
     t = time.perf_counter()
-    engine = BaselineEngine(Settings(), ROOT)
+    engine = BaselineEngine(Settings())
     totals, firsts = [], []
     for q in qs:
         t0 = time.perf_counter()
         engine.ask(q)
         totals.append(time.perf_counter() - t0)
     print(f"stock CitationQueryEngine ({len(qs)} questions, setup {time.perf_counter() - t - sum(totals):.1f} s): "
-          f"total p50 {pct(totals, .5):.2f} s  p95 {pct(totals, .95):.2f} s (no streaming: first text = total)")
+          f"total p50 {percentile(totals, 50):.2f} s  p95 {percentile(totals, 95):.2f} s (no streaming: first text = total)")
 
 
 def cold(runs):
@@ -81,7 +78,7 @@ def cold(runs):
         subprocess.run([rag, "ask", "--json", "What did Suslov say about New START?"], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         times.append(time.perf_counter() - t)
-    print(f"cold `rag ask` (new process, index on disk): {', '.join(f'{x:.2f}' for x in times)} s; median {pct(times, .5):.2f} s")
+    print(f"cold `rag ask` (new process, index on disk): {', '.join(f'{x:.2f}' for x in times)} s; median {percentile(times, 50):.2f} s")
 
 
 def main(argv=None) -> int:

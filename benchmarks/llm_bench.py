@@ -26,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from llama_index.core.llms import ChatMessage  # noqa: E402
 
+from eval.metrics import percentile  # noqa: E402  (the one percentile definition)
+
 from rag.llm import XLlamaCppLLM, embedded_model_path, make_llm  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
@@ -77,12 +79,6 @@ def prompts() -> list[list[ChatMessage]]:
     return out
 
 
-def pct(values: list[float], q: float) -> float:
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
-
-
 def run(llm, label: str) -> None:
     ttfts, totals, rates, prompt_tokens, gen_tokens = [], [], [], [], []
     for messages in prompts():
@@ -115,13 +111,13 @@ def run(llm, label: str) -> None:
             f"(min {min(prompt_tokens)}, max {max(prompt_tokens)})"
         )
     print(f"  generated tokens    mean {statistics.mean(gen_tokens):.0f} (max_tokens {llm.metadata.num_output})")
-    print(f"  time to first token p50 {pct(ttfts, 50):.3f} s   p95 {pct(ttfts, 95):.3f} s")
-    print(f"  total               p50 {pct(totals, 50):.3f} s   p95 {pct(totals, 95):.3f} s")
+    print(f"  time to first token p50 {percentile(ttfts, 50):.3f} s   p95 {percentile(ttfts, 95):.3f} s")
+    print(f"  total               p50 {percentile(totals, 50):.3f} s   p95 {percentile(totals, 95):.3f} s")
     if rates:
-        print(f"  generation          p50 {pct(rates, 50):.1f} tok/s (min {min(rates):.1f})")
+        print(f"  generation          p50 {percentile(rates, 50):.1f} tok/s (min {min(rates):.1f})")
     if prompt_tokens:
         pp = [p / t for p, t in zip(prompt_tokens, ttfts)]
-        print(f"  prompt processing   p50 {pct(pp, 50):.0f} tok/s (prompt tokens / time to first token)")
+        print(f"  prompt processing   p50 {percentile(pp, 50):.0f} tok/s (prompt tokens / time to first token)")
 
 
 def main() -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from eval.metrics import percentile  # noqa: E402  (the one percentile definition)
 from rag.index import open_index  # noqa: E402
 from rag.retrieve import Retriever  # noqa: E402
 from rag.settings import Settings  # noqa: E402
@@ -49,11 +49,6 @@ def first_hit(items, gold):
         if any(s == source and start < ge and end > gs for s, gs, ge in gold):
             return rank
     return None
-
-
-def pct(values, q):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def naive_baseline(settings, embed_model, texts):
@@ -102,7 +97,7 @@ def latency(retriever, questions, label, repeats=3):
             t = time.perf_counter()
             retriever.retrieve(q)
             times.append(time.perf_counter() - t)
-    print(f"  {label}: retrieval p50 {pct(times, .5) * 1000:.1f} ms  p95 {pct(times, .95) * 1000:.1f} ms  (n={len(times)})")
+    print(f"  {label}: retrieval p50 {percentile(times, 50) * 1000:.1f} ms  p95 {percentile(times, 95) * 1000:.1f} ms  (n={len(times)})")
 
 
 def generated_corpus(folder: Path, article: str, passages: int) -> None:

@@ -7,7 +7,8 @@
 * ``eval.metrics``: the metric definitions (pure functions).
 * ``eval.report``: the summary table and the Markdown / self-contained HTML reports.
 * ``eval.baseline``: the stock llama-index ``CitationQueryEngine`` on the same
-  models, for ``--baseline`` comparisons.
+  models, for ``--baseline`` comparisons (``eval.runner.run_baseline`` asks
+  through it); it imports nothing from the runner.
 
 Nothing here implements pipeline logic.
 """

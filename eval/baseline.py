@@ -1,7 +1,8 @@
 """The stock llama-index ``CitationQueryEngine`` on our models, for comparison.
 
-What it is: the documents of ``settings.docs`` (the same files our assistant
-indexes, read as the same raw text, so offsets are comparable), chunked by
+What it is: the documents of ``settings.docs``, read by
+``rag.ingest.load_documents`` (the same files and the same text our assistant
+indexes, so offsets are comparable), chunked by
 ``VectorStoreIndex.from_documents`` with llama-index's default
 ``SentenceSplitter`` (1024 tokens, overlap 200), embedded with our embedder
 (``rag.embed.make_embedder``), retrieved densely with ``similarity_top_k=3``,
@@ -31,18 +32,18 @@ How its answers become result rows (same shape as ``Answer.to_json()``):
   ``first_token_s`` None (not streamed).
 * Follow-ups: the engine has no conversation memory, so every question,
   follow-ups included, is asked on its own.
+
+Asking the QA file through it and writing result rows is ``eval.runner.run_baseline``.
 """
 
 from __future__ import annotations
 
 import re
 import time
-import traceback
-from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Optional
 
 from eval.metrics import is_refusal_text, markers_in
-from eval.runner import ROOT, RagError, SourceTexts, result_row
+from rag import RagError
 
 SIMILARITY_TOP_K = 3
 _HEADER_RE = re.compile(r"^Source \d+:\n")
@@ -50,44 +51,6 @@ _HEADER_RE = re.compile(r"^Source \d+:\n")
 
 class BaselineUnavailable(RagError):
     """The baseline cannot run with these settings."""
-
-
-class _Answer:
-    """Quacks like ``rag.Answer`` for ``eval.runner.result_row``."""
-
-    def __init__(self, data: dict):
-        self._data = data
-
-    def to_json(self) -> dict:
-        return dict(self._data)
-
-
-def seed_files(settings, root: Path = ROOT) -> list[Path]:
-    """The files of ``settings.docs`` with a supported extension (hidden
-    folders skipped), in sorted order."""
-    exts = {e.lower() for e in settings.ingest.extensions}
-    files: list[Path] = []
-    for raw in settings.docs:
-        p = Path(raw)
-        p = p if p.is_absolute() else root / p
-        if p.is_file():
-            candidates = [p]
-        elif p.is_dir():
-            candidates = sorted(
-                f for f in p.rglob("*") if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts)
-            )
-        else:
-            candidates = []
-        files += [f for f in candidates if f.suffix.lower() in exts and f not in files]
-    return files
-
-
-def source_name(path: Path, root: Path = ROOT) -> str:
-    path = path.resolve()
-    try:
-        return path.relative_to(Path(root).resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def locate(chunk: str, text: Optional[str]) -> tuple[Optional[int], Optional[int]]:
@@ -122,13 +85,13 @@ def node_span(node, text: Optional[str]) -> tuple[Optional[int], Optional[int], 
 class BaselineEngine:
     """Builds the index once; ``ask(question) -> dict`` in ``Answer.to_json()`` shape."""
 
-    def __init__(self, settings, root: Path = ROOT, llm=None, embed_model=None):
+    def __init__(self, settings, llm=None, embed_model=None):
         from llama_index.core import Document, VectorStoreIndex
         from llama_index.core.query_engine import CitationQueryEngine
 
+        from rag.ingest import load_documents
+
         self.settings = settings
-        self.root = Path(root)
-        self.texts = SourceTexts(self.root)
         if llm is None:
             from rag.llm import make_llm
 
@@ -141,16 +104,12 @@ class BaselineEngine:
             from rag.embed import make_embedder
 
             embed_model = make_embedder(settings)
-        documents = []
-        for path in seed_files(settings, self.root):
-            source = source_name(path, self.root)
-            text = self.texts(source)
-            if text and text.strip():
-                documents.append(Document(text=text, metadata={"source": source},
-                                          excluded_embed_metadata_keys=["source"],
-                                          excluded_llm_metadata_keys=["source"]))
-        if not documents:
-            raise BaselineUnavailable("the baseline found no readable documents in settings.docs")
+        # Raises NoDocumentsError (a RagError) when nothing is readable.
+        loaded = load_documents(settings.docs, settings.ingest)
+        self.texts = {doc.source: doc.text for doc in loaded.documents}
+        documents = [Document(text=doc.text, metadata={"source": doc.source},
+                              excluded_embed_metadata_keys=["source"], excluded_llm_metadata_keys=["source"])
+                     for doc in loaded.documents]
         self.index = VectorStoreIndex.from_documents(documents, embed_model=embed_model, show_progress=False)
         self.engine = CitationQueryEngine.from_args(self.index, llm=llm, similarity_top_k=SIMILARITY_TOP_K)
 
@@ -170,7 +129,7 @@ class BaselineEngine:
         spans = []
         for nws in source_nodes:
             source = nws.node.metadata.get("source") or "?"
-            start, end, chunk = node_span(nws.node, self.texts(source))
+            start, end, chunk = node_span(nws.node, self.texts.get(source))
             spans.append((source, start, end, chunk, nws.score))
         citations = []
         for n in markers_in(text):
@@ -192,25 +151,3 @@ class BaselineEngine:
             "notice": None,
             "resolved_question": None,
         }
-
-
-def run_baseline(qa_rows: Sequence[dict], settings, root: Path = ROOT,
-                 progress: Optional[Callable[[int, int, dict], None]] = None, engine=None) -> list[dict]:
-    """Ask every QA question through the baseline; result rows like
-    ``eval.runner.ask_all`` (route ``"baseline"``). Raises ``RagError`` when
-    the baseline cannot be built; a failing question becomes an error row."""
-    engine = engine or BaselineEngine(settings, root)
-    rows = []
-    for i, qa in enumerate(qa_rows, start=1):
-        t0 = time.perf_counter()
-        try:
-            row = result_row(qa, answer=_Answer(engine.ask(qa["question"])), route="baseline",
-                             wall_s=time.perf_counter() - t0)
-        except Exception as exc:  # the baseline's failures are data, not crashes
-            row = result_row(qa, error=exc, route="baseline", wall_s=time.perf_counter() - t0)
-            if not isinstance(exc, RagError):
-                row["traceback"] = traceback.format_exc(limit=8)
-        rows.append(row)
-        if progress:
-            progress(i, len(qa_rows), row)
-    return rows

@@ -93,8 +93,9 @@ Latencies
     ``latency_total_p50_s`` / ``_p95_s`` over ``timings.total_s``,
     ``latency_first_token_p50_s`` / ``_p95_s`` over the non-null
     ``timings.first_token_s``, ``latency_retrieve_p50_s`` / ``_p95_s`` over
-    ``timings.retrieve_s``, of non-error rows. Percentiles interpolate
-    linearly between order statistics (numpy's default "linear" method).
+    ``timings.retrieve_s``, of non-error rows. Percentiles are
+    ``numpy.percentile`` with its default method (linear interpolation
+    between order statistics): ``percentile`` below.
 
 ``per_category``
     Per category: ``n`` questions and ``accuracy``: key-fact accuracy for
@@ -109,6 +110,8 @@ import math
 import re
 from collections import Counter
 from typing import Callable, Iterable, Mapping, Optional, Sequence
+
+import numpy as np
 
 SourceText = Callable[[str], Optional[str]]
 
@@ -447,18 +450,15 @@ def mean(values: Iterable[float]) -> Optional[float]:
 
 
 def percentile(values: Iterable[Optional[float]], q: float) -> Optional[float]:
-    """The ``q``-th percentile (0..100) of the non-None values, linear
-    interpolation between order statistics; None for no values.
+    """The ``q``-th percentile (0..100) of the non-None, non-NaN values, as
+    ``numpy.percentile`` computes it by default (linear interpolation between
+    order statistics); None for no values. The one definition of a percentile
+    in eval/ and benchmarks/.
 
     Example: ``percentile([1, 2, 3, 4], 50)`` -> 2.5
     """
-    xs = sorted(float(v) for v in values if v is not None and not math.isnan(float(v)))
-    if not xs:
-        return None
-    pos = (len(xs) - 1) * q / 100.0
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+    xs = [float(v) for v in values if v is not None and not math.isnan(float(v))]
+    return float(np.percentile(xs, q)) if xs else None
 
 
 # ---------------------------------------------------------------------------

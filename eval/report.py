@@ -1,25 +1,26 @@
 """Reports of an eval run: a one-screen text table, Markdown, and a
-self-contained HTML page (inline CSS and inline SVG charts drawn here; no
-scripts, no external URLs).
+self-contained HTML page (inline CSS and inline SVG charts; no scripts, no
+external URLs).
+
+The HTML page is rendered by jinja2 from ``eval/templates/report.html`` with
+autoescaping on, so questions, answers and quotes are always shown as text;
+this module computes what the page shows (table cells, chart geometry, answer
+cards) and writes no markup itself.
 
 All functions are pure: they take the metrics dict (``metrics.json``) and the
-scored result rows and return strings.
+scored result rows and return strings (or, for the charts, geometry).
 """
 
 from __future__ import annotations
 
-import html as _html
 import math
+from pathlib import Path
 from typing import Optional, Sequence
 
 from eval.metrics import HEADLINE, format_value
 
 OURS_COLOR = "#2b6cb0"
 BASE_COLOR = "#dd6b20"
-
-
-def _e(value) -> str:
-    return _html.escape("" if value is None else str(value), quote=True)
 
 
 def _baseline(metrics: dict) -> Optional[dict]:
@@ -119,68 +120,57 @@ def markdown(metrics: dict, rows: Sequence[dict], baseline_rows: Optional[Sequen
 
 
 # ---------------------------------------------------------------------------
-# SVG charts
+# charts: geometry here, drawn by the template
 # ---------------------------------------------------------------------------
 
+_LEFT, _RIGHT, _TOP, _BOTTOM = 44, 28, 30, 56
 
-def bar_chart_svg(categories: Sequence[str], series: dict[str, Sequence[Optional[float]]],
-                  colors: dict[str, str], title: str, width: int = 680, height: int = 280) -> str:
-    """Grouped bars of shares (0..1) per category; None draws no bar ("n/a")."""
-    left, right, top, bottom = 44, 28, 30, 56
-    plot_w, plot_h = width - left - right, height - top - bottom
-    n = max(1, len(categories))
-    group_w = plot_w / n
+
+def _chart(title: str, width: int, height: int, series, colors) -> dict:
+    legend, x = [], float(_LEFT)
+    for name in series:
+        legend.append({"x": x, "y": height - 14, "color": colors[name], "name": name})
+        x += 24 + 7 * len(name)
+    return {"title": title, "width": width, "height": height, "left": _LEFT, "right": width - _RIGHT,
+            "grid": [], "bars": [], "missing": [], "xlabels": [], "legend": legend, "empty": False}
+
+
+def bar_chart(categories: Sequence[str], series: dict[str, Sequence[Optional[float]]],
+              colors: dict[str, str], title: str, width: int = 680, height: int = 280) -> dict:
+    """Grouped bars of shares (0..1) per category; None draws no bar ("n/a").
+
+    Returns the geometry the template's ``chart`` macro draws as inline SVG.
+    """
+    chart = _chart(title, width, height, series, colors)
+    plot_w, plot_h = width - _LEFT - _RIGHT, height - _TOP - _BOTTOM
+    group_w = plot_w / max(1, len(categories))
     k = max(1, len(series))
     bar_w = min(36.0, group_w * 0.8 / k)
-    parts = [f'<svg role="img" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" aria-label="{_e(title)}">',
-             f'<text x="{width / 2}" y="18" text-anchor="middle" class="t">{_e(title)}</text>']
-    for pct in (0, 25, 50, 75, 100):
-        y = top + plot_h * (1 - pct / 100)
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" class="grid"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="ax">{pct}%</text>')
+    chart["grid"] = [{"y": _TOP + plot_h * (1 - pct / 100), "label": f"{pct}%"} for pct in (0, 25, 50, 75, 100)]
     for i, cat in enumerate(categories):
-        gx = left + i * group_w + (group_w - bar_w * k) / 2
+        gx = _LEFT + i * group_w + (group_w - bar_w * k) / 2
         for j, (name, values) in enumerate(series.items()):
             v = values[i] if i < len(values) else None
             x = gx + j * bar_w
             if v is None:
-                parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h - 4}" text-anchor="middle" '
-                             f'class="ax">n/a</text>')
+                chart["missing"].append({"x": x + bar_w / 2, "y": _TOP + plot_h - 4})
                 continue
             h = plot_h * max(0.0, min(1.0, v))
-            parts.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w - 2:.1f}" height="{h:.1f}" '
-                         f'fill="{colors[name]}"><title>{_e(name)} {_e(cat)}: {100 * v:.1f}%</title></rect>')
-            parts.append(f'<text x="{x + (bar_w - 2) / 2:.1f}" y="{top + plot_h - h - 3:.1f}" '
-                         f'text-anchor="middle" class="val">{100 * v:.0f}</text>')
-        parts.append(f'<text x="{left + (i + 0.5) * group_w:.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
-                     f'class="ax">{_e(cat)}</text>')
-    parts.append(_legend(series, colors, left, height - 14))
-    parts.append("</svg>")
-    return "".join(parts)
+            chart["bars"].append({"x": x, "y": _TOP + plot_h - h, "w": bar_w - 2, "h": h, "color": colors[name],
+                                  "tip": f"{name} {cat}: {100 * v:.1f}%", "value": f"{100 * v:.0f}"})
+        chart["xlabels"].append({"x": _LEFT + (i + 0.5) * group_w, "y": _TOP + plot_h + 16, "text": cat})
+    return chart
 
 
-def _legend(series, colors, x: float, y: float) -> str:
-    parts = []
-    for name in series:
-        parts.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" fill="{colors[name]}"/>'
-                     f'<text x="{x + 14}" y="{y}" class="ax">{_e(name)}</text>')
-        x += 24 + 7 * len(name)
-    return "".join(parts)
-
-
-def histogram_svg(series: dict[str, Sequence[float]], colors: dict[str, str], title: str,
-                  bins: int = 12, width: int = 680, height: int = 260) -> str:
-    """Histogram of seconds, the series side by side in each bin."""
+def histogram(series: dict[str, Sequence[float]], colors: dict[str, str], title: str,
+              bins: int = 12, width: int = 680, height: int = 260) -> dict:
+    """Histogram of seconds, the series side by side in each bin (geometry for the template)."""
+    chart = _chart(title, width, height, series, colors)
     values = [v for vs in series.values() for v in vs]
-    left, right, top, bottom = 44, 28, 30, 56
-    plot_w, plot_h = width - left - right, height - top - bottom
-    parts = [f'<svg role="img" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" aria-label="{_e(title)}">',
-             f'<text x="{width / 2}" y="18" text-anchor="middle" class="t">{_e(title)}</text>']
     if not values:
-        parts.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" class="ax">no data</text></svg>')
-        return "".join(parts)
+        chart["empty"] = True
+        return chart
+    plot_w, plot_h = width - _LEFT - _RIGHT, height - _TOP - _BOTTOM
     hi = max(values)
     hi = hi if hi > 0 else 1.0
     step = hi / bins
@@ -189,11 +179,8 @@ def histogram_svg(series: dict[str, Sequence[float]], colors: dict[str, str], ti
         for v in vs:
             counts[name][min(bins - 1, int(v / step))] += 1
     top_count = max(1, max(max(c) for c in counts.values()))
-    ticks = sorted({0, top_count, math.ceil(top_count / 2)})
-    for t in ticks:
-        y = top + plot_h * (1 - t / top_count)
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" class="grid"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="ax">{t}</text>')
+    chart["grid"] = [{"y": _TOP + plot_h * (1 - t / top_count), "label": str(t)}
+                     for t in sorted({0, top_count, math.ceil(top_count / 2)})]
     bin_w = plot_w / bins
     k = len(series)
     for b in range(bins):
@@ -202,72 +189,34 @@ def histogram_svg(series: dict[str, Sequence[float]], colors: dict[str, str], ti
             if not c:
                 continue
             h = plot_h * c / top_count
-            x = left + b * bin_w + j * (bin_w - 2) / k + 1
-            parts.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{(bin_w - 2) / k:.1f}" '
-                         f'height="{h:.1f}" fill="{colors[name]}"><title>{_e(name)}: {c} in '
-                         f'{b * step:.2f}-{(b + 1) * step:.2f}s</title></rect>')
-    for b in range(0, bins + 1, max(1, bins // 6)):
-        x = left + b * bin_w
-        parts.append(f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle" class="ax">'
-                     f'{b * step:.1f}s</text>')
-    parts.append(_legend(series, colors, left, height - 14))
-    parts.append("</svg>")
-    return "".join(parts)
+            chart["bars"].append({"x": _LEFT + b * bin_w + j * (bin_w - 2) / k + 1, "y": _TOP + plot_h - h,
+                                  "w": (bin_w - 2) / k, "h": h, "color": colors[name], "value": None,
+                                  "tip": f"{name}: {c} in {b * step:.2f}-{(b + 1) * step:.2f}s"})
+    chart["xlabels"] = [{"x": _LEFT + b * bin_w, "y": _TOP + plot_h + 16, "text": f"{b * step:.1f}s"}
+                        for b in range(0, bins + 1, max(1, bins // 6))]
+    return chart
 
 
 # ---------------------------------------------------------------------------
 # HTML
 # ---------------------------------------------------------------------------
 
-CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:980px;
-color:#1a202c;padding:0 16px;line-height:1.45}
-h1{font-size:1.5em;margin-bottom:4px}h2{font-size:1.2em;margin-top:28px;border-bottom:1px solid #e2e8f0}
-.meta{color:#4a5568;font-size:.9em}
-table{border-collapse:collapse;margin:8px 0}td,th{padding:3px 10px;border-bottom:1px solid #e2e8f0;text-align:left}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
-svg .t{font-size:14px;font-weight:600;fill:#1a202c}svg .ax{font-size:11px;fill:#4a5568}
-svg .val{font-size:10px;fill:#1a202c}svg .grid{stroke:#e2e8f0;stroke-width:1}
-.fail{border:1px solid #e2e8f0;border-left:4px solid #c53030;border-radius:4px;padding:8px 12px;margin:10px 0}
-.fail h3{font-size:1em;margin:0 0 4px}.tag{display:inline-block;font-size:.8em;padding:0 6px;border-radius:3px;
-background:#edf2f7;margin-left:6px}.tag.refused{background:#fefcbf}.tag.error{background:#fed7d7}
-.q{font-weight:600}.gold{color:#2f855a}.ans{white-space:pre-wrap}
-ol.cites{margin:4px 0 0 0;padding-left:20px;font-size:.92em}ol.cites li{margin:2px 0}
-.src{color:#4a5568;font-family:ui-monospace,monospace;font-size:.9em}.bad{color:#c53030;font-weight:600}
-blockquote{margin:2px 0 2px 0;padding-left:8px;border-left:3px solid #cbd5e0;color:#2d3748}
-details{margin:8px 0}summary{cursor:pointer;font-weight:600}
-"""
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-def _metrics_table(metrics: dict, base: Optional[dict]) -> str:
-    rows = ["<table><tr><th>metric</th><th>ours</th>" + ("<th>baseline</th>" if base else "") + "</tr>"]
-    for name, label, kind in HEADLINE:
-        rows.append(f"<tr><td>{_e(label)}</td><td class=num>{_e(format_value(metrics.get(name), kind))}</td>"
-                    + (f"<td class=num>{_e(format_value(base.get(name), kind))}</td>" if base else "") + "</tr>")
-    rows.append("</table>")
-    return "".join(rows)
+def _template():
+    import jinja2
+
+    # autoescape on: questions, answers and quotes are text, never markup.
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return env.get_template("report.html")
 
 
-def _answer_card(r: dict, source_ok=None) -> str:
+def _card(r: dict) -> dict:
+    """What the template shows of one result row."""
     s = r["scores"]
-    mode = r["mode"]
     bad = set(s.get("invalid_citations") or [])
-    parts = [f'<div class="fail" id="q-{_e(r["id"])}"><h3>{_e(r["id"])}<span class="tag">{_e(r["category"])}</span>'
-             f'<span class="tag {_e(mode)}">{_e(mode)}</span>'
-             + (f'<span class="tag">{_e(r["route"])}</span>' if r.get("route", "ask") != "ask" else "")
-             + "</h3>",
-             f'<div class="q">Q: {_e(r["question"])}</div>']
-    if r.get("resolved_question") and r["resolved_question"] != r["question"]:
-        parts.append(f'<div class="meta">resolved as: {_e(r["resolved_question"])}</div>')
-    parts.append(f'<div class="gold">gold: {_e(r.get("gold_answer"))}</div>')
-    if r.get("must_include"):
-        parts.append('<div class="meta">must include: '
-                     + " AND ".join("(" + " | ".join(_e(a) for a in g) + ")" for g in r["must_include"]) + "</div>")
-    parts.append(f'<div class="ans">answer: {_e(r.get("answer"))}</div>')
-    if r.get("error"):
-        parts.append(f'<div class="bad">error: {_e(r["error"])}</div>')
-    if r.get("notice"):
-        parts.append(f'<div class="meta">notice: {_e(r["notice"])}</div>')
     flags = []
     if s.get("evidence_hit") is not None:
         flags.append(f"evidence hit: {'yes' if s['evidence_hit'] else 'no'}")
@@ -275,21 +224,19 @@ def _answer_card(r: dict, source_ok=None) -> str:
     t = r.get("timings") or {}
     if t.get("total_s") is not None:
         flags.append(f"total {t['total_s']:.2f}s")
-    parts.append(f'<div class="meta">{_e("; ".join(flags))}</div>')
-    cites = r.get("citations") or []
-    if cites:
-        parts.append('<ol class="cites">')
-        for c in cites:
-            flag = ' <span class="bad">quote does not match the source</span>' if c.get("marker") in bad else ""
-            speaker = f" ({_e(c['speaker'])})" if c.get("speaker") else ""
-            parts.append(f'<li value="{_e(c["marker"])}"><span class="src">{_e(c["source"])}:{_e(c["start"])}'
-                         f'-{_e(c["end"])}</span>{speaker}{flag}<blockquote>{_e(c.get("quote"))}</blockquote></li>')
-        parts.append("</ol>")
-    parts.append("</div>")
-    return "".join(parts)
+    resolved = r.get("resolved_question")
+    return {
+        "id": r["id"], "category": r["category"], "mode": r["mode"],
+        "route": r["route"] if r.get("route", "ask") != "ask" else None,
+        "question": r["question"], "resolved": resolved if resolved and resolved != r["question"] else None,
+        "gold": r.get("gold_answer"), "must_include": r.get("must_include") or [],
+        "answer": r.get("answer"), "error": r.get("error"), "notice": r.get("notice"), "flags": "; ".join(flags),
+        "citations": [{**c, "bad": c.get("marker") in bad} for c in r.get("citations") or []],
+    }
 
 
 def html(metrics: dict, rows: Sequence[dict], baseline_rows: Optional[Sequence[dict]] = None) -> str:
+    """The self-contained HTML report (template ``eval/templates/report.html``)."""
     base = _baseline(metrics)
     cats = list(metrics.get("per_category", {}))
     series = {"ours": [metrics["per_category"][c]["accuracy"] for c in cats]}
@@ -302,43 +249,22 @@ def html(metrics: dict, rows: Sequence[dict], baseline_rows: Optional[Sequence[d
     if baseline_rows:
         lat["baseline"] = [r["timings"]["total_s"] for r in baseline_rows
                            if r.get("timings") and not r["scores"]["error"]]
-    c = metrics.get("counts", {})
     fails = _failures(rows)
-    out = [
-        "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
-        "<meta name=viewport content='width=device-width,initial-scale=1'>",
-        f"<title>Eval report {_e(metrics.get('timestamp'))}</title><style>{CSS}</style></head><body>",
-        "<h1>Eval report</h1>",
-        f"<div class=meta>{_e(_model_line(metrics))}</div>",
-        f"<div class=meta>{c.get('questions', 0)} questions: {c.get('answerable', 0)} answerable, "
-        f"{c.get('unanswerable', 0)} unanswerable, {c.get('errors', 0)} errors; {c.get('citations', 0)} citations. "
-        f"Modes: {_e(', '.join(f'{k} {v}' for k, v in metrics.get('mode_mix', {}).items()))}</div>",
-    ]
-    if isinstance(metrics.get("baseline"), dict) and not base:
-        out.append(f"<div class=meta>baseline skipped: {_e(metrics['baseline'].get('skipped'))}</div>")
-    out += [
-        "<h2>Metrics</h2>", _metrics_table(metrics, base),
-        "<h2>Accuracy by category</h2>",
-        "<div class=meta>key-fact accuracy for answerable categories; refusal accuracy for unanswerable.</div>",
-        bar_chart_svg(cats, series, colors, "Accuracy by category"),
-        "<h2>Latency</h2>",
-        histogram_svg(lat, colors, "Total answer time (s)"),
-    ]
-    if ft["ours"]:
-        out.append(histogram_svg(ft, colors, "Time to first token (s)"))
-    out.append(f"<h2>Failures ({len(fails)})</h2>")
-    out.append("<div class=meta>Answerable questions without every key fact, unanswerable questions "
-               "not refused, and errors.</div>")
-    out += [_answer_card(r) for r in fails] or ["<p>None.</p>"]
-    if baseline_rows:
-        bfails = _failures(baseline_rows)
-        out.append(f"<details><summary>Baseline failures ({len(bfails)})</summary>")
-        out += [_answer_card(r) for r in bfails]
-        out.append("</details>")
     failed_ids = {id(r) for r in fails}
-    passed = [r for r in rows if id(r) not in failed_ids]
-    out.append(f"<details><summary>Passed questions ({len(passed)})</summary>")
-    out += [_answer_card(r).replace('class="fail"', 'class="fail" style="border-left-color:#2f855a"')
-            for r in passed]
-    out.append("</details></body></html>")
-    return "\n".join(out) + "\n"
+    skipped = metrics["baseline"].get("skipped") if isinstance(metrics.get("baseline"), dict) and not base else None
+    return _template().render(
+        timestamp=metrics.get("timestamp"),
+        model_line=_model_line(metrics),
+        counts=metrics.get("counts", {}),
+        modes=", ".join(f"{k} {v}" for k, v in metrics.get("mode_mix", {}).items()),
+        baseline_skipped=skipped,
+        has_baseline=bool(base),
+        metrics_table=[(label, format_value(metrics.get(name), kind),
+                        format_value(base.get(name), kind) if base else None) for name, label, kind in HEADLINE],
+        accuracy_chart=bar_chart(cats, series, colors, "Accuracy by category"),
+        latency_chart=histogram(lat, colors, "Total answer time (s)"),
+        first_token_chart=histogram(ft, colors, "Time to first token (s)") if ft["ours"] else None,
+        failures=[_card(r) for r in fails],
+        baseline_failures=[_card(r) for r in _failures(baseline_rows)] if baseline_rows else None,
+        passed=[_card(r) for r in rows if id(r) not in failed_ids],
+    )

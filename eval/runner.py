@@ -3,8 +3,12 @@
 Usage (``rag eval`` calls ``main``)::
 
     python -m eval.runner [--qa FILE ...] [--out DIR] [--baseline] [--limit N]
-                          [--backend embedded|gguf|openai|none] [--model-path P]
-                          [--base-url URL] [--gate] [--thresholds FILE]
+                          [--gate] [--thresholds FILE]
+                          [--backend embedded|gguf|openai|none] [--model-path FILE]
+                          [--base-url URL] [--model NAME] [--docs PATH ...] [--data-dir DIR]
+
+The document and model options are those of every ``rag`` command
+(``rag.add_settings_options``), applied by ``Settings.from_args``.
 
 Routing: a question with ``follow_up_of`` is asked in the same
 ``assistant.chat()`` session as the question it follows (the session of the
@@ -33,13 +37,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
 
 from eval import metrics as M
+from rag import RagError, Settings, add_settings_options  # the public API (docs/API_CONTRACT.md)
 
 ROOT = Path(__file__).resolve().parent.parent
 QA_DIR = ROOT / "eval" / "qa"
 OUT_DIR = ROOT / "eval" / "out"
 THRESHOLDS = ROOT / "eval" / "thresholds.json"
-
-from rag import RagError  # the public API (docs/API_CONTRACT.md)
 
 
 # ---------------------------------------------------------------------------
@@ -118,9 +121,10 @@ GOLD_FIELDS = ("must_include", "answerable", "category", "follow_up_of")
 def result_row(qa: dict, answer: Any = None, error: Optional[BaseException] = None,
                route: str = "ask", wall_s: float = 0.0) -> dict:
     """One ``results.jsonl`` row (without scores): the answer's ``to_json()``
-    (or an error row) plus the QA line's id and gold fields."""
+    (or an error row) plus the QA line's id and gold fields. ``answer`` is an
+    ``Answer`` or a dict already in ``Answer.to_json()`` shape (the baseline's)."""
     if answer is not None:
-        row = dict(answer.to_json())
+        row = dict(answer if isinstance(answer, dict) else answer.to_json())
         err = None
     else:
         row = {
@@ -183,6 +187,32 @@ def ask_all(assistant, qa_rows: Sequence[dict], progress: Optional[Callable[[int
         except Exception as exc:  # a bug, not a user error: keep going but keep the traceback
             row = result_row(qa, error=exc, route=route, wall_s=time.perf_counter() - t0)
             row["traceback"] = traceback.format_exc(limit=8)
+        rows.append(row)
+        if progress:
+            progress(i, len(qa_rows), row)
+    return rows
+
+
+def run_baseline(qa_rows: Sequence[dict], settings, progress: Optional[Callable[[int, int, dict], None]] = None,
+                 engine=None) -> list[dict]:
+    """Ask every QA question through the stock llama-index engine
+    (``eval.baseline.BaselineEngine``); rows like ``ask_all`` (route
+    ``"baseline"``; the engine has no conversation, so follow-ups are asked
+    on their own). Raises ``RagError`` when the baseline cannot be built; a
+    failing question becomes an error row."""
+    if engine is None:
+        from eval.baseline import BaselineEngine
+
+        engine = BaselineEngine(settings)
+    rows = []
+    for i, qa in enumerate(qa_rows, start=1):
+        t0 = time.perf_counter()
+        try:
+            row = result_row(qa, answer=engine.ask(qa["question"]), route="baseline", wall_s=time.perf_counter() - t0)
+        except Exception as exc:  # the baseline's failures are data, not crashes
+            row = result_row(qa, error=exc, route="baseline", wall_s=time.perf_counter() - t0)
+            if not isinstance(exc, RagError):
+                row["traceback"] = traceback.format_exc(limit=8)
         rows.append(row)
         if progress:
             progress(i, len(qa_rows), row)
@@ -311,12 +341,9 @@ def run_eval(
 
     baseline_rows = None
     if baseline:
-        from eval.baseline import run_baseline
-
         tb = time.perf_counter()
         try:
-            baseline_rows = run_baseline(qa_rows, settings, root=root,
-                                         progress=None if quiet else _progress("baseline"))
+            baseline_rows = run_baseline(qa_rows, settings, progress=None if quiet else _progress("baseline"))
         except RagError as exc:
             metrics["baseline"] = {"skipped": str(exc)}
         else:
@@ -390,45 +417,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", action="store_true",
                    help="also run the stock llama-index CitationQueryEngine on the same models")
     p.add_argument("--limit", metavar="N", type=int, help="only the first N questions")
-    p.add_argument("--backend", choices=["embedded", "gguf", "openai", "none"], help="LLM backend")
-    p.add_argument("--model-path", metavar="P", type=Path, help="GGUF model file (backend gguf)")
-    p.add_argument("--base-url", metavar="URL", help="OpenAI-compatible server (backend openai)")
     p.add_argument("--gate", action="store_true", help="exit non-zero when a metric misses its threshold")
     p.add_argument("--thresholds", metavar="FILE", type=Path, default=THRESHOLDS,
                    help="thresholds for --gate (default: eval/thresholds.json)")
+    add_settings_options(p)
     return p
-
-
-def settings_from_args(args: argparse.Namespace):
-    from rag import Settings
-
-    settings = Settings()
-    llm = {}
-    if args.backend:
-        llm["backend"] = args.backend
-    if args.model_path:
-        llm["model_path"] = args.model_path
-    if args.base_url:
-        llm["base_url"] = args.base_url
-    return settings.with_updates(llm=llm) if llm else settings
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     """``rag eval``: returns the exit code (0 ok; 1 gate failed; 2 bad input)."""
     args = build_parser().parse_args(argv)
     if args.limit is not None and args.limit < 1:
-        print("rag eval: --limit must be at least 1", file=sys.stderr)
+        print("error: --limit must be at least 1", file=sys.stderr)
         return 2
     for path in args.qa or []:
         if not path.is_file():
-            print(f"rag eval: QA file {path} does not exist; pass an existing .jsonl file", file=sys.stderr)
+            print(f"error: QA file {path} does not exist; pass an existing .jsonl file", file=sys.stderr)
             return 2
     try:
-        settings = settings_from_args(args)
+        settings = Settings.from_args(args)
         out_dir = args.out or default_out_dir()
         metrics = run_eval(args.qa, out_dir, settings=settings, baseline=args.baseline, limit=args.limit)
     except RagError as exc:
-        print(f"rag eval: {exc}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"report: {(Path(out_dir) / 'report.html').resolve()}")
     if args.gate:

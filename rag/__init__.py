@@ -15,7 +15,7 @@ import importlib
 __all__ = [
     "Assistant", "ChatSession", "Settings", "Answer", "Citation", "Evidence", "Document", "Passage",
     "RagError", "QuestionError", "IngestError", "LLMError", "LLMUnavailableError", "ConfigError",
-    "NoDocumentsError",
+    "NoDocumentsError", "add_settings_options",
 ]
 
 _WHERE = {
@@ -23,7 +23,7 @@ _WHERE = {
     "Answer": "rag.types", "Citation": "rag.types", "Evidence": "rag.types", "Document": "rag.types",
     "Passage": "rag.types", "RagError": "rag.errors", "QuestionError": "rag.errors",
     "IngestError": "rag.errors", "LLMError": "rag.errors", "LLMUnavailableError": "rag.errors",
-    "ConfigError": "rag.errors", "NoDocumentsError": "rag.errors",
+    "ConfigError": "rag.errors", "NoDocumentsError": "rag.errors", "add_settings_options": "rag.settings",
 }
 
 

@@ -14,7 +14,6 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 
 # Models come inside packages; nothing may reach a model hub at run time.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -24,46 +23,22 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 def _settings(args):
     from rag.settings import Settings
 
-    settings = Settings()
-    llm = {}
-    if getattr(args, "backend", None):
-        llm["backend"] = args.backend
-    if getattr(args, "model_path", None):
-        llm["model_path"] = args.model_path
-        llm.setdefault("backend", "gguf")
-    if getattr(args, "base_url", None):
-        llm["base_url"] = args.base_url
-        llm.setdefault("backend", "openai")
-    if getattr(args, "model", None):
-        llm["model"] = args.model
-    updates = {"llm": llm} if llm else {}
-    if getattr(args, "data_dir", None):
-        updates["index"] = {"data_dir": args.data_dir}
-    return settings.with_updates(**updates) if updates else settings
+    return Settings.from_args(args)
 
 
 def _assistant(args):
     from rag.assistant import Assistant
 
-    settings = _settings(args)
-    paths = getattr(args, "paths", None) or None
-    return Assistant(settings=settings, paths=paths)
-
-
-def _add_llm_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--backend", choices=["embedded", "gguf", "openai", "none"], help="LLM backend (default: embedded SmolLM2)")
-    p.add_argument("--model-path", help="a local GGUF file (implies --backend gguf)")
-    p.add_argument("--base-url", help="an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 (implies --backend openai)")
-    p.add_argument("--model", help="model name to request from the server")
-    p.add_argument("--docs", dest="paths", action="append", help="document file or folder (repeatable; default: seeds/)")
-    p.add_argument("--data-dir", help="where indexes are stored (default: .rag-data/)")
+    return Assistant(settings=_settings(args))
 
 
 def cmd_index(args) -> int:
     from rag.index import open_index
 
+    # `rag index PATHS` is --docs without the word: both pick the documents.
+    args.docs = (args.paths or []) + (args.docs or [])
     settings = _settings(args)
-    paths = args.paths or list(settings.docs)
+    paths = list(settings.docs)
     if args.rebuild:
         import shutil
 
@@ -164,24 +139,26 @@ def cmd_eval(args, rest) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from rag.settings import add_settings_options
+
     parser = argparse.ArgumentParser(prog="rag", description="Ask questions about your documents; every claim is cited.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("index", help="build or update the index of the documents")
     p.add_argument("paths", nargs="*", help="files or folders (default: seeds/ or RAG_DOCS)")
     p.add_argument("--rebuild", action="store_true", help="discard the stored index and embed everything again")
-    p.add_argument("--data-dir", help="where indexes are stored")
+    add_settings_options(p)
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("ask", help="answer one question")
     p.add_argument("question", nargs="+")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--show-draft", action="store_true", help="stream the model's draft before the verified answer")
-    _add_llm_options(p)
+    add_settings_options(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="a conversation in the terminal (follow-up questions work)")
-    _add_llm_options(p)
+    add_settings_options(p)
     p.set_defaults(func=cmd_chat)
 
     sub.add_parser("ui", help="start the web chat (see `rag ui --help`)", add_help=False)

@@ -3,7 +3,14 @@
 ``Settings()`` reads environment variables with the prefix ``RAG_`` and ``__``
 between nested names, e.g. ``RAG_LLM__BACKEND=openai`` or
 ``RAG_RETRIEVAL__EVIDENCE_TOKENS=300``. Every answer and eval report carries
-``settings.hash()`` so runs can be compared.
+``settings.hash()`` so runs can be compared. A bad value anywhere (in the
+environment or passed in) raises ``ConfigError`` with one line naming the
+variable and what it should be, never a pydantic traceback.
+
+Command-line options map onto settings here and only here:
+``add_settings_options(parser)`` declares the options every ``rag`` command
+takes and ``Settings.from_options(...)`` / ``Settings.from_args(args)`` apply
+them (a model path implies the gguf backend, a base URL the openai one).
 
 This module only describes and validates configuration; it builds nothing.
 The factories for the embedder and the LLM live in ``rag.embed``
@@ -13,17 +20,23 @@ stays cheap.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
+import os
+import re
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Annotated, Any, Literal, Optional, Sequence, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+
+from rag.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DOCS = PROJECT_ROOT / "seeds"
 DEFAULT_DATA_DIR = PROJECT_ROOT / ".rag-data"
+_DOCS_FORMAT = 'expected one or more paths, comma-separated (seeds,notes.md) or a JSON list (["seeds", "notes.md"])'
 
 
 class _Section(BaseModel):
@@ -117,7 +130,9 @@ class Settings(BaseSettings):
         env_prefix="RAG_", env_nested_delimiter="__", extra="forbid", frozen=True
     )
 
-    docs: tuple[Path, ...] = (DEFAULT_DOCS,)
+    # NoDecode: pydantic-settings would otherwise JSON-decode RAG_DOCS before
+    # the validator below sees it, and "seeds" or "a,b" are not JSON.
+    docs: Annotated[tuple[Path, ...], NoDecode] = (DEFAULT_DOCS,)
     ingest: IngestSettings = IngestSettings()
     embedding: EmbeddingSettings = EmbeddingSettings()
     index: IndexSettings = IndexSettings()
@@ -125,12 +140,86 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     answer: AnswerSettings = AnswerSettings()
 
+    def __init__(self, **values: Any):
+        try:
+            super().__init__(**values)
+        except (ValidationError, SettingsError) as exc:
+            raise ConfigError(_explain(exc)) from exc
+
     @field_validator("docs", mode="before")
     @classmethod
     def _split_docs(cls, value):
-        if isinstance(value, (str, Path)):
-            return tuple(Path(p) for p in str(value).split(",") if p)
+        """``RAG_DOCS`` as documented: ``path1,path2`` or a JSON list.
+
+        Example: ``"seeds,notes.md"`` -> ``(Path("seeds"), Path("notes.md"))``
+        """
+        if isinstance(value, Path):
+            return (value,)
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    value = json.loads(text)
+                except json.JSONDecodeError:
+                    raise ValueError(f"{_DOCS_FORMAT}; this starts with '[' but is not valid JSON") from None
+            else:
+                value = [p.strip() for p in text.split(",") if p.strip()]
+            if not value:
+                raise ValueError(f"{_DOCS_FORMAT}; this names no path")
         return value
+
+    @classmethod
+    def from_options(
+        cls,
+        *,
+        backend: Optional[str] = None,
+        model_path: Optional[str | Path] = None,
+        base_url: Optional[str] = None,
+        model: Optional[str] = None,
+        docs: Optional[Sequence[str | Path]] = None,
+        data_dir: Optional[str | Path] = None,
+    ) -> "Settings":
+        """Settings from the environment, overridden by command-line options.
+
+        The one mapping from ``rag`` options to settings, used by every
+        command. Options left None keep the environment's (or the default)
+        value. Without ``backend``, a ``model_path`` means the gguf backend
+        and a ``base_url`` the openai one; both at once is a ``ConfigError``.
+
+        Example: ``Settings.from_options(model_path="m.gguf").llm.backend`` -> ``'gguf'``
+        """
+        llm: dict[str, Any] = {}
+        if model_path:
+            llm["model_path"] = Path(model_path)
+        if base_url:
+            llm["base_url"] = base_url
+        if model:
+            llm["model"] = model
+        if backend:
+            llm["backend"] = backend
+        elif model_path and base_url:
+            raise ConfigError(
+                "--model-path (a GGUF file) and --base-url (a server) name different LLM backends. "
+                "Add --backend gguf or --backend openai to say which one to use."
+            )
+        elif model_path:
+            llm["backend"] = "gguf"
+        elif base_url:
+            llm["backend"] = "openai"
+        updates: dict[str, Any] = {}
+        if llm:
+            updates["llm"] = llm
+        if docs:
+            updates["docs"] = tuple(Path(p) for p in docs)
+        if data_dir:
+            updates["index"] = {"data_dir": Path(data_dir)}
+        settings = cls()
+        return settings.with_updates(**updates) if updates else settings
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> "Settings":
+        """``from_options`` with the options ``add_settings_options`` declared on ``args``'s parser."""
+        return cls.from_options(**{name: getattr(args, name, None) for name in OPTION_NAMES})
 
     def hash(self) -> str:
         """A short stable hash of every setting, stamped on answers and reports.
@@ -152,3 +241,124 @@ class Settings(BaseSettings):
             else:
                 data[key] = value
         return Settings(**data)
+
+
+# ---------------------------------------------------------------------------
+# command-line options (declared once, for every command)
+# ---------------------------------------------------------------------------
+
+OPTION_NAMES = ("backend", "model_path", "base_url", "model", "docs", "data_dir")
+
+
+def add_settings_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options every ``rag`` command takes; read them back with ``Settings.from_args``.
+
+    Example: ``add_settings_options(p); Settings.from_args(p.parse_args(["--model-path", "m.gguf"]))``
+    """
+    group = parser.add_argument_group("documents and models (override RAG_* variables)")
+    group.add_argument("--backend", choices=["embedded", "gguf", "openai", "none"],
+                       help="LLM backend (default: embedded SmolLM2, or RAG_LLM__BACKEND)")
+    group.add_argument("--model-path", metavar="FILE", help="a local GGUF file (implies --backend gguf)")
+    group.add_argument("--base-url", metavar="URL",
+                       help="an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 (implies --backend openai)")
+    group.add_argument("--model", help="model name to request from the server")
+    group.add_argument("--docs", metavar="PATH", action="append",
+                       help="document file or folder (repeatable; default: seeds/, or RAG_DOCS)")
+    group.add_argument("--data-dir", metavar="DIR", help="where indexes are stored (default: .rag-data/)")
+
+
+# ---------------------------------------------------------------------------
+# errors a person can act on
+# ---------------------------------------------------------------------------
+
+_FIELD_RE = re.compile(r'field "(\w+)"')
+
+
+def _env_var(loc: Sequence) -> str:
+    return "RAG_" + "__".join(str(part).upper() for part in loc if isinstance(part, str))
+
+
+def _env_value(name: str) -> Optional[str]:
+    for key, value in os.environ.items():
+        if key.upper() == name:
+            return value
+    return None
+
+
+def _explain(exc: Exception) -> str:
+    """One line naming each bad setting, its variable and what it should be."""
+    if isinstance(exc, SettingsError):
+        return _explain_undecodable(str(exc))
+    problems = []
+    for error in exc.errors():  # type: ignore[attr-defined]
+        loc = error.get("loc") or ()
+        var = _env_var(loc)
+        dotted = ".".join(str(part) for part in loc if isinstance(part, str))
+        if error.get("type") == "extra_forbidden":
+            section = Settings.model_fields.get(str(loc[0])) if len(loc) > 1 else None
+            known = ", ".join(section.annotation.model_fields) if section is not None else ""
+            problems.append(f"{var} is not a setting; remove it" + (f" (the {loc[0]} settings are: {known})" if known else ""))
+            continue
+        env = _env_value(var)
+        where = f"{var}={env!r}" if env is not None else f"setting {dotted}={error.get('input')!r}"
+        message = error.get("msg", "invalid value")
+        message = message[0].lower() + message[1:]
+        if message.startswith("value error, "):
+            message = message[len("value error, "):]
+        default = _default(loc)
+        problems.append(f"{where}: {message}. Fix: set {var} to a valid value or unset it"
+                        + (f" (default {default})" if default is not None else ""))
+    return "; ".join(problems) or str(exc)
+
+
+def _field(loc: Sequence):
+    """The pydantic field at ``loc`` (e.g. ``("llm", "stop")``); None if there is none."""
+    model: Any = Settings
+    field = None
+    for part in loc:
+        if not isinstance(part, str) or not hasattr(model, "model_fields") or part not in model.model_fields:
+            return None
+        field = model.model_fields[part]
+        model = field.annotation
+    return field
+
+
+def _default(loc: Sequence) -> Optional[str]:
+    """The default of the setting at ``loc``, as a person would write it; None if unknown."""
+    field = _field(loc)
+    if field is None or isinstance(field.default, BaseModel):
+        return None
+    value = field.default
+    if isinstance(value, tuple):
+        value = ",".join(str(v) for v in value)
+    return None if value is None else str(value)
+
+
+def _explain_undecodable(message: str) -> str:
+    """pydantic-settings JSON-decodes list and section values; say which variable is not JSON."""
+    match = _FIELD_RE.search(message)
+    field = match.group(1) if match else ""
+    prefix = f"RAG_{field.upper()}"
+
+    def decoded(key: str) -> bool:  # a variable pydantic-settings JSON-decodes: a section or a list
+        f = _field(key[len("RAG_"):].lower().split("__"))
+        return key.upper() == prefix or (f is not None and get_origin(f.annotation) in (tuple, list, dict))
+
+    culprits = [k for k, v in os.environ.items()
+                if (k.upper() == prefix or k.upper().startswith(prefix + "__")) and decoded(k) and not _is_json(v)]
+    if not culprits:
+        return f"A RAG_{field.upper()} environment variable could not be read ({message}). Fix or unset it."
+    var = culprits[0].upper()
+    if var == prefix:
+        return (f"{var}={_env_value(var)!r} is not a JSON object. Fix: set one setting at a time, "
+                f"e.g. {prefix}__<NAME>=value, or unset {var}")
+    return (f"{var}={_env_value(var)!r} is not a JSON list. Fix: write it as JSON, "
+            f"e.g. {var}='[\"a\", \"b\"]', or unset it for the default")
+
+
+def _is_json(value: str) -> bool:
+    try:
+        json.loads(value)
+    except ValueError:
+        return False
+    return True

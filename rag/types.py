@@ -8,7 +8,7 @@ document, so ``document.text[p.start:p.end] == p.text`` for every passage and
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Literal, Optional
 
 PassageKind = Literal["sentence", "heading", "dateline", "byline", "title"]
@@ -57,9 +57,6 @@ class Evidence:
     score: float
     passage_ids: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
 class Citation:
@@ -73,9 +70,6 @@ class Citation:
     speaker: Optional[str] = None
     section: Optional[str] = None
     paragraph: int = 0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

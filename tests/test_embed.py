@@ -205,13 +205,11 @@ def test_configured_model_path_that_does_not_exist(tmp_path):
 
 
 def test_engine_setting(monkeypatch):
-    from pydantic import ValidationError
-
     assert Settings().embedding.engine == "sentence-transformers"
     monkeypatch.setenv("RAG_EMBEDDING__ENGINE", "numpy")
     assert Settings().embedding.engine == "numpy"
     monkeypatch.setenv("RAG_EMBEDDING__ENGINE", "onnx")
-    with pytest.raises(ValidationError):
+    with pytest.raises(ConfigError, match="RAG_EMBEDDING__ENGINE"):
         Settings()
 
 

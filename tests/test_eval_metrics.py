@@ -219,6 +219,14 @@ def test_percentile_and_ratio():
     assert M.mean([]) is None
 
 
+def test_percentile_is_numpys_default_and_skips_missing_values():
+    import numpy as np
+
+    xs = [0.93, 0.12, 1.7, 0.4, 2.05, 0.66, 0.66]
+    for q in (0, 5, 50, 90, 95, 99, 100):
+        assert M.percentile([*xs, None, float("nan")], q) == np.percentile(xs, q)
+
+
 # ---------------------------------------------------------------- per question / aggregate
 
 

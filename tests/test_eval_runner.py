@@ -221,7 +221,22 @@ def test_html_is_self_contained(run):
     # failures listed with question, answer, mode and cited quotes
     assert "When was the first call?" in page and "Putin and Trump spoke by telephone" in page
     assert "What did Biden say?" in page and "QuestionError" in page
-    assert "&quot;We had a great call,&quot; Trump later told reporters." in page  # a cited quote, escaped
+    assert "&#34;We had a great call,&#34; Trump later told reporters." in page  # a cited quote, escaped
+
+
+def test_html_report_shows_markup_as_text(run):
+    from eval import report
+
+    _, _, metrics, rows = run
+    hostile = {**rows[4], "id": "x<1>", "question": "<script>alert(1)</script> & more?",
+               "answer": '<img src=x onerror="alert(2)">', "gold_answer": "<b>bold</b>",
+               "must_include": [["<i>", "a&b"]], "citations": [{**rows[4]["citations"][0], "quote": "</blockquote><script>"}]}
+    page = report.html(metrics, [hostile, *rows])
+    assert "<script" not in page.lower() and "<img" not in page and "<b>" not in page and "<i>" not in page
+    assert "Q: &lt;script&gt;alert(1)&lt;/script&gt; &amp; more?" in page
+    assert "answer: &lt;img src=x onerror=&#34;alert(2)&#34;&gt;" in page
+    assert 'id="q-x&lt;1&gt;"' in page and "(&lt;i&gt; | a&amp;b)" in page
+    assert "<blockquote>&lt;/blockquote&gt;&lt;script&gt;</blockquote>" in page
 
 
 def test_markdown_and_summary(run, capsys):
@@ -309,12 +324,39 @@ def test_main_gate(tmp_path, qa_file, monkeypatch, capsys):
 def test_cli_settings():
     args = runner.build_parser().parse_args(
         ["--backend", "openai", "--base-url", "http://127.0.0.1:9/v1", "--limit", "3", "--qa", "a.jsonl", "b.jsonl"])
-    s = runner.settings_from_args(args)
+    s = Settings.from_args(args)
     assert s.llm.backend == "openai" and s.llm.base_url == "http://127.0.0.1:9/v1"
     assert args.limit == 3 and args.qa == [Path("a.jsonl"), Path("b.jsonl")]
-    s = runner.settings_from_args(runner.build_parser().parse_args(["--backend", "gguf", "--model-path", "/m.gguf"]))
+    s = Settings.from_args(runner.build_parser().parse_args(["--backend", "gguf", "--model-path", "/m.gguf"]))
     assert s.llm.backend == "gguf" and s.llm.model_path == Path("/m.gguf")
-    assert runner.settings_from_args(runner.build_parser().parse_args([])).hash() == Settings().hash()
+    assert Settings.from_args(runner.build_parser().parse_args([])).hash() == Settings().hash()
+
+
+def _settings_rag_eval_runs_with(monkeypatch, tmp_path, *argv):
+    """The settings ``rag eval ARGV`` hands to ``run_eval`` (nothing is asked)."""
+    from rag import cli
+
+    seen = {}
+
+    def fake_run_eval(qa_files, out_dir, settings=None, **kw):
+        seen["settings"] = settings
+        return {}
+
+    monkeypatch.setattr(runner, "run_eval", fake_run_eval)
+    assert cli.main(["eval", "--out", str(tmp_path), *argv]) == 0
+    return seen["settings"]
+
+
+def test_rag_eval_model_path_alone_means_the_gguf_backend(monkeypatch, tmp_path):
+    s = _settings_rag_eval_runs_with(monkeypatch, tmp_path, "--model-path", "X.gguf")
+    assert s.llm.backend == "gguf" and s.llm.model_path == Path("X.gguf")
+
+
+def test_rag_eval_takes_docs_and_data_dir(monkeypatch, tmp_path):
+    s = _settings_rag_eval_runs_with(monkeypatch, tmp_path, "--docs", "seeds", "--docs", "notes.md",
+                                     "--data-dir", str(tmp_path / "d"), "--base-url", "http://127.0.0.1:9/v1")
+    assert s.docs == (Path("seeds"), Path("notes.md")) and s.index.data_dir == tmp_path / "d"
+    assert s.llm.backend == "openai"
 
 
 def test_gold_data_scores_perfectly_with_an_oracle(tmp_path):
@@ -373,7 +415,7 @@ def test_baseline_rows_with_a_fake_engine(tmp_path):
                     "timings": {"retrieve_s": 0.01, "first_token_s": None, "total_s": 0.5},
                     "settings_hash": "h", "notice": None, "resolved_question": None}
 
-    rows = B.run_baseline([QA[2], QA[5], QA[9]], Settings(), engine=Engine())
+    rows = runner.run_baseline([QA[2], QA[5], QA[9]], Settings(), engine=Engine())
     assert [r["route"] for r in rows] == ["baseline"] * 3
     assert rows[2]["mode"] == "error" and "llm died" in rows[2]["error"]
     runner.score_rows(rows, runner.SourceTexts())
@@ -381,13 +423,13 @@ def test_baseline_rows_with_a_fake_engine(tmp_path):
 
 
 def test_run_eval_with_baseline_side_by_side(tmp_path, qa_file, monkeypatch):
-    def fake_baseline(qa_rows, settings, root=ROOT, progress=None):
-        return [runner.result_row(q, answer=B._Answer({
+    def fake_baseline(qa_rows, settings, progress=None):
+        return [runner.result_row(q, answer={
             "question": q["question"], "answer": "No information.", "mode": "refused", "refused": True,
             "citations": [], "evidence": [], "timings": {"retrieve_s": 0.1, "first_token_s": None, "total_s": 4.0},
-            "settings_hash": "h", "notice": None, "resolved_question": None}), route="baseline") for q in qa_rows]
+            "settings_hash": "h", "notice": None, "resolved_question": None}, route="baseline") for q in qa_rows]
 
-    monkeypatch.setattr(B, "run_baseline", fake_baseline)
+    monkeypatch.setattr(runner, "run_baseline", fake_baseline)
     out = tmp_path / "b"
     m = runner.run_eval([qa_file], out, assistant=FakeAssistant(), baseline=True, quiet=True)
     assert m["baseline"]["refusal_accuracy"] == 1.0 and m["baseline"]["key_fact_accuracy"] == 0.0
@@ -406,7 +448,7 @@ def test_baseline_engine_builds_with_mock_models(tmp_path):
     from llama_index.core.llms import MockLLM
 
     settings = Settings().with_updates(docs=(ROOT / SOURCE,))  # the article alone; seeds/ has other documents
-    engine = B.BaselineEngine(settings, ROOT, llm=MockLLM(max_tokens=8), embed_model=MockEmbedding(embed_dim=8))
+    engine = B.BaselineEngine(settings, llm=MockLLM(max_tokens=8), embed_model=MockEmbedding(embed_dim=8))
     out = engine.ask("What did Suslov say about New START?")
     assert out["evidence"] and out["mode"] in ("generated", "refused")
     for e in out["evidence"]:
@@ -416,4 +458,4 @@ def test_baseline_engine_builds_with_mock_models(tmp_path):
 
 def test_baseline_without_llm_is_unavailable():
     with pytest.raises(B.BaselineUnavailable, match="needs an LLM"):
-        B.BaselineEngine(Settings().with_updates(llm={"backend": "none"}), ROOT)
+        B.BaselineEngine(Settings().with_updates(llm={"backend": "none"}))

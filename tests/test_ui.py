@@ -145,9 +145,10 @@ class FakeSession:
     def stream(self, question: str):
         self._assistant._check(question)
         answer = canned(question, self._resolve(question))
-        # Like rag.Assistant: one answer at a time, a thread-owned lock held across
-        # the yields (so the UI must run a stream on a single thread).
+        # Like rag.Assistant: one answer at a time (the LLM's lock is a plain
+        # Lock, released by whichever thread finishes the answer).
         with self._assistant.model_lock:
+            time.sleep(self._assistant.first_delay)  # retrieval + the prompt, before the first item
             for word in answer.text.split(" "):
                 time.sleep(self._assistant.delay)
                 yield word + " "
@@ -165,14 +166,15 @@ class FakeSession:
 class FakeAssistant:
     """Implements the public API of rag.Assistant with canned answers."""
 
-    def __init__(self, delay: float = 0.0, llm_status: str = "fake: canned answers"):
+    def __init__(self, delay: float = 0.0, llm_status: str = "fake: canned answers", first_delay: float = 0.0):
         self.settings = Settings()
         self.delay = delay
+        self.first_delay = first_delay
         self._llm_status = llm_status
         self.uploads: dict[str, str] = {}
         self.calls = 0
         self._lock = threading.Lock()
-        self.model_lock = threading.RLock()
+        self.model_lock = threading.Lock()
 
     def _check(self, question: str) -> None:
         if not question or not question.strip():
@@ -449,25 +451,57 @@ def test_clear_resets_session_and_sources():
     assert session.history == []
 
 
-def test_streams_run_on_one_thread_even_if_consumed_from_many():
+def test_the_question_shows_at_once_while_the_first_item_is_slow():
+    """Why ThreadedStream exists (with the empty-question test above: a bad
+    question is refused before it is shown)."""
+    demo = build_app(FakeAssistant(first_delay=2.0))
+    outputs = _handler(demo, "respond")("What did Suslov say about New START?", None)
+    t0 = time.perf_counter()
+    chat, _sources, box, button, _state = next(outputs)
+    assert time.perf_counter() - t0 < 1.5
+    assert "searching the documents" in chat[-1]["content"] and box == "" and button["interactive"] is False
+    *_, (chat, _sources, _box, button, _state) = outputs
+    assert "badge-generated" in chat[-1]["content"] and button["interactive"] is True
+
+
+def test_wait_first_raises_an_immediate_error_and_waits_no_longer_than_told():
     from ui.app import ThreadedStream
 
-    seen = []
-    lock = threading.RLock()
+    def refused():
+        raise QuestionError("The question is empty.")
+        yield  # a generator, like rag's streams
 
-    def gen():
-        with lock:  # released on the thread that took it, or RuntimeError
-            for i in range(5):
-                seen.append(threading.get_ident())
-                yield i
+    with pytest.raises(QuestionError, match="empty"):
+        ThreadedStream(refused).wait_first(5.0)
 
-    it = ThreadedStream(gen)
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        got = [pool.submit(next, it).result() for _ in range(5)]
-        with pytest.raises(StopIteration):
-            pool.submit(next, it).result()
-    assert got == [0, 1, 2, 3, 4] and len(set(seen)) == 1
-    assert lock.acquire(blocking=False)  # released again
+    def slow():
+        time.sleep(0.8)
+        yield "late"
+
+    it = ThreadedStream(slow)
+    t0 = time.perf_counter()
+    it.wait_first(0.1)
+    assert time.perf_counter() - t0 < 0.6
+    assert list(it) == ["late"]
+
+
+def test_close_stops_and_closes_the_stream():
+    from ui.app import ThreadedStream
+
+    closed = threading.Event()
+
+    def endless():
+        try:
+            while True:
+                yield "word "
+                time.sleep(0.01)
+        finally:
+            closed.set()
+
+    it = ThreadedStream(endless)
+    assert next(it) == "word "
+    it.close()
+    assert closed.wait(2.0)
 
 
 def test_stream_errors_reach_the_consumer():

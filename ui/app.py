@@ -1,6 +1,7 @@
 """The Gradio chat for the assistant: presentation only, on top of ``rag``'s public API.
 
-    python -m ui [--host 127.0.0.1] [--port 7860] [--share]
+    python -m ui [--host 127.0.0.1] [--port 7860] [--share] [--docs PATH ...]
+                 [--backend B] [--model-path FILE] [--base-url URL] [--model NAME] [--data-dir DIR]
 
 ``build_app(assistant)`` returns the ``gr.Blocks`` (queue already configured);
 ``launch_app`` starts it with the settings-derived launch options.
@@ -25,7 +26,7 @@ from typing import Any, Callable, Iterator, Optional
 
 import gradio as gr
 
-from rag import IngestError, QuestionError, RagError
+from rag import IngestError, QuestionError, RagError, Settings, add_settings_options
 
 from ui import render
 from ui.assets import CITE_JS, CSS
@@ -80,13 +81,21 @@ _DONE = object()
 
 
 class ThreadedStream:
-    """Iterate ``make_iterator()`` entirely on one worker thread, yielding its items here.
+    """Run ``make_iterator()`` on a worker thread; the consumer takes its items from a queue.
 
-    Gradio advances a sync generator with ``next`` on whichever pool thread is
-    free, but ``rag``'s streams hold a (thread-owned) lock and a llama.cpp
-    context across their yields, so they must start, run and finish on a
-    single thread. Exceptions are re-raised in the consumer. If the consumer
-    stops early (the browser went away), the stream is closed on its own thread.
+    Why a thread: the chat shows the question (and a busy button) as soon as
+    it is accepted, yet must refuse an unusable one (empty, too long) before
+    showing it. A ``rag`` stream raises ``QuestionError`` at its first step,
+    but a good question's first item comes only after retrieval and the LLM's
+    prompt, or, for a refusal, an extractive answer or a slow server, with the
+    whole answer. Run here, ``wait_first`` can wait a moment for an immediate
+    error and then let the UI show the question while the answer is made.
+    (Which thread runs a ``rag`` stream does not matter otherwise: no lock is
+    held across its yields, see docs/API_CONTRACT.md.)
+
+    Exceptions are re-raised in the consumer. ``close()`` (the browser went
+    away) makes the worker stop and close the stream at its next item, which
+    stops the LLM.
     """
 
     def __init__(self, make_iterator: Callable[[], Iterator], name: str = "rag-stream"):
@@ -539,15 +548,15 @@ def launch_app(
     return demo.launch(**options)
 
 
-def make_assistant():
-    """``rag.Assistant()`` from the environment, then warm-up.
+def make_assistant(settings: Optional[Settings] = None):
+    """``rag.Assistant(settings)`` (None: from the environment), then warm-up.
 
     Returns ``(assistant, startup_error)``; a warm-up failure (e.g. the LLM is
     unreachable) is reported, not raised, so the page still comes up.
     """
     from rag import Assistant
 
-    assistant = Assistant()
+    assistant = Assistant(settings=settings)
     startup_error = None
     try:
         assistant.warm_up()
@@ -566,12 +575,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument(
         "--share", action="store_true", default=False, help="also create a public gradio.live link"
     )
+    add_settings_options(parser)
     args = parser.parse_args(argv)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     try:
-        assistant, startup_error = make_assistant()
+        assistant, startup_error = make_assistant(Settings.from_args(args))
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
