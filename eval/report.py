@@ -70,12 +70,30 @@ def summary_table(metrics: dict) -> str:
             row += f"{format_value((bcats.get(cat) or {}).get('accuracy'), 'share'):>10}"
         lines.append(row)
     lines.append("-" * len(head))
+    lines += split_table(metrics)
     lines.append("modes: " + ", ".join(f"{k} {v}" for k, v in metrics.get("mode_mix", {}).items()))
     if base:
         lines.append("baseline modes: " + ", ".join(f"{k} {v}" for k, v in base.get("mode_mix", {}).items()))
     elif isinstance(metrics.get("baseline"), dict):
         lines.append(f"baseline skipped: {metrics['baseline'].get('skipped')}")
     return "\n".join(lines)
+
+
+def split_table(metrics: dict) -> list[str]:
+    """Dev and test side by side (lines), and the gaps over 5 points; [] when
+    the run had no split files."""
+    splits = metrics.get("splits") or {}
+    if not splits:
+        return []
+    names = list(splits)
+    head = f"{'metric':<22}" + "".join(f"{n + ' (n=' + str(splits[n]['counts']['questions']) + ')':>14}" for n in names)
+    lines = [head, "-" * len(head)]
+    for name, label, kind in HEADLINE:
+        lines.append(f"{label:<22}" + "".join(f"{format_value(splits[n].get(name), kind):>14}" for n in names))
+    lines.append("-" * len(head))
+    for finding in metrics.get("split_findings") or []:
+        lines.append(f"finding: {finding}")
+    return lines
 
 
 def _failures(rows: Sequence[dict]) -> list[dict]:
@@ -91,6 +109,17 @@ def markdown(metrics: dict, rows: Sequence[dict], baseline_rows: Optional[Sequen
         if base:
             line += f" {format_value(base.get(name), kind)} |"
         out.append(line)
+    splits = metrics.get("splits") or {}
+    if splits:
+        names = list(splits)
+        out += ["", "## Dev and test side by side", "",
+                "| metric | " + " | ".join(f"{n} (n={splits[n]['counts']['questions']})" for n in names) + " |",
+                "|---|" + "---|" * len(names)]
+        for name, label, kind in HEADLINE:
+            out.append(f"| {label} | " + " | ".join(format_value(splits[n].get(name), kind) for n in names) + " |")
+        findings = metrics.get("split_findings") or []
+        if findings:
+            out += ["", "Findings (dev and test more than 5 points apart):", ""] + [f"- {f}" for f in findings]
     out += ["", "## Accuracy by category", "", "| category | n | measure | ours |" + (" baseline |" if base else ""),
             "|---|---|---|---|" + ("---|" if base else "")]
     for cat, v in metrics.get("per_category", {}).items():
@@ -261,6 +290,10 @@ def html(metrics: dict, rows: Sequence[dict], baseline_rows: Optional[Sequence[d
         has_baseline=bool(base),
         metrics_table=[(label, format_value(metrics.get(name), kind),
                         format_value(base.get(name), kind) if base else None) for name, label, kind in HEADLINE],
+        split_names=[f"{n} (n={v['counts']['questions']})" for n, v in (metrics.get("splits") or {}).items()],
+        split_table=[(label, [format_value(v.get(name), kind) for v in (metrics.get("splits") or {}).values()])
+                     for name, label, kind in HEADLINE],
+        split_findings=metrics.get("split_findings") or [],
         accuracy_chart=bar_chart(cats, series, colors, "Accuracy by category"),
         latency_chart=histogram(lat, colors, "Total answer time (s)"),
         first_token_chart=histogram(ft, colors, "Time to first token (s)") if ft["ours"] else None,

@@ -50,15 +50,40 @@ THRESHOLDS = ROOT / "eval" / "thresholds.json"
 # ---------------------------------------------------------------------------
 
 
-def default_qa_files() -> list[Path]:
-    return sorted(QA_DIR.glob("*.jsonl"))
+# dev: questions the pipeline may be calibrated on; test: held out, written
+# before the changes they measure and never tuned on (eval/qa/README.md).
+SPLITS = ("dev", "test")
+
+
+def default_qa_files(split: str = "all") -> list[Path]:
+    """The QA files of one split (``"dev"``, ``"test"``) or of both (``"all"``).
+
+    Example: ``default_qa_files("test")`` -> ``[.../eval/qa/test/article.jsonl, ...]``
+    """
+    splits = SPLITS if split == "all" else (split,)
+    return [p for s in splits for p in sorted((QA_DIR / s).glob("*.jsonl"))]
+
+
+def split_of(path: Path) -> Optional[str]:
+    """``"dev"``/``"test"`` for a file in ``eval/qa/dev|test/``, else None."""
+    parent = Path(path).resolve().parent
+    return parent.name if parent.name in SPLITS and parent.parent == QA_DIR.resolve() else None
+
+
+def qa_label(path: Path) -> str:
+    """A QA file's name as reports show it: ``dev/article.jsonl`` for the
+    split folders (the dev and test splits both have an ``article.jsonl``)."""
+    split = split_of(path)
+    return f"{split}/{Path(path).name}" if split else Path(path).name
 
 
 def load_qa(paths: Iterable[Path]) -> list[dict]:
-    """The QA lines of ``paths`` in file order, each with ``qa_file`` (the file name)."""
+    """The QA lines of ``paths`` in file order, each with ``qa_file`` (its
+    ``qa_label``) and ``split`` (``"dev"``, ``"test"`` or None)."""
     rows = []
     for path in paths:
         path = Path(path)
+        label, split = qa_label(path), split_of(path)
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if not line.strip():
                 continue
@@ -66,7 +91,8 @@ def load_qa(paths: Iterable[Path]) -> list[dict]:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise SystemExit(f"{path}:{n}: invalid JSON ({exc}); fix the line") from exc
-            obj["qa_file"] = path.name
+            obj["qa_file"] = label
+            obj["split"] = split
             rows.append(obj)
     return rows
 
@@ -136,6 +162,7 @@ def result_row(qa: dict, answer: Any = None, error: Optional[BaseException] = No
     row.update(
         id=qa["id"],
         qa_file=qa.get("qa_file"),
+        split=qa.get("split"),
         gold_answer=qa.get("answer"),
         gold_evidence=list(qa.get("evidence") or []),
         **{k: qa.get(k) for k in GOLD_FIELDS},
@@ -299,7 +326,10 @@ def run_eval(
     (the ``metrics.json`` object; with ``baseline`` it has a ``baseline`` key
     holding the baseline's metrics).
 
-    ``qa_files`` None means every ``eval/qa/*.jsonl``; ``limit`` keeps the
+    ``qa_files`` None means both splits (``eval/qa/dev|test/*.jsonl``); the
+    metrics then also hold ``splits`` (the same metrics per split) and
+    ``split_findings`` (headline metrics where dev and test differ by more
+    than 5 points: the dev figures flatter the pipeline). ``limit`` keeps the
     first N questions (follow-ups always come after their parent, so chains
     stay whole); ``assistant`` None builds ``rag.Assistant(settings=settings)``;
     ``settings`` None means ``assistant.settings`` (or ``Settings()``).
@@ -337,7 +367,10 @@ def run_eval(
         qa_files=[str(p) for p in qa_paths],
         limit=limit,
     )
-    metrics["counts"]["by_qa_file"] = {p.name: sum(r["qa_file"] == p.name for r in rows) for p in qa_paths}
+    metrics["counts"]["by_qa_file"] = {qa_label(p): sum(r["qa_file"] == qa_label(p) for r in rows) for p in qa_paths}
+    metrics["splits"] = {s: M.aggregate([r for r in rows if r.get("split") == s])
+                         for s in SPLITS if any(r.get("split") == s for r in rows)}
+    metrics["split_findings"] = split_findings(metrics["splits"])
 
     baseline_rows = None
     if baseline:
@@ -360,6 +393,27 @@ def run_eval(
     if not quiet:
         print(report.summary_table(metrics))
     return metrics
+
+
+# Shares whose dev-test gap is a finding (``split_findings``): more than 5
+# points apart means what was calibrated on dev does not carry over.
+GAP_METRICS = ("evidence_hit_rate", "key_fact_accuracy", "citation_precision", "refusal_accuracy",
+               "false_refusal_rate", "answer_support_with_speaker")
+GAP_POINTS = 0.05
+
+
+def split_findings(splits: dict) -> list[str]:
+    """One line per headline metric whose dev and test values differ by more
+    than 5 points, e.g. ``"key_fact_accuracy: dev 80.8% vs test 70.1% (10.7 points)"``."""
+    dev, test = splits.get("dev"), splits.get("test")
+    if not dev or not test:
+        return []
+    out = []
+    for name in GAP_METRICS:
+        a, b = dev.get(name), test.get(name)
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)) and abs(a - b) > GAP_POINTS:
+            out.append(f"{name}: dev {a:.1%} vs test {b:.1%} ({abs(a - b) * 100:.1f} points)")
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -412,7 +466,10 @@ def check_thresholds(metrics: dict, thresholds: dict) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rag eval", description="Evaluate the assistant on the gold questions.")
     p.add_argument("--qa", metavar="FILE", nargs="+", action="extend", type=Path,
-                   help="QA .jsonl file(s) (default: every eval/qa/*.jsonl)")
+                   help="QA .jsonl file(s) (default: the files of --split)")
+    p.add_argument("--split", choices=["dev", "test", "all"], default="all",
+                   help="which gold split to run without --qa: dev (calibrated on), test (held out) or all "
+                        "(default; dev and test are reported side by side)")
     p.add_argument("--out", metavar="DIR", type=Path, help="output folder (default: eval/out/<timestamp>)")
     p.add_argument("--baseline", action="store_true",
                    help="also run the stock llama-index CitationQueryEngine on the same models")
@@ -437,7 +494,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         settings = Settings.from_args(args)
         out_dir = args.out or default_out_dir()
-        metrics = run_eval(args.qa, out_dir, settings=settings, baseline=args.baseline, limit=args.limit)
+        qa_files = args.qa or default_qa_files(args.split)
+        metrics = run_eval(qa_files, out_dir, settings=settings, baseline=args.baseline, limit=args.limit)
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -364,14 +364,25 @@ def test_gold_data_scores_perfectly_with_an_oracle(tmp_path):
     evidence must score 100% on the retrieval/citation/key-fact metrics: this
     checks the metric plumbing against the real QA file and seed article."""
     gold = {q["question"]: q for q in runner.load_qa(runner.default_qa_files())}
+    texts = runner.SourceTexts(ROOT)
+    sources = [f"seeds/{p.name}" for p in sorted((ROOT / "seeds").iterdir())]
+
+    def where(s):  # every gold evidence string is in one seed document (tests/test_qa_files.py)
+        source = next(src for src in sources if s in (texts(src) or ""))
+        start = texts(source).find(s)
+        return source, start, start + len(s)
 
     def oracle(question):
         q = gold[question]
         if not q["answerable"]:
             return answer(question, "I can't find that in the documents.", mode="refused")
-        cites = [cite(i, e) for i, e in enumerate(q["evidence"], start=1)]
+        spans = [where(e) for e in q["evidence"]]
+        cites = [Citation(marker=i, source=src, start=a, end=b, quote=texts(src)[a:b])
+                 for i, (src, a, b) in enumerate(spans, start=1)]
+        ev = [Evidence(source=src, start=a, end=b, text=texts(src)[a:b], section=None, paragraph=1,
+                       speaker=None, score=1.0) for src, a, b in spans]
         markers = "".join(f"[{c.marker}]" for c in cites)
-        return answer(question, f"{q['answer']} {markers}", cites, [evid(e, 1.0) for e in q["evidence"]])
+        return answer(question, f"{q['answer']} {markers}", cites, ev)
 
     fake = FakeAssistant(script={q: oracle for q in gold})
     m = runner.run_eval(None, tmp_path / "oracle", assistant=fake, quiet=True)
@@ -459,3 +470,27 @@ def test_baseline_engine_builds_with_mock_models(tmp_path):
 def test_baseline_without_llm_is_unavailable():
     with pytest.raises(B.BaselineUnavailable, match="needs an LLM"):
         B.BaselineEngine(Settings().with_updates(llm={"backend": "none"}))
+
+
+def test_splits_are_labelled_and_reported_side_by_side(tmp_path):
+    from eval import runner as R
+
+    dev, test = R.default_qa_files("dev"), R.default_qa_files("test")
+    assert dev and test and not set(dev) & set(test)
+    assert R.default_qa_files("all") == dev + test
+    rows = R.load_qa(dev[:1] + test[:1])
+    assert {r["split"] for r in rows} == {"dev", "test"}
+    assert all(r["qa_file"].startswith(r["split"] + "/") for r in rows)
+    # a file outside the split folders keeps its plain name and no split
+    other = tmp_path / "mine.jsonl"
+    other.write_text(json.dumps({"id": "x", "question": "q?"}) + "\n")
+    assert R.load_qa([other])[0]["qa_file"] == "mine.jsonl" and R.load_qa([other])[0]["split"] is None
+
+
+def test_a_dev_test_gap_over_five_points_is_a_finding():
+    from eval.runner import split_findings
+
+    found = split_findings({"dev": {"key_fact_accuracy": 0.808, "refusal_accuracy": 0.9},
+                            "test": {"key_fact_accuracy": 0.70, "refusal_accuracy": 0.88}})
+    assert found == ["key_fact_accuracy: dev 80.8% vs test 70.0% (10.8 points)"]
+    assert split_findings({"test": {"key_fact_accuracy": 0.1}}) == []
