@@ -50,11 +50,38 @@ class EmbeddingSettings(_Section):
 
 
 class IndexSettings(_Section):
-    data_dir: Path = DEFAULT_DATA_DIR
-    # Passages are sentences; a sentence longer than this many characters is
-    # split at clause boundaries so one embedding never covers a whole page.
-    max_passage_chars: int = Field(600, ge=100)
-    show_progress: bool = True
+    data_dir: Path = Field(DEFAULT_DATA_DIR, description="Where indexes, uploads and the Q8_0 model copy live.")
+    max_passage_chars: int = Field(
+        600, ge=100,
+        description="Passages are sentences; a sentence longer than this many characters is split at clause "
+        "boundaries so one embedding never covers a whole page.",
+    )
+    show_progress: bool = Field(True, description="Show a progress bar while embedding.")
+    # Quote attribution (rag.attribute) runs while indexing; the manifest
+    # records these, so changing one re-attributes the documents.
+    max_role_words: int = Field(
+        5, gt=0, description="At most this many words before a name are its role ('Kremlin spokesman').",
+    )
+    scare_quote_max_words: int = Field(
+        3, ge=0,
+        description="An unattributed quotation of at most this many words is a quoted term ('reset'), "
+        "not speech, so it does not continue the last speaker.",
+    )
+    number_subject_tokens: int = Field(
+        3, gt=0,
+        description="'the three diplomats wrote': a number word within this many tokens before a speech verb "
+        "makes a group the speaker.",
+    )
+    antecedent_gap_words: int = Field(
+        6, ge=0,
+        description="The group's introduction ('three former U.S. ambassadors') may have at most this many "
+        "words between the number and the noun.",
+    )
+    org_lookahead_chars: int = Field(
+        16, gt=0,
+        description="A name run followed within this many characters by an organisation word is part of a "
+        "place or organisation ('John F. Kennedy International Airport'), not a person.",
+    )
 
 
 class RetrievalSettings(_Section):
