@@ -7,9 +7,9 @@ so constructing one is instant. ``ask`` returns an ``Answer``; ``stream``
 yields the LLM's text as it is generated and the verified ``Answer`` last.
 
 ``chat()`` returns a ``ChatSession`` that resolves follow-ups ("And what did
-he say about Ukraine?") against the conversation with fixed rules rather than
-asking the LLM to condense the question, which a 135M model cannot do
-reliably. Uploaded files are copied under the data directory and indexed
+he say about Ukraine?") against the conversation with fixed rules
+(``rag.question.resolve_follow_up``) rather than asking the LLM to condense
+the question, which a 135M model cannot do reliably. Uploaded files are copied under the data directory and indexed
 incrementally; the index is swapped in only when the new one is complete.
 
 What it does not do: presentation (``ui/``, ``rag.cli``) or evaluation (``eval/``).

@@ -5,7 +5,8 @@ For a question this module ranks passages by reciprocal-rank fusion of
     store (FAISS by default), and
   * lexical search: llama-index's ``BM25Retriever`` (bm25s, English stemming),
 and boosts passages spoken by a person the question names, by name, surname
-or a role the document gives them ("the Kremlin spokesman"). It then selects
+or a role the document gives them ("the Kremlin spokesman"; ``rag.question``
+finds them, in the retriever's ``people`` index). It then selects
 evidence: the best sentences, each widened to the whole quotation it belongs
 to, in relevance order, until a token budget is spent.
 

@@ -11,7 +11,9 @@ Two jobs, both deterministic:
     speaker), any quoted text must occur verbatim, negation must agree, and
     most of its content words must come from the evidence.
 
-What it does not do: judge paraphrase semantically (there is no model here
+What the question asks for (its subject, the detail it wants, names the
+corpus lacks) comes from ``rag.question``; this module checks it against the
+evidence. What it does not do: judge paraphrase semantically (there is no model here
 that could be trusted to), or rewrite sentences; unsupported ones are dropped
 by ``rag.answer``.
 """
