@@ -27,9 +27,13 @@ from rag.errors import LLMError, QuestionError
 from rag.retrieve import Retrieval, Retriever, estimate_tokens
 from rag.settings import Settings
 from rag.types import Answer, Citation, Evidence, Passage, Timings
-from rag.verify import CorpusFacts, content_stems, expected_detail, refusal_reason, supports, without_instructions
+from rag.question import CorpusFacts, counted_noun, expected_detail, two_part
+from rag.verify import content_stems, refusal_reason, supports, without_instructions
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# Not Punkt (``rag.parse.split_sentences``): a model's answer puts ``[n]``
+# markers after the full stop, and they belong to the sentence before them,
+# which Punkt would hand to the next sentence.
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s*(?:\[\d+(?:\s*[,;]\s*\d+)*\]))*\s+(?=[A-Z\"\u201c])")
 
 
@@ -123,8 +127,7 @@ class Answerer:
     # -- answer modes ----------------------------------------------------
 
 
-    @staticmethod
-    def best_evidence(question: str, retrieval: Retrieval) -> list[Evidence]:
+    def best_evidence(self, question: str, retrieval: Retrieval) -> list[Evidence]:
         """The evidence an answer must rest on: the best item that has what the
         question asks for (the named person's words, a date for "when", a
         number for "how many"), and a second item when the question has two
@@ -142,12 +145,12 @@ class Answerer:
                 evidence.remove(match)
                 evidence.insert(0, match)
         chosen = [evidence[0]]
-        if _two_part(question):
+        if two_part(question):
             # "Why X, and what did Y say?": the second part needs other evidence.
             other = next((e for e in evidence[1:] if (e.source, e.paragraph) != (chosen[0].source, chosen[0].paragraph)), None)
             if other is not None:
                 chosen.append(other)
-        elif len(evidence) > 1 and evidence[1].score >= 0.75 * evidence[0].score:
+        elif len(evidence) > 1 and evidence[1].score >= self.settings.answer.close_second_ratio * evidence[0].score:
             # A close second joins only when it continues the same voice:
             # another quotation of the same speaker, or narration after narration.
             if evidence[1].speaker == evidence[0].speaker:
@@ -187,7 +190,7 @@ class Answerer:
         ordered = best + [e for e in retrieval.evidence if e not in best]
         chosen, spent = [], 0
         for e in ordered:
-            cost = estimate_tokens(e.text) + 6
+            cost = estimate_tokens(e.text) + self.settings.answer.evidence_line_tokens
             if chosen and spent + cost > budget:
                 break
             chosen.append(e)
@@ -211,11 +214,12 @@ class Answerer:
             if not claim or any(m in claim.lower() for m in prompts.MODEL_NO_ANSWER_MARKERS):
                 continue
             cited = [n for n in dict.fromkeys(markers_of(sentence)) if 1 <= n <= len(shown)]
-            if cited and not supports(claim, [shown[n - 1] for n in cited]):
+            check = self.settings.verify
+            if cited and not supports(claim, [shown[n - 1] for n in cited], check):
                 # Try each cited item alone: a sentence may over-cite.
-                cited = [n for n in cited if supports(claim, [shown[n - 1]])]
+                cited = [n for n in cited if supports(claim, [shown[n - 1]], check)]
             if not cited:
-                cited = [n for n in range(1, len(shown) + 1) if supports(claim, [shown[n - 1]])][:1]
+                cited = [n for n in range(1, len(shown) + 1) if supports(claim, [shown[n - 1]], check)][:1]
             if not cited:
                 continue
             marks = []
@@ -264,8 +268,8 @@ class Answerer:
         detail = expected_detail(question)
         if detail is not None and not detail.search(strip_markers(text)):
             return False
-        m = re.search(r"\bhow many\s+(?:[\w-]+\s+)?([a-z]+s)\b", question, re.I)
-        if m and content_stems(m.group(1)) and not content_stems(m.group(1)) & content_stems(text):
+        counted = counted_noun(question)
+        if counted and content_stems(counted) and not content_stems(counted) & content_stems(text):
             return False
         return True
 
@@ -280,7 +284,7 @@ class Answerer:
         retrieval = self.retriever.retrieve(query)
         reason = refusal_reason(
             query, retrieval.evidence, self.facts, retrieval.best_dense, self.settings.answer.min_dense_score,
-            retrieval.best_lexical, self.settings.answer.min_lexical_score,
+            retrieval.best_lexical, self.settings.answer.min_lexical_score, self.settings.verify,
         )
         if reason:
             yield self._answer(question, reason, (), retrieval, "refused", t0, None, None, resolved)
@@ -324,8 +328,3 @@ _META_PREFIX = re.compile(r"^(?:the answer(?: to (?:this|the) question)? is:?|an
 # Statements about the sources rather than answers from them.
 _META_CLAIM = re.compile(r"\b(is|are) (not provided|not mentioned|mentioned in the text|not given)\b|\bthe (text|source|sources|article) (does|do) not\b", re.I)
 
-
-def _two_part(question: str) -> bool:
-    """ "When and where…", "Why X, and how Y?" ask for two things."""
-    return bool(re.search(r"\b(when|where|why|how|what|who|which)\s+and\s+(when|where|why|how|what|who|which)\b"
-                          r"|,?\s+and\s+(what|how|when|where|why|who|which|in what)\b", question, re.I))

@@ -7,9 +7,9 @@ so constructing one is instant. ``ask`` returns an ``Answer``; ``stream``
 yields the LLM's text as it is generated and the verified ``Answer`` last.
 
 ``chat()`` returns a ``ChatSession`` that resolves follow-ups ("And what did
-he say about Ukraine?") against the conversation with fixed rules rather than
-asking the LLM to condense the question, which a 135M model cannot do
-reliably. Uploaded files are copied under the data directory and indexed
+he say about Ukraine?") against the conversation with fixed rules
+(``rag.question.resolve_follow_up``) rather than asking the LLM to condense
+the question, which a 135M model cannot do reliably. Uploaded files are copied under the data directory and indexed
 incrementally; the index is swapped in only when the new one is complete.
 
 What it does not do: presentation (``ui/``, ``rag.cli``) or evaluation (``eval/``).
@@ -27,10 +27,10 @@ from rag.answer import Answerer
 from rag.errors import IngestError, LLMError, RagError
 from rag.index import CorpusIndex, index_dir, open_index
 from rag.ingest import read_document, source_name
+from rag.question import CorpusFacts, resolve_follow_up
 from rag.retrieve import Retriever
 from rag.settings import Settings
 from rag.types import Answer
-from rag.verify import CorpusFacts
 
 _DEFAULT = object()
 
@@ -235,9 +235,10 @@ class ChatSession:
 
         Example: after "What did Suslov say about New START?",
         ``resolve("And what did he say about Ukraine?")`` ->
-        ``"what did Dmitry Suslov say about Ukraine?"``
+        ``"What did Dmitry Suslov say about Ukraine?"``
         """
-        return resolve_follow_up(question, self.history, self.assistant.answerer.retriever)
+        return resolve_follow_up(question, self.history, self.assistant.answerer.retriever.people,
+                                 self.assistant.settings.retrieval)
 
     def stream(self, question: str) -> Iterator[Union[str, Answer]]:
         from rag.answer import check_question
@@ -256,86 +257,6 @@ class ChatSession:
 
     def ask(self, question: str) -> Answer:
         return _last(self.stream(question))
-
-
-_PRONOUNS = re.compile(r"\b(he|she|him|her|his|hers|they|them|their)\b", re.I)
-_LEAD = re.compile(r"^(and|but|so|also|then|ok(ay)?|well)[,\s]+", re.I)
-
-
-def _people_in(text: str, retriever: Retriever) -> list[str]:
-    found = []
-    for name, names, _ in retriever._people:
-        for n in names:
-            m = re.search(rf"\b{re.escape(n)}\b", text.lower())
-            if m:
-                found.append((m.start(), name))
-                break
-    return [name for _, name in sorted(found)]
-
-
-def resolve_follow_up(question: str, history: list[Answer], retriever: Retriever) -> str:
-    """Replace pronouns and ellipsis in ``question`` using the last answer."""
-    if not history:
-        return question
-    last = history[-1]
-    previous = last.resolved_question or last.question
-    q = _LEAD.sub("", question.strip())
-    # Ellipsis: "What about Ukraine?" / "And about Peskov?" reuse the last question's frame.
-    m = re.fullmatch(r"(?:what|how)?\s*about\s+(.+?)\??", q, re.I)
-    if m:
-        topic = m.group(1)
-        people = _people_in(topic, retriever)
-        if people and (named := retriever.named_speakers(previous)):
-            return re.sub(re.escape(named[0].split()[-1]), people[0], previous, count=1) \
-                if named[0].split()[-1] in previous else previous.replace(named[0], people[0])
-        if re.search(r"\babout\b", previous):
-            return re.sub(r"\babout\b.*$", f"about {topic}?", previous)
-        return previous.rstrip("?") + f" about {topic}?"
-    pronouns = _PRONOUNS.findall(q)
-    if not pronouns:
-        return question
-    if retriever.named_speakers(q):
-        return q  # the follow-up names its own person
-    referents = _referents(previous, last, retriever)
-    if not referents:
-        return question
-    plural = any(p.lower() in {"they", "them", "their"} for p in pronouns)
-    who = " and ".join(referents[:2]) if plural else referents[0]
-
-    def swap(match: re.Match) -> str:
-        word = match.group(1).lower()
-        if word in {"his", "hers", "their"} or (word == "her" and _possessive_her(q, match)):
-            return who + "'s"
-        return who
-
-    resolved = _PRONOUNS.sub(swap, q)
-    # "When did he say that?": "that" is what the last question was about.
-    topic = re.search(r"\babout (.+?)\??$", previous)
-    if topic and re.search(r"\b(say|said) (that|this|it)\b", resolved):
-        resolved = re.sub(r"\b(say|said) (that|this|it)\b", rf"\1 that about {topic.group(1)}", resolved)
-    return resolved[0].upper() + resolved[1:] if resolved else resolved
-
-
-def _possessive_her(q: str, match: re.Match) -> bool:
-    after = q[match.end():].lstrip()
-    return bool(after) and after.split()[0].lower() not in {"say", "said", "think", "to", "about", "?"} and after[0].isalpha()
-
-
-def _referents(previous: str, last: Answer, retriever: Retriever) -> list[str]:
-    """Who a pronoun in the next question most likely means."""
-    named = list(retriever.named_speakers(previous))
-    in_answer = []
-    for c in last.citations:
-        if c.speaker:
-            in_answer.append(c.speaker)
-    in_answer += _people_in(last.text, retriever)
-    in_answer = list(dict.fromkeys(in_answer))
-    if re.match(r"\s*(who|which|whom)\b", previous, re.I):
-        fresh = [p for p in in_answer if p not in named]
-        return fresh or in_answer or named
-    if re.search(r"\b(and|both)\b", previous) and len(_people_in(previous, retriever)) > 1:
-        return _people_in(previous, retriever)
-    return named or in_answer
 
 
 def _safe_name(name: str) -> str:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from rag.settings import IndexSettings
 from rag.types import Passage
 
 QUOTE_CHARS = '"\u201c\u201d'
@@ -105,7 +106,8 @@ def _frame(text: str, start: int, end: int, quotes) -> str:
 class _Registry:
     """People and organisations a document mentions, in order of introduction."""
 
-    def __init__(self):
+    def __init__(self, settings: IndexSettings):
+        self.settings = settings
         self.people: dict[str, Person] = {}
         self.by_last: dict[str, str] = {}
 
@@ -120,7 +122,7 @@ class _Registry:
                 continue
             # A possessive or a run glued to an org word ("New York's John F.
             # Kennedy International Airport") is a place, not a person.
-            after = sentence[m.end():m.end() + 16]
+            after = sentence[m.end():m.end() + self.settings.org_lookahead_chars]
             if re.match(r"\s+(?:[A-Z][a-z]+\s+)?(?:" + "|".join(_ORG_WORDS) + r")\b", after) or after.startswith("'s "):
                 continue
             name = " ".join(words)
@@ -128,7 +130,7 @@ class _Registry:
             if name not in self.people and last not in self.by_last:
                 self.people[name] = Person(name)
                 self.by_last[last] = name
-                role = _role_before(sentence[: m.start() + m.group(0).find(words[0])])
+                role = _role_before(sentence[: m.start() + m.group(0).find(words[0])], self.settings.max_role_words)
                 if role:
                     self.people[name].roles.append(role)
                 appositive = re.match(r",\s+((?:a|an|the|who)\b[^,;:]*)[,.]", sentence[m.end():])
@@ -152,11 +154,11 @@ _FUNCTION_WORDS = {
 }
 
 
-def _role_before(prefix: str) -> str | None:
+def _role_before(prefix: str, max_words: int) -> str | None:
     """The role words right before a name: 'But Kremlin spokesman ' -> 'Kremlin spokesman'."""
     words = prefix.rstrip().split(" ") if prefix.strip() else []
     role: list[str] = []
-    while words and len(role) < 5:
+    while words and len(role) < max_words:
         w = words[-1]
         if not w or w[-1] in ",;:\"'" or w.lower() in _FUNCTION_WORDS:
             break
@@ -175,8 +177,9 @@ def _left_tokens(text: str) -> list[str]:
 
 
 class _Attributor:
-    def __init__(self, registry: _Registry):
+    def __init__(self, registry: _Registry, settings: IndexSettings):
         self.registry = registry
+        self.settings = settings
         self.last_person: str | None = None
         self.last_org: str | None = None
         self.history: list[str] = []  # sentences so far, for antecedents
@@ -240,7 +243,7 @@ class _Attributor:
         head = prev.lower()
         if head in {"spokesman", "spokeswoman", "spokesperson", "report", "statement", "ministry", "embassy"}:
             return self.last_org
-        number = next((t.lower() for t in left[-3:] if re.fullmatch(_NUMBER_WORDS, t.lower())), None)
+        number = next((t.lower() for t in left[-self.settings.number_subject_tokens:] if re.fullmatch(_NUMBER_WORDS, t.lower())), None)
         if number:
             return self._antecedent(number)
         return None
@@ -249,7 +252,7 @@ class _Attributor:
         """'the three diplomats' -> 'three former U.S. ambassadors to Ukraine'."""
         for sentence in reversed(self.history):
             m = re.search(
-                rf"\b({number}\s+(?:[\w.-]+\s+){{0,6}}?[a-z]+s(?:\s+(?:to|of|from)\s+[A-Z][\w.]*(?:\s+[A-Z][\w.]*)*)?)\s+(?:published|wrote|said|signed|have|had|were|are)\b",
+                rf"\b({number}\s+(?:[\w.-]+\s+){{0,{self.settings.antecedent_gap_words}}}?[a-z]+s(?:\s+(?:to|of|from)\s+[A-Z][\w.]*(?:\s+[A-Z][\w.]*)*)?)\s+(?:published|wrote|said|signed|have|had|were|are)\b",
                 sentence,
             )
             if m:
@@ -294,13 +297,13 @@ _SUBJECT_START = re.compile(
 )
 
 
-def attribute(passages: list[Passage], text: str) -> Attribution:
+def attribute(passages: list[Passage], text: str, settings: IndexSettings = IndexSettings()) -> Attribution:
     """Stamp ``speaker``/``quoted`` on the sentence passages of one document."""
-    registry = _Registry()
+    registry = _Registry(settings)
     for p in passages:
         if p.kind == "sentence":
             registry.scan(p.text)
-    attributor = _Attributor(registry)
+    attributor = _Attributor(registry, settings)
 
     out: list[Passage] = []
     paragraphs: dict[int, list[int]] = {}
@@ -341,7 +344,7 @@ def attribute(passages: list[Passage], text: str) -> Attribution:
                 opens_paragraph = text[ps[0].start] in QUOTE_CHARS
                 if para_speaker:
                     who = para_speaker
-                elif (opens_paragraph or carry_open) and _is_speech(text, quotes, inside):
+                elif (opens_paragraph or carry_open) and _is_speech(text, quotes, inside, settings.scare_quote_max_words):
                     who = attributor.last_person if k == 0 or carry_open else None
             if who:
                 para_speaker = who
@@ -358,6 +361,6 @@ def attribute(passages: list[Passage], text: str) -> Attribution:
     return Attribution(out, people)
 
 
-def _is_speech(text: str, quotes, inside: list[int]) -> bool:
+def _is_speech(text: str, quotes, inside: list[int], scare_quote_max_words: int) -> bool:
     """A quotation long enough to be speech rather than a quoted term."""
-    return any(len(text[quotes[q][0]:quotes[q][1]].split()) > 3 for q in inside)
+    return any(len(text[quotes[q][0]:quotes[q][1]].split()) > scare_quote_max_words for q in inside)

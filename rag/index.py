@@ -83,6 +83,10 @@ def index_dir(settings: Settings, paths) -> Path:
     return Path(settings.index.data_dir) / f"index-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
 
+_ATTRIBUTION_FIELDS = ("max_role_words", "scare_quote_max_words", "number_subject_tokens",
+                       "antecedent_gap_words", "org_lookahead_chars")
+
+
 def _manifest(settings: Settings, embed_model, documents: list[Document]) -> dict:
     return {
         "format_version": INDEX_FORMAT_VERSION,
@@ -93,6 +97,8 @@ def _manifest(settings: Settings, embed_model, documents: list[Document]) -> dic
             "max_passage_chars": settings.index.max_passage_chars,
             "parser_version": PARSER_VERSION,
             "embedding_text": "section+speaker+sentence",
+            # Attribution decides passages' speakers: a changed rule re-attributes.
+            "attribution": {k: v for k, v in settings.index.model_dump().items() if k in _ATTRIBUTION_FIELDS},
         },
         "files": {d.source: d.sha256 for d in documents},
     }
@@ -193,7 +199,7 @@ def _fill_store(store, passages: list[Passage], vectors) -> None:
 
 def analyse(doc: Document, settings: Settings) -> tuple[list[Passage], dict[str, list[str]]]:
     """Parse and attribute one document."""
-    result = attribute(parse_document(doc, settings.index.max_passage_chars), doc.text)
+    result = attribute(parse_document(doc, settings.index.max_passage_chars), doc.text, settings.index)
     return result.passages, result.people
 
 

@@ -11,6 +11,11 @@ shipped inside llama-index-core (no download), with one repair: Punkt ends a
 sentence at ``?"`` even when the attribution continues in lower case
 (``"...on Ukraine?" he said.``), so such pieces are joined back.
 
+Two things every later stage shares live here, so there is one of each:
+``split_sentences`` (the same Punkt splitter for any prose: evidence,
+answers, questions) and ``STOPWORDS`` (the function words that carry no
+content, for retrieval, question analysis, verification and attribution).
+
 Example:
     >>> from rag.types import Document
     >>> doc = Document("a.txt", "Title Here\\nHe said it. She did not.\\n", "0", "txt")
@@ -33,6 +38,20 @@ _BYLINE = re.compile(r"^By [A-Z]")
 _MD_HEADING = re.compile(r"^(#{1,6})[ \t]+")
 _HEADING_END_PUNCT = tuple('.!?:;,"')
 _SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to", "vs", "vs."}
+
+# Function words (articles, prepositions, pronouns, auxiliaries, conjunctions)
+# and the verbs that frame reported speech ("say", "told", "according"): words
+# that say nothing about what a sentence is about. One list for every stage,
+# lower case. (``rag.question.QUESTION_WORDS`` adds the words that frame a
+# question: "how", "why", "think", "list"….)
+STOPWORDS = frozenset({
+    "a", "about", "according", "all", "also", "an", "and", "any", "are", "as", "at", "be", "because",
+    "been", "both", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have",
+    "he", "her", "his", "i", "if", "in", "into", "is", "it", "its", "just", "more", "not", "of", "on",
+    "or", "our", "over", "s", "say", "said", "says", "she", "so", "some", "such", "than", "that", "the",
+    "their", "them", "then", "there", "these", "they", "this", "those", "to", "told", "us", "very", "was",
+    "we", "were", "what", "when", "which", "while", "who", "will", "with", "would", "you",
+})
 
 
 @functools.lru_cache(maxsize=1)
@@ -126,6 +145,15 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
         else:
             merged.append((s, e))
     return merged
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of a piece of prose, with the same splitter documents get.
+
+    Example: ``split_sentences('"Why now?" he asked. U.S. aid came.')`` ->
+    ``['"Why now?" he asked.', 'U.S. aid came.']``
+    """
+    return [text[s:e] for s, e in sentence_spans(text, 0, len(text))]
 
 
 def _split_long(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:

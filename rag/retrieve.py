@@ -5,7 +5,8 @@ For a question this module ranks passages by reciprocal-rank fusion of
     store (FAISS by default), and
   * lexical search: llama-index's ``BM25Retriever`` (bm25s, English stemming),
 and boosts passages spoken by a person the question names, by name, surname
-or a role the document gives them ("the Kremlin spokesman"). It then selects
+or a role the document gives them ("the Kremlin spokesman"; ``rag.question``
+finds them, in the retriever's ``people`` index). It then selects
 evidence: the best sentences, each widened to the whole quotation it belongs
 to, in relevance order, until a token budget is spent.
 
@@ -23,52 +24,13 @@ from typing import Optional
 
 from rag.attribute import QUOTE_CHARS
 from rag.index import CorpusIndex, embedding_text
+from rag.question import PeopleIndex, content_words, named_speakers, speaker_focus
 from rag.settings import RetrievalSettings
 from rag.types import Evidence, Passage
-
-# Longer queries carry no extra signal for ranking and only cost time.
-MAX_QUERY_CHARS = 2000
-_STOP = {
-    "the", "a", "an", "of", "to", "in", "on", "at", "for", "and", "or", "is", "was", "were", "are", "be",
-    "did", "do", "does", "what", "who", "whom", "which", "when", "where", "why", "how", "say", "said",
-    "says", "about", "with", "by", "from", "that", "this", "it", "its", "as", "he", "she", "they", "his",
-    "her", "their", "according", "tell", "told", "think", "view", "views", "s", "u.s.", "than", "into",
-}
-_WORD = re.compile(r"[A-Za-z][A-Za-z.'-]*[A-Za-z]|[A-Za-z]")
-
-
-def content_words(text: str) -> set[str]:
-    """Lower-cased words that carry meaning.
-
-    Example: ``content_words("What did the Kremlin spokesman say?")`` -> ``{"kremlin", "spokesman"}``
-    """
-    return {re.sub(r"'s$", "", w.lower()).strip(".'") for w in _WORD.findall(text)} - _STOP
-
 
 def estimate_tokens(text: str) -> int:
     """Rough LLM token count (about 4 characters a token for English)."""
     return max(1, (len(text) + 3) // 4)
-
-
-_SUBJECT = re.compile(
-    r"\b(?:did|does|do|has|have|had|would|will|was|is|were|are)\s+(?P<x>(?:the\s+)?(?:[\w.'-]+\s+){0,5}?[\w.'-]+)\s+"
-    r"(?:say|said|think|thought|describe|argue|warn|tell|believe|propose|"
-    r"expect|suggest|add|claim|write|feel|react|respond|comment|predict)\b"
-    r"|\b(?P<y>[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*)'s\s+(?:view|views|opinion|position|stance|take|comments?|words|remarks|assessment)\b"
-    r"|\baccording to\s+(?P<z>(?:the\s+)?[\w.' -]+?)(?:,|\?|$)",
-    re.I,
-)
-
-
-def question_subject(question: str) -> Optional[str]:
-    """Who the question asks about as a speaker, as written.
-
-    Example: ``question_subject("What did the U.S. ambassador to Russia say?")`` -> ``"the U.S. ambassador to Russia"``
-    """
-    m = _SUBJECT.search(question)
-    if not m:
-        return None
-    return next(g for g in m.groups() if g)
 
 
 @dataclass(frozen=True)
@@ -87,7 +49,8 @@ class Retrieval:
 class Retriever:
     """Hybrid retriever over one ``CorpusIndex``."""
 
-    def __init__(self, index: CorpusIndex, settings: Optional[RetrievalSettings] = None):
+    def __init__(self, index: CorpusIndex, settings: Optional[RetrievalSettings] = None,
+                 people: Optional[PeopleIndex] = None):
         from llama_index.core.schema import TextNode
         from llama_index.retrievers.bm25 import BM25Retriever
 
@@ -99,74 +62,8 @@ class Retriever:
         )
         # Quote parity: does a passage start inside an open quotation?
         self._opens_inside = self._quote_state(index.passages)
-        self._people = self._people_index(index)
-        self._person_names = {n for roster in index.people.values() for n in roster}
-
-    # -- question analysis -------------------------------------------------
-
-    @staticmethod
-    def _people_index(index: CorpusIndex) -> list[tuple[str, set[str], list[set[str]]]]:
-        people = []
-        for roster in index.people.values():
-            for name, roles in roster.items():
-                names = {name.lower(), name.split()[-1].lower()}
-                people.append((name, names, [content_words(r) for r in roles]))
-        speakers = {p.speaker for p in index.passages if p.speaker}
-        known = {n for n, _, _ in people}
-        for org in sorted(speakers - known):
-            people.append((org, {org.lower()}, []))
-        return people
-
-    def named_speakers(self, question: str) -> tuple[str, ...]:
-        """Speakers the question names by name, surname or role."""
-        q = question.lower()
-        q_words = content_words(question)
-        found: list[str] = []
-        best_role: tuple[int, Optional[str], set[str]] = (1, None, set())
-        for name, names, roles in self._people:
-            # (?<!-)…(?!-): "Trump-Putin calls" names the calls, not a speaker.
-            if any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", q) for n in names):
-                found.append(name)
-                continue
-            for role in roles:
-                overlap = len(role & q_words)
-                if overlap > best_role[0]:
-                    best_role = (overlap, name, role)
-        if best_role[1]:
-            # "the Kremlin spokesman" names Peskov, not the Kremlin: a role
-            # beats an organisation whose name is part of that role.
-            found = [f for f in found if not (f.lower() in best_role[2] and f not in self._person_names)]
-            if not found:
-                found.append(best_role[1])
-        return tuple(dict.fromkeys(found))
-
-    def speaker_focus(self, question: str, named: tuple[str, ...]) -> tuple[str, ...]:
-        """The named speakers whose words the question asks for.
-
-        "Who said …?" asks for a speaker, so names inside it are topics, not
-        speakers; "How did the Kremlin describe the Trump-Putin call?" asks
-        for the Kremlin's words, the subject of the speech verb.
-
-        Example: ``speaker_focus("What did Suslov say about Trump?", ("Dmitry Suslov", "Donald Trump"))``
-        -> ``("Dmitry Suslov",)``
-        """
-        if re.match(r"\s*(?:and\s+)?(who|whom)\b", question, re.I) or not named:
-            return ()
-        subject = question_subject(question)
-        if subject and len(named) > 1:
-            chosen = [n for n in named if self._names_match(n, subject)]
-            if chosen:
-                return tuple(chosen)
-        return named
-
-    def _names_match(self, speaker: str, phrase: str) -> bool:
-        phrase_l = phrase.lower()
-        for name, names, roles in self._people:
-            if name == speaker:
-                if any(re.search(rf"\b{re.escape(n)}\b", phrase_l) for n in names):
-                    return True
-                return any(len(role & content_words(phrase)) >= 2 for role in roles)
-        return False
+        # Who the documents quote, for resolving the people a question names.
+        self.people = people or PeopleIndex.build(index.people, (p.speaker for p in index.passages if p.speaker))
 
     # -- ranking -------------------------------------------------------------
 
@@ -255,7 +152,7 @@ class Retriever:
                 continue
             first, last = self.quotation_run(pos)
             prev = first - 1
-            if (len(self._text(first, last)) < 60 and prev >= 0 and passages[prev].kind == "sentence"
+            if (len(self._text(first, last)) < self.settings.min_standalone_chars and prev >= 0 and passages[prev].kind == "sentence"
                     and (passages[prev].source, passages[prev].paragraph) == (passages[first].source, passages[first].paragraph)):
                 # "I don't know the answer to that." means nothing without the
                 # sentence before it.
@@ -296,11 +193,11 @@ class Retriever:
     def retrieve(self, question: str, budget: Optional[int] = None) -> Retrieval:
         """Evidence for a question; an empty or meaningless question gets none."""
         t0 = time.perf_counter()
-        query = " ".join(question.split())[:MAX_QUERY_CHARS]
+        query = " ".join(question.split())[: self.settings.max_query_chars]
         if not query or not re.search(r"\w", query) or not self.index.passages:
             return Retrieval(query, (), (), 0.0, 0.0, seconds=time.perf_counter() - t0)
-        named = self.named_speakers(query)
-        speakers = self.speaker_focus(query, named)
+        named = named_speakers(query, self.people, self.settings)
+        speakers = speaker_focus(query, named, self.people, self.settings)
         # Say who the question means in the words the index uses: passages
         # are embedded and indexed with their speaker's full name, so "the
         # Kremlin spokesman" must become "Dmitry Peskov" to meet them.
@@ -313,6 +210,6 @@ class Retriever:
             speakers=speakers,
             best_dense=best_dense,
             best_lexical=best_lexical,
-            ranked=tuple((self.index.passages[p].id, s) for p, s in ranked[:50]),
+            ranked=tuple((self.index.passages[p].id, s) for p, s in ranked[: self.settings.ranked_kept]),
             seconds=time.perf_counter() - t0,
         )

@@ -63,22 +63,72 @@ class EmbeddingSettings(_Section):
 
 
 class IndexSettings(_Section):
-    data_dir: Path = DEFAULT_DATA_DIR
-    # Passages are sentences; a sentence longer than this many characters is
-    # split at clause boundaries so one embedding never covers a whole page.
-    max_passage_chars: int = Field(600, ge=100)
-    show_progress: bool = True
+    data_dir: Path = Field(DEFAULT_DATA_DIR, description="Where indexes, uploads and the Q8_0 model copy live.")
+    max_passage_chars: int = Field(
+        600, ge=100,
+        description="Passages are sentences; a sentence longer than this many characters is split at clause "
+        "boundaries so one embedding never covers a whole page.",
+    )
+    show_progress: bool = Field(True, description="Show a progress bar while embedding.")
+    # Quote attribution (rag.attribute) runs while indexing; the manifest
+    # records these, so changing one re-attributes the documents.
+    max_role_words: int = Field(
+        5, gt=0, description="At most this many words before a name are its role ('Kremlin spokesman').",
+    )
+    scare_quote_max_words: int = Field(
+        3, ge=0,
+        description="An unattributed quotation of at most this many words is a quoted term ('reset'), "
+        "not speech, so it does not continue the last speaker.",
+    )
+    number_subject_tokens: int = Field(
+        3, gt=0,
+        description="'the three diplomats wrote': a number word within this many tokens before a speech verb "
+        "makes a group the speaker.",
+    )
+    antecedent_gap_words: int = Field(
+        6, ge=0,
+        description="The group's introduction ('three former U.S. ambassadors') may have at most this many "
+        "words between the number and the noun.",
+    )
+    org_lookahead_chars: int = Field(
+        16, gt=0,
+        description="A name run followed within this many characters by an organisation word is part of a "
+        "place or organisation ('John F. Kennedy International Airport'), not a person.",
+    )
 
 
 class RetrievalSettings(_Section):
-    dense_top_k: int = Field(30, gt=0)
-    lexical_top_k: int = Field(30, gt=0)
-    rrf_k: int = Field(60, gt=0)
-    # Multiplier on the fused score of passages spoken by a person the
-    # question names.
-    speaker_boost: float = Field(2.0, ge=1.0)
-    evidence_tokens: int = Field(500, gt=0)
-    max_evidence_items: int = Field(8, gt=0)
+    dense_top_k: int = Field(30, gt=0, description="How many passages the dense (FAISS) search returns.")
+    lexical_top_k: int = Field(30, gt=0, description="How many passages the BM25 search returns.")
+    rrf_k: int = Field(
+        60, gt=0,
+        description="Reciprocal-rank fusion constant: a passage at rank r in one list adds 1/(rrf_k + r).",
+    )
+    speaker_boost: float = Field(
+        2.0, ge=1.0,
+        description="Multiplier on the fused score of passages spoken by a person the question names.",
+    )
+    evidence_tokens: int = Field(500, gt=0, description="Token budget of the evidence retrieval selects.")
+    max_evidence_items: int = Field(8, gt=0, description="At most this many evidence items per question.")
+    max_query_chars: int = Field(
+        2000, gt=0,
+        description="The query is cut to this many characters: longer ones carry no extra signal for "
+        "ranking and only cost time.",
+    )
+    min_role_words: int = Field(
+        2, gt=0,
+        description="A question names a person by a role when it shares at least this many content words "
+        "with it: 'the Kremlin spokesman' names Peskov, 'the Kremlin' alone does not.",
+    )
+    min_standalone_chars: int = Field(
+        60, ge=0,
+        description="An evidence quotation shorter than this many characters takes the sentence before it "
+        "too: \"I don't know the answer to that.\" means nothing alone.",
+    )
+    ranked_kept: int = Field(
+        50, ge=0,
+        description="How many fused ranks ``Retrieval.ranked`` keeps for inspection (does not change answers).",
+    )
 
 
 class LLMSettings(_Section):
@@ -113,16 +163,74 @@ class LLMSettings(_Section):
 
 
 class AnswerSettings(_Section):
-    # The evidence the LLM reads is a prefix of the retrieved evidence: the
-    # embedded model processes prompts at ~330 tok/s on two cores (Q8_0), so
-    # every 100 tokens here is ~0.3 s before the first generated token.
-    llm_evidence_tokens: int = Field(220, gt=0)
-    max_question_chars: int = Field(2000, gt=0)
-    # Refuse as "nothing matches" when the best passage's cosine similarity to
-    # the question is below this...
-    min_dense_score: float = 0.25
-    # ...and the best BM25 score is below this too.
-    min_lexical_score: float = 1.5
+    llm_evidence_tokens: int = Field(
+        220, gt=0,
+        description="The evidence the LLM reads is a prefix of the retrieved evidence of this many tokens: "
+        "the embedded model processes prompts at ~330 tok/s on two cores (Q8_0), so every 100 tokens "
+        "here is ~0.3 s before the first generated token.",
+    )
+    evidence_line_tokens: int = Field(
+        6, ge=0,
+        description="Prompt tokens each evidence line costs beyond its text (its [n] marker and speaker), "
+        "counted against llm_evidence_tokens.",
+    )
+    max_question_chars: int = Field(2000, gt=0, description="Longer questions are rejected with a QuestionError.")
+    min_dense_score: float = Field(
+        0.25,
+        description="Refuse as 'nothing matches' when the best passage's cosine similarity to the question "
+        "is below this and the best BM25 score is below min_lexical_score too.",
+    )
+    min_lexical_score: float = Field(
+        1.5,
+        description="See min_dense_score: BM25 scores below ~1.5 are a shared common word.",
+    )
+    close_second_ratio: float = Field(
+        0.75, ge=0.0,
+        description="A second evidence item joins the best one in an answer when its score is at least this "
+        "share of the best score (and it has the same speaker).",
+    )
+
+
+class VerifySettings(_Section):
+    min_word_overlap: float = Field(
+        0.6, ge=0.0, le=1.0,
+        description="Share of an answer sentence's content-word stems that must occur in its cited evidence.",
+    )
+    min_pair_overlap: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="Share of each clause's neighbouring content-word pairs the evidence must have in the "
+        "same order (catches recombined words: a claim the evidence never made).",
+    )
+    pair_window: int = Field(
+        2, gt=0,
+        description="Two content words of the evidence form a pair when at most this many content words apart.",
+    )
+    min_clause_words: int = Field(
+        3, gt=0,
+        description="Clauses with fewer content words are not checked for word order on their own.",
+    )
+    min_claim_words: int = Field(
+        2, gt=0,
+        description="A sentence with fewer content words ('Yes.', a bare name) is not a checkable claim.",
+    )
+    detail_items: int = Field(
+        5, gt=0,
+        description="The date, number or amount a question asks for must be in the best this many evidence "
+        "items: far down the list it is usually a different one.",
+    )
+    names_items: int = Field(
+        3, gt=0,
+        description="'What are the names of…' questions: the names must be in the best this many items.",
+    )
+    names_before: int = Field(
+        2, ge=0, description="Names asked for must stand within this many words before the noun they name…",
+    )
+    names_after: int = Field(4, ge=0, description="…or within this many words after it.")
+    known_prefix_chars: int = Field(
+        5, gt=0,
+        description="A question word of at least this many characters counts as known when the corpus has a "
+        "longer form of it ('America' in 'American').",
+    )
 
 
 class Settings(BaseSettings):
@@ -139,6 +247,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     llm: LLMSettings = LLMSettings()
     answer: AnswerSettings = AnswerSettings()
+    verify: VerifySettings = VerifySettings()
 
     def __init__(self, **values: Any):
         try:

@@ -11,7 +11,9 @@ Two jobs, both deterministic:
     speaker), any quoted text must occur verbatim, negation must agree, and
     most of its content words must come from the evidence.
 
-What it does not do: judge paraphrase semantically (there is no model here
+What the question asks for (its subject, the detail it wants, names the
+corpus lacks) comes from ``rag.question``; this module checks it against the
+evidence. What it does not do: judge paraphrase semantically (there is no model here
 that could be trusted to), or rewrite sentences; unsupported ones are dropped
 by ``rag.answer``.
 """
@@ -19,35 +21,21 @@ by ``rag.answer``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Iterable, Optional
 
 from rag import prompts
-from rag.retrieve import question_subject
+from rag.parse import STOPWORDS, split_sentences
+from rag.question import QUESTION_WORDS, QUOTATION, CorpusFacts, asked_details, asks_for_names, focus_noun, \
+    question_subject, unknown_names
+from rag.settings import VerifySettings
 from rag.types import Evidence
 
-_QUOTED = re.compile(r'"([^"]{3,})"|\u201c([^\u201d]{3,})\u201d')
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 _NUMBER_WORDS = {
     "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
     "hundred", "thousand", "million", "billion", "trillion", "dozen", "half",
 }
-_MONTHS = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
 _NEGATIONS = {"not", "no", "never", "nothing", "neither", "nor", "none", "cannot", "n't", "without"}
-_QUESTION_WORDS = {
-    "what", "who", "whom", "whose", "which", "when", "where", "why", "how", "is", "are", "was", "were",
-    "did", "does", "do", "has", "have", "had", "can", "could", "will", "would", "should", "and", "but",
-    "according", "in", "on", "the", "a", "an", "tell", "give", "list", "name", "describe", "explain",
-    "summarize", "summarise", "so", "then", "also", "i", "please",
-}
-_STOP = {
-    "the", "a", "an", "of", "to", "in", "on", "at", "for", "and", "or", "is", "was", "were", "are", "be",
-    "been", "that", "this", "it", "its", "as", "with", "by", "from", "he", "she", "they", "his", "her",
-    "their", "them", "said", "says", "say", "told", "also", "about", "which", "who", "what", "there",
-    "has", "have", "had", "will", "would", "can", "could", "not", "but", "so", "than", "then", "we",
-    "our", "us", "i", "you", "do", "does", "did", "according", "these", "those", "some", "any", "more",
-    "very", "just", "into", "over", "such", "if", "when", "while", "because", "both", "all",
-}
 
 
 def _norm(text: str) -> str:
@@ -65,7 +53,7 @@ def _stem(word: str) -> str:
 
 def content_stems(text: str) -> set[str]:
     words = re.findall(r"[A-Za-z][A-Za-z'-]*", text)
-    return {_stem(w) for w in words if w.lower() not in _STOP and len(w) > 2}
+    return {_stem(w) for w in words if w.lower() not in STOPWORDS and len(w) > 2}
 
 
 def numbers_in(text: str) -> set[str]:
@@ -78,13 +66,13 @@ def names_in(text: str) -> set[str]:
     Example: ``names_in("Suslov said the Kremlin agreed.")`` -> ``{"Suslov", "Kremlin"}``
     """
     names = set()
-    for sentence in re.split(r"(?<=[.!?:])\s+", text):
+    for sentence in split_sentences(text):
         tokens = re.findall(r"[A-Za-z][\w.'-]*", sentence)
         for i, tok in enumerate(tokens):
             tok = re.sub(r"'s$", "", tok).rstrip(".")
             if not tok or not tok[0].isupper():
                 continue
-            if i == 0 and tok.lower() in _QUESTION_WORDS | _STOP:
+            if i == 0 and tok.lower() in QUESTION_WORDS:
                 continue
             if tok.lower() in {"i"}:
                 continue
@@ -92,104 +80,11 @@ def names_in(text: str) -> set[str]:
     return names
 
 
-@dataclass(frozen=True)
-class CorpusFacts:
-    """What the whole corpus mentions, for refusal checks."""
-
-    words: frozenset[str]  # every word form in the documents, as written
-    people: frozenset[str]  # full names introduced in the documents
-    speakers: frozenset[str]  # people/organisations with attributed passages
-
-    @classmethod
-    def from_texts(cls, texts: Iterable[str], people: Iterable[str], speakers: Iterable[str]) -> "CorpusFacts":
-        words: set[str] = set()
-        for text in texts:
-            for w in re.findall(r"[A-Za-z][\w'-]*", text):
-                w = re.sub(r"'s$", "", w)
-                words.add(w)
-                words.update(part for part in w.split("-") if part)
-        return cls(frozenset(words), frozenset(people), frozenset(speakers))
-
-    def knows(self, word: str) -> bool:
-        """Whether the corpus uses this word, or a longer form of it ("America" in "American")."""
-        if word in self.words or word.upper() in self.words:
-            return True
-        return len(word) >= 5 and any(w.startswith(word) for w in self.words)
-
-
 def _evidence_blob(evidence: Iterable[Evidence]) -> str:
     return " ".join(f"{e.speaker or ''} {e.section or ''} {e.text}" for e in evidence)
 
 
-def unknown_names(question: str, facts: CorpusFacts) -> list[str]:
-    """Runs of capitalised words in the question that the corpus never mentions."""
-    stripped = _QUOTED.sub(" ", question)
-    tokens = re.findall(r"[A-Za-z][\w'-]*|[^\w\s]", stripped)
-    runs: list[list[str]] = []
-    current: list[str] = []
-    for i, tok in enumerate(tokens):
-        word = re.sub(r"'s$", "", tok)
-        # A capitalised first word is a name only when a name follows it
-        # ("Angela Merkel said…"), not when it merely starts the question ("Besides…").
-        first = i == 0 and not (len(tokens) > 1 and tokens[1][:1].isupper())
-        is_name = word[:1].isupper() and not first
-        if is_name and word.lower() not in _QUESTION_WORDS - {"will"}:
-            current.append(word)
-        else:
-            if current:
-                runs.append(current)
-            current = []
-    if current:
-        runs.append(current)
-    unknown = []
-    for run in runs:
-        # "Trump-Putin" is known when "Trump" and "Putin" are.
-        # ("Obama-era": only the capitalised parts are names.)
-        missing = [w for w in run if not all(facts.knows(part) for part in w.split("-") if part[:1].isupper())]
-        # A run whose last word (usually the surname) or most words are unknown
-        # names someone or something the documents do not mention.
-        if missing and (run[-1] in missing or len(missing) * 2 > len(run)):
-            unknown.append(" ".join(run))
-    return unknown
-
-
-_QUANTITY = [
-    (re.compile(r"\bhow much\b|\bcost\b|\bprice\b|\bworth\b", re.I),
-     re.compile(r"[$\u20ac\u00a3]|\b(dollars?|rubles?|roubles?|euros?|pounds?|cents?|USD)\b", re.I), "an amount of money"),
-    (re.compile(r"\bhow long\b|\bduration\b", re.I),
-     re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|several|a few)[ -](seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b", re.I),
-     "a duration"),
-    (re.compile(r"\bhow many\b|\bnumber of\b|\bpercent(age)?\b", re.I), None, "that number"),
-    (re.compile(r"\bwhat (year|date|day)\b|^\s*(and\s+)?when\b|\bwhen (was|were|did|will|is|does|do)\b", re.I),
-     re.compile(rf"\b{_MONTHS}\b|\b(19|20)\d\d\b|\b(yesterday|today|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"),
-     "a date"),
-]
-
-
-_NOT_NOUNS = {"has", "was", "is", "does", "were", "its", "this", "his", "hers", "thus", "as", "us", "yes", "less", "across"}
-
-
-def _focus_noun(question: str, after: str) -> Optional[str]:
-    """The plural noun a question counts or names: "how many ventilators" -> "ventilators"."""
-    m = re.search(rf"(?:{after})" + r"\s+(?:of\s+)?(?:the\s+)?((?:[\w.-]+\s+){0,3}?)([a-z]+s)\b", question, re.I)
-    if not m or m.group(2).lower() in _NOT_NOUNS or set(m.group(1).lower().split()) & _NOT_NOUNS:
-        return None
-    return m.group(2)
-
-
-def expected_detail(question: str) -> Optional[re.Pattern]:
-    """What the answer to ``question`` must contain (a date, an amount, a
-    number…), as a pattern, or None when the question asks for no such detail."""
-    for asks, needs, _ in _QUANTITY:
-        if asks.search(question):
-            return needs or _ANY_NUMBER
-    return None
-
-
-_ANY_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|million|billion)\b", re.I)
-
-
-def _names_near(text: str, head: str, known: set[str], before: int = 2, after: int = 4) -> bool:
+def _names_near(text: str, head: str, known: set[str], before: int, after: int) -> bool:
     """Whether a capitalised name stands right next to the noun ``head``
     ("two companies, Rostec and …"), other than names the question has."""
     tokens = re.findall(r"[A-Za-z][\w.'-]*", text)
@@ -214,17 +109,17 @@ def without_instructions(text: str) -> str:
     Such a sentence may be shown and quoted as what a document says, but it
     never counts as support for a claim.
     """
-    sentences = re.split(r"(?<=[.!?])\s+", text)
-    return " ".join(s for s in sentences if not _INJECTION.search(s))
+    return " ".join(s for s in split_sentences(text) if not _INJECTION.search(s))
 
 
 def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusFacts,
                    best_dense: float, min_dense: float,
-                   best_lexical: float = 0.0, min_lexical: float = 1.5) -> Optional[str]:
+                   best_lexical: float = 0.0, min_lexical: float = 1.5,
+                   settings: VerifySettings = VerifySettings()) -> Optional[str]:
     """Why the documents cannot answer, or None when they may."""
     if not evidence:
         return prompts.REFUSE_NO_EVIDENCE
-    missing = unknown_names(question, facts)
+    missing = unknown_names(question, facts, settings)
     if missing:
         return prompts.REFUSE_UNKNOWN_ENTITY.format(name=", ".join(missing))
     subject = question_subject(question)
@@ -236,15 +131,13 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
                 return prompts.REFUSE_NOT_QUOTED.format(name=person)
     # The detail must be in the best few items: far down the list it is
     # usually a different date or number than the one asked for.
-    top = evidence[:5]
+    top = evidence[: settings.detail_items]
     blob = _evidence_blob(top)
-    for asks, needs, what in _QUANTITY:
-        if not asks.search(question):
-            continue
-        if needs is not None and not needs.search(blob):
-            return prompts.REFUSE_MISSING_DETAIL.format(what=what)
-        if needs is None:
-            noun = _focus_noun(question, r"\bhow many|number of")
+    for detail in asked_details(question):
+        if detail.needs is not None and not detail.needs.search(blob):
+            return prompts.REFUSE_MISSING_DETAIL.format(what=detail.what)
+        if detail.needs is None:
+            noun = focus_noun(question, r"\bhow many|number of")
             ok = False
             for e in top:
                 has_number = bool(_NUMBER.search(e.text)) or bool(
@@ -252,12 +145,13 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
                 if has_number and (noun is None or _stem(noun) in content_stems(e.text)):
                     ok = True
             if not ok:
-                return prompts.REFUSE_MISSING_DETAIL.format(what=f"the number of {noun}" if noun else what)
-    if re.search(r"\bnames? of\b|\bwhich (newspaper|company|companies|paper|publication|outlet)\b", question, re.I):
-        noun = _focus_noun(question, r"\bnames? of|\bwhich") or ""
-        m = re.search(r"\bwhich (\w+)", question, re.I)
-        head = _stem(m.group(1)) if m and not noun else _stem(noun)
-        if not any(_names_near(e.text, head, names_in(question)) for e in evidence[:3]):
+                return prompts.REFUSE_MISSING_DETAIL.format(what=f"the number of {noun}" if noun else detail.what)
+    named = asks_for_names(question)
+    if named is not None:
+        head = _stem(named)
+        known = names_in(question)
+        if not any(_names_near(e.text, head, known, settings.names_before, settings.names_after)
+                   for e in evidence[: settings.names_items]):
             return prompts.REFUSE_MISSING_DETAIL.format(what="those names")
     # Weak on both signals: neither the meaning nor the words of the question
     # meet the documents (BM25 scores below ~1.5 are a shared common word).
@@ -266,8 +160,7 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
     return None
 
 
-def supports(sentence: str, cited: list[Evidence], min_overlap: float = 0.6,
-             min_pair_overlap: float = 0.5) -> bool:
+def supports(sentence: str, cited: list[Evidence], settings: VerifySettings = VerifySettings()) -> bool:
     """Whether the cited evidence supports every checkable claim of a sentence.
 
     Example: with evidence "Suslov said arms control is outdated.",
@@ -279,7 +172,7 @@ def supports(sentence: str, cited: list[Evidence], min_overlap: float = 0.6,
     blob = _norm(without_instructions(_evidence_blob(cited)))
     lower = blob.lower()
     sent = _norm(sentence)
-    for m in _QUOTED.finditer(sent):
+    for m in QUOTATION.finditer(sent):
         quoted = (m.group(1) or m.group(2)).strip(" ,.")
         if quoted.lower() not in lower:
             return False
@@ -303,17 +196,19 @@ def supports(sentence: str, cited: list[Evidence], min_overlap: float = 0.6,
         if tail.lower() not in lower and head.lower() not in lower:
             return False
     stems = content_stems(sent)
-    if len(stems) < 2 or not re.search(r"\b[a-z]{3,}\b", _QUOTED.sub("", sent) + sent):
+    if len(stems) < settings.min_claim_words or not re.search(r"\b[a-z]{3,}\b", QUOTATION.sub("", sent) + sent):
         return False  # too little to check ("Yes.", "Oksana Antonenko."): not a claim we can verify
     if not _speaker_matches(sent, cited):
         return False
     found = len(stems & content_stems(blob)) / len(stems)
-    if found < min_overlap:
+    if found < settings.min_word_overlap:
         return False
     # Each clause must hold on its own: a faithful first clause must not carry
     # an invented second one past the check.
-    clauses = [c for c in _CLAUSE_SPLIT.split(sent) if c and len(_stem_sequence(c)) >= 3] or [sent]
-    return all(ordered_pair_overlap(c, blob) >= min_pair_overlap for c in clauses)
+    clauses = [c for c in _CLAUSE_SPLIT.split(sent)
+               if c and len(_stem_sequence(c)) >= settings.min_clause_words] or [sent]
+    return all(ordered_pair_overlap(c, blob, settings.pair_window, settings.min_clause_words)
+               >= settings.min_pair_overlap for c in clauses)
 
 
 _CLAUSE_SPLIT = re.compile(r";|,?\s+\b(?:and that|but|because|while|whereas|although|and)\b\s+|,\s+(?=which|who|that)")
@@ -344,10 +239,11 @@ def _speaker_matches(sentence: str, cited: list[Evidence]) -> bool:
 
 def _stem_sequence(text: str) -> list[str]:
     words = re.findall(r"[A-Za-z][A-Za-z'-]*", text)
-    return [_stem(w) for w in words if w.lower() not in _STOP and len(w) > 2]
+    return [_stem(w) for w in words if w.lower() not in STOPWORDS and len(w) > 2]
 
 
-def ordered_pair_overlap(sentence: str, evidence: str, window: int = 2) -> float:
+def ordered_pair_overlap(sentence: str, evidence: str, window: int = VerifySettings().pair_window,
+                         min_words: int = VerifySettings().min_clause_words) -> float:
     """Share of the sentence's neighbouring content-word pairs that the evidence
     also has in that order, at most ``window`` content words apart.
 
@@ -359,7 +255,7 @@ def ordered_pair_overlap(sentence: str, evidence: str, window: int = 2) -> float
     Example: ``ordered_pair_overlap("arms control is outdated", "arms control as it exists today is outdated")`` -> 1.0
     """
     seq = _stem_sequence(sentence)
-    if len(seq) < 3:
+    if len(seq) < min_words:
         return 1.0
     ev = _stem_sequence(evidence)
     pairs_ev = {(ev[i], ev[j]) for i in range(len(ev)) for j in range(i + 1, min(len(ev), i + 1 + window))}

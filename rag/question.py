@@ -1,0 +1,437 @@
+"""Question analysis: what a question asks for, and about whom.
+
+Every later stage asks the same few things about a question, and this module
+answers them, deterministically, from the question's words:
+  * who it asks about as a speaker, as written (``question_subject``); which
+    people it names by name, surname or role (``named_speakers``); whose words
+    it wants (``speaker_focus``);
+  * what the answer must contain: a date, an amount, a number, names
+    (``asked_details``, ``expected_detail``, ``focus_noun``, ``counted_noun``,
+    ``asks_for_names``);
+  * names the documents never mention (``unknown_names``);
+  * whether it asks two things at once (``two_part``);
+  * what a follow-up means after the last answer (``resolve_follow_up``:
+    pronouns and ellipsis, by rules, because a 135M model cannot condense a
+    conversation reliably).
+
+The people come from a ``PeopleIndex`` and the corpus's words from
+``CorpusFacts``: small values built once per index and passed in, so this
+module never reaches into the retriever.
+
+What it does not do: rank passages (``rag.retrieve``), check answers against
+evidence (``rag.verify``), or call a model. It understands English question
+patterns only; a question it cannot analyse gets the neutral answer (no
+subject, no detail, no follow-up rewrite), never a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Optional, Sequence
+
+from rag.parse import STOPWORDS
+from rag.settings import RetrievalSettings, VerifySettings
+from rag.types import Answer
+
+# A quotation inside a question or an answer sentence: straight or curly quotes.
+QUOTATION = re.compile(r'"([^"]{3,})"|\u201c([^\u201d]{3,})\u201d')
+
+# Words that frame a question rather than say what it is about: the
+# stopwords, the question words, the verbs of asking for an opinion ("think",
+# "view") and the imperatives people ask with. Also what a capitalised first
+# word of a question usually is: capitalised by position, not a name.
+QUESTION_WORDS = STOPWORDS | {
+    "how", "where", "why", "whom", "whose", "should", "think", "view", "views",
+    "tell", "give", "list", "name", "describe", "explain", "summarize", "summarise", "please",
+}
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z.'-]*[A-Za-z]|[A-Za-z]")
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words that carry meaning, in a question or a role.
+
+    Example: ``content_words("What did the Kremlin spokesman say?")`` -> ``{"kremlin", "spokesman"}``
+    """
+    return {re.sub(r"'s$", "", w.lower()).strip(".'") for w in _WORD.findall(text)} - QUESTION_WORDS
+
+
+# -- what the corpus knows -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone (or an organisation) whose words the documents report."""
+
+    name: str  # full name as first introduced ("Dmitry Peskov"), or an organisation ("Kremlin")
+    names: tuple[str, ...]  # lower-cased forms that name them: the full name, then the surname
+    roles: tuple[frozenset[str], ...]  # content words of each role the documents give them
+    is_person: bool = True  # False for an organisation that speaks but was never introduced as a person
+
+
+@dataclass(frozen=True)
+class PeopleIndex:
+    """The people of a corpus, as question analysis needs them."""
+
+    people: tuple[Person, ...] = ()
+
+    @classmethod
+    def build(cls, people: Mapping[str, Mapping[str, Sequence[str]]], speakers: Iterable[str]) -> "PeopleIndex":
+        """From an index's people data (source -> full name -> roles) and the
+        speakers its passages are attributed to.
+
+        Example: ``PeopleIndex.build({"a.txt": {"Dmitry Peskov": ["Kremlin spokesman"]}}, {"Dmitry Peskov", "Kremlin"})``
+        has ``Person("Dmitry Peskov", ("dmitry peskov", "peskov"), (frozenset({"kremlin", "spokesman"}),))``
+        and the organisation ``Person("Kremlin", ("kremlin",), (), is_person=False)``.
+        """
+        found = []
+        for roster in people.values():
+            for name, roles in roster.items():
+                names = tuple(dict.fromkeys((name.lower(), name.split()[-1].lower())))
+                found.append(Person(name, names, tuple(frozenset(content_words(r)) for r in roles)))
+        known = {p.name for p in found}
+        for org in sorted(set(speakers) - known):
+            found.append(Person(org, (org.lower(),), (), is_person=False))
+        return cls(tuple(found))
+
+    def is_person(self, name: str) -> bool:
+        return any(p.name == name and p.is_person for p in self.people)
+
+    def mentioned_in(self, text: str) -> list[str]:
+        """The people ``text`` names by full name or surname, in order of mention.
+
+        Example: with Suslov and Peskov known,
+        ``mentioned_in("Peskov answered Suslov")`` -> ``["Dmitry Peskov", "Dmitry Suslov"]``
+        """
+        found = []
+        lower = text.lower()
+        for person in self.people:
+            for n in person.names:
+                m = re.search(rf"\b{re.escape(n)}\b", lower)
+                if m:
+                    found.append((m.start(), person.name))
+                    break
+        return [name for _, name in sorted(found)]
+
+
+@dataclass(frozen=True)
+class CorpusFacts:
+    """What the whole corpus mentions, for refusal checks."""
+
+    words: frozenset[str]  # every word form in the documents, as written
+    people: frozenset[str]  # full names introduced in the documents
+    speakers: frozenset[str]  # people/organisations with attributed passages
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str], people: Iterable[str], speakers: Iterable[str]) -> "CorpusFacts":
+        words: set[str] = set()
+        for text in texts:
+            for w in re.findall(r"[A-Za-z][\w'-]*", text):
+                w = re.sub(r"'s$", "", w)
+                words.add(w)
+                words.update(part for part in w.split("-") if part)
+        return cls(frozenset(words), frozenset(people), frozenset(speakers))
+
+    def knows(self, word: str, min_prefix_chars: int = VerifySettings().known_prefix_chars) -> bool:
+        """Whether the corpus uses this word, or a longer form of it ("America" in "American").
+
+        Example: over "American aid", ``knows("America")`` -> True, ``knows("Amer")`` -> False (too short to
+        count as a stem).
+        """
+        if word in self.words or word.upper() in self.words:
+            return True
+        return len(word) >= min_prefix_chars and any(w.startswith(word) for w in self.words)
+
+
+# -- who the question is about ---------------------------------------------------
+
+_SUBJECT = re.compile(
+    r"\b(?:did|does|do|has|have|had|would|will|was|is|were|are)\s+(?P<x>(?:the\s+)?(?:[\w.'-]+\s+){0,5}?[\w.'-]+)\s+"
+    r"(?:say|said|think|thought|describe|argue|warn|tell|believe|propose|"
+    r"expect|suggest|add|claim|write|feel|react|respond|comment|predict)\b"
+    r"|\b(?P<y>[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*)'s\s+(?:view|views|opinion|position|stance|take|comments?|words|remarks|assessment)\b"
+    r"|\baccording to\s+(?P<z>(?:the\s+)?[\w.' -]+?)(?:,|\?|$)",
+    re.I,
+)
+
+
+def question_subject(question: str) -> Optional[str]:
+    """Who the question asks about as a speaker, as written.
+
+    Example: ``question_subject("What did the U.S. ambassador to Russia say?")`` -> ``"the U.S. ambassador to Russia"``
+    """
+    m = _SUBJECT.search(question)
+    if not m:
+        return None
+    return next(g for g in m.groups() if g)
+
+
+def named_speakers(question: str, people: PeopleIndex,
+                   settings: RetrievalSettings = RetrievalSettings()) -> tuple[str, ...]:
+    """Speakers the question names by name, surname or role.
+
+    Example: ``named_speakers("What did the Kremlin spokesman say?", people)`` -> ``("Dmitry Peskov",)``
+    when the documents introduce "Kremlin spokesman Dmitry Peskov".
+    """
+    q = question.lower()
+    q_words = content_words(question)
+    found: list[str] = []
+    best_role: tuple[int, Optional[str], frozenset[str]] = (settings.min_role_words - 1, None, frozenset())
+    for person in people.people:
+        # (?<!-)…(?!-): "Trump-Putin calls" names the calls, not a speaker.
+        if any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", q) for n in person.names):
+            found.append(person.name)
+            continue
+        for role in person.roles:
+            overlap = len(role & q_words)
+            if overlap > best_role[0]:
+                best_role = (overlap, person.name, role)
+    if best_role[1]:
+        # "the Kremlin spokesman" names Peskov, not the Kremlin: a role
+        # beats an organisation whose name is part of that role.
+        found = [f for f in found if not (f.lower() in best_role[2] and not people.is_person(f))]
+        if not found:
+            found.append(best_role[1])
+    return tuple(dict.fromkeys(found))
+
+
+def speaker_focus(question: str, named: tuple[str, ...], people: PeopleIndex,
+                  settings: RetrievalSettings = RetrievalSettings()) -> tuple[str, ...]:
+    """The named speakers whose words the question asks for.
+
+    "Who said …?" asks for a speaker, so names inside it are topics, not
+    speakers; "How did the Kremlin describe the Trump-Putin call?" asks
+    for the Kremlin's words, the subject of the speech verb.
+
+    Example: ``speaker_focus("What did Suslov say about Trump?", ("Dmitry Suslov", "Donald Trump"), people)``
+    -> ``("Dmitry Suslov",)``
+    """
+    if re.match(r"\s*(?:and\s+)?(who|whom)\b", question, re.I) or not named:
+        return ()
+    subject = question_subject(question)
+    if subject and len(named) > 1:
+        chosen = [n for n in named if _names_match(n, subject, people, settings)]
+        if chosen:
+            return tuple(chosen)
+    return named
+
+
+def _names_match(speaker: str, phrase: str, people: PeopleIndex, settings: RetrievalSettings) -> bool:
+    phrase_l = phrase.lower()
+    for person in people.people:
+        if person.name == speaker:
+            if any(re.search(rf"\b{re.escape(n)}\b", phrase_l) for n in person.names):
+                return True
+            return any(len(role & content_words(phrase)) >= settings.min_role_words for role in person.roles)
+    return False
+
+
+def unknown_names(question: str, facts: CorpusFacts, settings: VerifySettings = VerifySettings()) -> list[str]:
+    """Runs of capitalised words in the question that the corpus never mentions.
+
+    Example: over the Suslov article, ``unknown_names("What did Angela Merkel say about Putin?", facts)``
+    -> ``["Angela Merkel"]``
+    """
+    stripped = QUOTATION.sub(" ", question)
+    tokens = re.findall(r"[A-Za-z][\w'-]*|[^\w\s]", stripped)
+    runs: list[list[str]] = []
+    current: list[str] = []
+    for i, tok in enumerate(tokens):
+        word = re.sub(r"'s$", "", tok)
+        # A capitalised first word is a name only when a name follows it
+        # ("Angela Merkel said…"), not when it merely starts the question ("Besides…").
+        first = i == 0 and not (len(tokens) > 1 and tokens[1][:1].isupper())
+        is_name = word[:1].isupper() and not first
+        if is_name and word.lower() not in QUESTION_WORDS - {"will"}:
+            current.append(word)
+        else:
+            if current:
+                runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    unknown = []
+    for run in runs:
+        # "Trump-Putin" is known when "Trump" and "Putin" are.
+        # ("Obama-era": only the capitalised parts are names.)
+        missing = [w for w in run if not all(facts.knows(part, settings.known_prefix_chars)
+                                             for part in w.split("-") if part[:1].isupper())]
+        # A run whose last word (usually the surname) or most words are unknown
+        # names someone or something the documents do not mention.
+        if missing and (run[-1] in missing or len(missing) * 2 > len(run)):
+            unknown.append(" ".join(run))
+    return unknown
+
+
+# -- what the answer must contain --------------------------------------------------
+
+_MONTHS = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+ANY_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|million|billion)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Detail:
+    """A kind of detail a question can ask for, and how to recognise it in text."""
+
+    what: str  # how a refusal names it: "a date"
+    asks: re.Pattern  # the question asks for it
+    needs: Optional[re.Pattern]  # the text that has it; None: a number of the thing counted
+
+
+DETAILS = (
+    Detail("an amount of money", re.compile(r"\bhow much\b|\bcost\b|\bprice\b|\bworth\b", re.I),
+           re.compile(r"[$\u20ac\u00a3]|\b(dollars?|rubles?|roubles?|euros?|pounds?|cents?|USD)\b", re.I)),
+    Detail("a duration", re.compile(r"\bhow long\b|\bduration\b", re.I),
+           re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|several|a few)[ -](seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b", re.I)),
+    Detail("that number", re.compile(r"\bhow many\b|\bnumber of\b|\bpercent(age)?\b", re.I), None),
+    Detail("a date", re.compile(r"\bwhat (year|date|day)\b|^\s*(and\s+)?when\b|\bwhen (was|were|did|will|is|does|do)\b", re.I),
+           re.compile(rf"\b{_MONTHS}\b|\b(19|20)\d\d\b|\b(yesterday|today|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")),
+)
+
+
+def asked_details(question: str) -> list[Detail]:
+    """Every kind of detail the question asks for, in ``DETAILS`` order.
+
+    Example: ``[d.what for d in asked_details("When did it start and how much did it cost?")]``
+    -> ``["an amount of money", "a date"]``
+    """
+    return [d for d in DETAILS if d.asks.search(question)]
+
+
+def expected_detail(question: str) -> Optional[re.Pattern]:
+    """What the answer to ``question`` must contain (a date, an amount, a
+    number…), as a pattern, or None when the question asks for no such detail.
+
+    Example: ``expected_detail("When was the call?").search("on April 1")`` matches.
+    """
+    details = asked_details(question)
+    if not details:
+        return None
+    return details[0].needs or ANY_NUMBER
+
+
+_NOT_NOUNS = {"has", "was", "is", "does", "were", "its", "this", "his", "hers", "thus", "as", "us", "yes", "less", "across"}
+
+
+def focus_noun(question: str, after: str) -> Optional[str]:
+    """The plural noun a question counts or names, up to three words after the pattern ``after``.
+
+    Example: ``focus_noun("How many ventilators were sent?", r"\\bhow many")`` -> ``"ventilators"``
+    """
+    m = re.search(rf"(?:{after})" + r"\s+(?:of\s+)?(?:the\s+)?((?:[\w.-]+\s+){0,3}?)([a-z]+s)\b", question, re.I)
+    if not m or m.group(2).lower() in _NOT_NOUNS or set(m.group(1).lower().split()) & _NOT_NOUNS:
+        return None
+    return m.group(2)
+
+
+def counted_noun(question: str) -> Optional[str]:
+    """The plural noun right after "how many" (one word may come between), which
+    an answer must mention. Stricter than ``focus_noun``: an answer is held to
+    the thing named next to "how many", a refusal looks a little further.
+
+    Example: ``counted_noun("How many medical masks arrived?")`` -> ``"masks"``
+    """
+    m = re.search(r"\bhow many\s+(?:[\w-]+\s+)?([a-z]+s)\b", question, re.I)
+    return m.group(1) if m else None
+
+
+def asks_for_names(question: str) -> Optional[str]:
+    """For a question that asks for names ("the names of…", "which newspaper…"),
+    the noun whose names it wants ("" when it names none); None for other questions.
+
+    Example: ``asks_for_names("What are the names of the two companies?")`` -> ``"companies"``;
+    ``asks_for_names("Which newspaper reported it?")`` -> ``"newspaper"``
+    """
+    if not re.search(r"\bnames? of\b|\bwhich (newspaper|company|companies|paper|publication|outlet)\b", question, re.I):
+        return None
+    noun = focus_noun(question, r"\bnames? of|\bwhich")
+    if noun:
+        return noun
+    m = re.search(r"\bwhich (\w+)", question, re.I)
+    return m.group(1) if m else ""
+
+
+def two_part(question: str) -> bool:
+    """Whether the question asks for two things.
+
+    Example: ``two_part("When and where did they meet?")`` -> True;
+    ``two_part("Why X, and how did Y react?")`` -> True; ``two_part("What did Suslov say?")`` -> False
+    """
+    return bool(re.search(r"\b(when|where|why|how|what|who|which)\s+and\s+(when|where|why|how|what|who|which)\b"
+                          r"|,?\s+and\s+(what|how|when|where|why|who|which|in what)\b", question, re.I))
+
+
+# -- follow-ups ------------------------------------------------------------------
+
+_PRONOUNS = re.compile(r"\b(he|she|him|her|his|hers|they|them|their)\b", re.I)
+_LEAD = re.compile(r"^(and|but|so|also|then|ok(ay)?|well)[,\s]+", re.I)
+
+
+def resolve_follow_up(question: str, history: Sequence[Answer], people: PeopleIndex,
+                      settings: RetrievalSettings = RetrievalSettings()) -> str:
+    """Replace pronouns and ellipsis in ``question`` using the last answer.
+
+    Example: after "What did Suslov say about New START?",
+    ``resolve_follow_up("And what did he say about Ukraine?", history, people)`` ->
+    ``"What did Dmitry Suslov say about Ukraine?"``, and
+    ``resolve_follow_up("What about Ukraine?", history, people)`` -> ``"What did Suslov say about Ukraine?"``
+    """
+    if not history:
+        return question
+    last = history[-1]
+    previous = last.resolved_question or last.question
+    q = _LEAD.sub("", question.strip())
+    # Ellipsis: "What about Ukraine?" / "And about Peskov?" reuse the last question's frame.
+    m = re.fullmatch(r"(?:what|how)?\s*about\s+(.+?)\??", q, re.I)
+    if m:
+        topic = m.group(1)
+        mentioned = people.mentioned_in(topic)
+        if mentioned and (named := named_speakers(previous, people, settings)):
+            return re.sub(re.escape(named[0].split()[-1]), mentioned[0], previous, count=1) \
+                if named[0].split()[-1] in previous else previous.replace(named[0], mentioned[0])
+        if re.search(r"\babout\b", previous):
+            return re.sub(r"\babout\b.*$", f"about {topic}?", previous)
+        return previous.rstrip("?") + f" about {topic}?"
+    pronouns = _PRONOUNS.findall(q)
+    if not pronouns:
+        return question
+    if named_speakers(q, people, settings):
+        return q  # the follow-up names its own person
+    referents = _referents(previous, last, people, settings)
+    if not referents:
+        return question
+    plural = any(p.lower() in {"they", "them", "their"} for p in pronouns)
+    who = " and ".join(referents[:2]) if plural else referents[0]
+
+    def swap(match: re.Match) -> str:
+        word = match.group(1).lower()
+        if word in {"his", "hers", "their"} or (word == "her" and _possessive_her(q, match)):
+            return who + "'s"
+        return who
+
+    resolved = _PRONOUNS.sub(swap, q)
+    # "When did he say that?": "that" is what the last question was about.
+    topic = re.search(r"\babout (.+?)\??$", previous)
+    if topic and re.search(r"\b(say|said) (that|this|it)\b", resolved):
+        resolved = re.sub(r"\b(say|said) (that|this|it)\b", rf"\1 that about {topic.group(1)}", resolved)
+    return resolved[0].upper() + resolved[1:] if resolved else resolved
+
+
+def _possessive_her(q: str, match: re.Match) -> bool:
+    after = q[match.end():].lstrip()
+    return bool(after) and after.split()[0].lower() not in {"say", "said", "think", "to", "about", "?"} and after[0].isalpha()
+
+
+def _referents(previous: str, last: Answer, people: PeopleIndex, settings: RetrievalSettings) -> list[str]:
+    """Who a pronoun in the next question most likely means."""
+    named = list(named_speakers(previous, people, settings))
+    in_answer = [c.speaker for c in last.citations if c.speaker]
+    in_answer += people.mentioned_in(last.text)
+    in_answer = list(dict.fromkeys(in_answer))
+    if re.match(r"\s*(who|which|whom)\b", previous, re.I):
+        fresh = [p for p in in_answer if p not in named]
+        return fresh or in_answer or named
+    if re.search(r"\b(and|both)\b", previous) and len(people.mentioned_in(previous)) > 1:
+        return people.mentioned_in(previous)
+    return named or in_answer

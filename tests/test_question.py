@@ -1,0 +1,276 @@
+"""Question analysis: subjects, named speakers, details asked for, unknown names, follow-ups."""
+
+import ast
+from pathlib import Path
+
+import pytest
+from fakes import HashEmbedding
+
+from rag.index import open_index
+from rag.question import (
+    CorpusFacts,
+    PeopleIndex,
+    Person,
+    asked_details,
+    asks_for_names,
+    content_words,
+    counted_noun,
+    expected_detail,
+    focus_noun,
+    named_speakers,
+    question_subject,
+    resolve_follow_up,
+    speaker_focus,
+    two_part,
+    unknown_names,
+)
+from rag.retrieve import Retriever
+from rag.settings import RetrievalSettings, Settings
+from rag.types import Answer, Citation
+
+from conftest import ARTICLE
+
+PEOPLE = PeopleIndex.build(
+    {
+        "a.txt": {
+            "Dmitry Peskov": ["Kremlin spokesman"],
+            "Dmitry Suslov": ["a professor and foreign affairs expert at Moscow's Higher School of Economics"],
+        },
+        "b.txt": {"Donald Trump": ["President"]},
+    },
+    speakers={"Dmitry Peskov", "Dmitry Suslov", "Kremlin"},
+)
+
+
+@pytest.fixture(scope="module")
+def article_people(tmp_path_factory) -> PeopleIndex:
+    settings = Settings().with_updates(index={"data_dir": tmp_path_factory.mktemp("d"), "show_progress": False})
+    return Retriever(open_index(settings, [ARTICLE], embed_model=HashEmbedding()), settings.retrieval).people
+
+
+# -- the people index ---------------------------------------------------------------
+
+
+def test_people_index_holds_names_surnames_roles_and_speaking_organisations():
+    peskov = PEOPLE.people[0]
+    assert peskov == Person("Dmitry Peskov", ("dmitry peskov", "peskov"), (frozenset({"kremlin", "spokesman"}),))
+    assert [p.name for p in PEOPLE.people] == ["Dmitry Peskov", "Dmitry Suslov", "Donald Trump", "Kremlin"]
+    kremlin = PEOPLE.people[-1]
+    assert kremlin.names == ("kremlin",) and kremlin.roles == () and not kremlin.is_person
+    assert PEOPLE.is_person("Donald Trump") and not PEOPLE.is_person("Kremlin")
+    assert not PEOPLE.is_person("Angela Merkel")
+
+
+def test_people_index_is_a_frozen_value():
+    with pytest.raises(AttributeError):
+        PEOPLE.people = ()  # type: ignore[misc]
+
+
+def test_mentioned_in_lists_people_in_order_of_mention():
+    assert PEOPLE.mentioned_in("Peskov answered Trump, then Dmitry Suslov spoke") == [
+        "Dmitry Peskov", "Donald Trump", "Dmitry Suslov"]
+    assert PEOPLE.mentioned_in("nobody here") == []
+    assert PEOPLE.mentioned_in("Trumpet players") == []  # whole words only
+
+
+def test_people_index_of_the_article(article_people):
+    names = [p.name for p in article_people.people]
+    assert "Dmitry Suslov" in names and "Oksana Antonenko" in names
+    peskov = next(p for p in article_people.people if p.name == "Dmitry Peskov")
+    assert any({"kremlin", "spokesman"} <= role for role in peskov.roles)
+
+
+# -- who the question is about ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question, subject",
+    [
+        ("What did the U.S. ambassador to Russia say?", "the U.S. ambassador to Russia"),
+        ("Peskov's view on the calls?", "Peskov"),
+        ("According to Suslov, why is arms control outdated?", "Suslov"),
+        ("When did the call happen?", None),
+    ],
+)
+def test_question_subject(question, subject):
+    assert question_subject(question) == subject
+
+
+@pytest.mark.parametrize(
+    "question, named",
+    [
+        ("What did Suslov say about New START?", ("Dmitry Suslov",)),
+        ("What did the Kremlin spokesman say?", ("Dmitry Peskov",)),  # a role beats the organisation in it
+        ("What did the Kremlin say?", ("Kremlin",)),
+        ("Why did Trump-Putin calls matter?", ()),  # a hyphenated compound names the calls
+        ("What did Peskov say about Trump?", ("Dmitry Peskov", "Donald Trump")),
+    ],
+)
+def test_named_speakers(question, named):
+    assert named_speakers(question, PEOPLE) == named
+
+
+def test_a_role_needs_min_role_words_shared_words():
+    # "spokesman" alone shares one word with "Kremlin spokesman".
+    assert named_speakers("What did the spokesman say?", PEOPLE) == ()
+    assert named_speakers("What did the spokesman say?", PEOPLE, RetrievalSettings(min_role_words=1)) == (
+        "Dmitry Peskov",)
+
+
+def test_speaker_focus_is_the_subject_of_the_speech_verb():
+    named = ("Dmitry Peskov", "Donald Trump")
+    assert speaker_focus("What did Peskov say about Trump?", named, PEOPLE) == ("Dmitry Peskov",)
+    assert speaker_focus("Who said Trump was right?", ("Donald Trump",), PEOPLE) == ()
+    assert speaker_focus("Why did Trump call?", ("Donald Trump",), PEOPLE) == ("Donald Trump",)
+
+
+@pytest.mark.parametrize(
+    "question, speaker",
+    [
+        ("What did the U.S. ambassador to Russia say about sanctions?", "John Sullivan"),
+        ("What did the Control Risks director say?", "Oksana Antonenko"),
+    ],
+)
+def test_roles_in_the_article_resolve(article_people, question, speaker):
+    assert speaker in named_speakers(question, article_people)
+
+
+# -- names the corpus never mentions -------------------------------------------------
+
+FACTS = CorpusFacts.from_texts(["Trump and Putin talked. American aid came to Moscow."],
+                               people=["Donald Trump"], speakers=["Donald Trump"])
+
+
+@pytest.mark.parametrize(
+    "question, unknown",
+    [
+        ("What did Angela Merkel say about Putin?", ["Angela Merkel"]),
+        ("Why did the Trump-Putin calls matter?", []),
+        ("Besides Moscow, where did aid go?", []),  # a capitalised first word is not a name
+        ("Did America send aid?", []),  # "American" is a longer form of it
+        ('Who said "Gorbachev was right"?', []),  # quoted words are not names asked about
+    ],
+)
+def test_unknown_names(question, unknown):
+    assert unknown_names(question, FACTS) == unknown
+
+
+def test_known_prefix_chars_decides_what_counts_as_a_longer_form():
+    assert FACTS.knows("Americ", min_prefix_chars=5)
+    assert not FACTS.knows("Americ", min_prefix_chars=7)
+
+
+# -- what the answer must contain -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question, what",
+    [
+        ("When did the plane land?", ["a date"]),
+        ("How much did the supplies cost?", ["an amount of money"]),
+        ("How many ventilators were on board?", ["that number"]),
+        ("How long did the call last?", ["a duration"]),
+        ("What did Suslov say?", []),
+    ],
+)
+def test_asked_details(question, what):
+    assert [d.what for d in asked_details(question)] == what
+
+
+def test_expected_detail_patterns():
+    assert expected_detail("When did the plane land?").search("on April 1")
+    assert not expected_detail("When did the plane land?").search("on the runway")
+    assert expected_detail("How many masks?").search("two masks")  # any number
+    assert expected_detail("What did Suslov say?") is None
+
+
+def test_focus_counted_and_named_nouns():
+    assert focus_noun("How many of the Russian ventilators were sent?", r"\bhow many") == "ventilators"
+    assert focus_noun("How many was it?", r"\bhow many") is None
+    assert counted_noun("How many medical masks arrived?") == "masks"
+    assert counted_noun("How many Russian cargo planes?") is None  # only one word may come between
+    assert asks_for_names("What are the names of the two companies?") == "companies"
+    assert asks_for_names("Which newspaper reported it?") == "newspaper"
+    assert asks_for_names("Which day was it?") is None
+
+
+@pytest.mark.parametrize(
+    "question, two",
+    [
+        ("When and where did they meet?", True),
+        ("Why did oil collapse, and what did Trump do?", True),
+        ("What did Suslov say about arms control?", False),
+    ],
+)
+def test_two_part(question, two):
+    assert two_part(question) is two
+
+
+def test_content_words_drop_question_framing():
+    assert content_words("What did the Kremlin spokesman say?") == {"kremlin", "spokesman"}
+    assert content_words("What does he think, in your view?") == {"your"}
+
+
+# -- follow-ups ----------------------------------------------------------------------
+
+
+def _answer(question, text="", speakers=(), resolved=None) -> Answer:
+    citations = tuple(Citation(n, "a.txt", 0, 1, "x", speaker=s) for n, s in enumerate(speakers, 1))
+    return Answer(question, text, citations, (), "extractive", resolved_question=resolved)
+
+
+def test_follow_up_pronoun_means_the_person_asked_about():
+    history = [_answer("What did Suslov say about New START?", speakers=["Dmitry Suslov"])]
+    assert resolve_follow_up("And what did he say about Ukraine?", history, PEOPLE) == \
+        "What did Dmitry Suslov say about Ukraine?"
+
+
+def test_follow_up_after_a_who_question_means_the_answer():
+    history = [_answer("Who said the calls were unusual?", "Dmitry Suslov: it was unusual", ["Dmitry Suslov"])]
+    assert resolve_follow_up("What else did he say?", history, PEOPLE) == "What else did Dmitry Suslov say?"
+
+
+def test_follow_up_ellipsis_reuses_the_last_frame():
+    history = [_answer("What did Suslov say about New START?")]
+    assert resolve_follow_up("What about Ukraine?", history, PEOPLE) == "What did Suslov say about Ukraine?"
+    assert resolve_follow_up("And about Peskov?", history, PEOPLE) == "What did Dmitry Peskov say about New START?"
+
+
+def test_follow_up_possessive_and_say_that():
+    history = [_answer("What did Peskov say about the calls?", speakers=["Dmitry Peskov"])]
+    assert resolve_follow_up("When did he say that?", history, PEOPLE) == \
+        "When did Dmitry Peskov say that about the calls?"
+    assert resolve_follow_up("What is his role?", history, PEOPLE) == "What is Dmitry Peskov's role?"
+
+
+def test_a_standalone_question_is_left_alone():
+    history = [_answer("What did Suslov say?")]
+    assert resolve_follow_up("When did the plane land?", history, PEOPLE) == "When did the plane land?"
+    assert resolve_follow_up("What did he say?", [], PEOPLE) == "What did he say?"
+
+
+# -- stage boundaries ----------------------------------------------------------------
+
+
+def test_no_rag_module_uses_another_modules_private_names():
+    """``from rag.x import _y`` or ``something._attr`` on another module's object
+    means a stage reaches past another's interface."""
+    offences = []
+    paths = sorted((Path(__file__).resolve().parent.parent / "rag").glob("*.py"))
+    assert paths
+    for path in paths:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("rag"):
+                offences += [f"{path}: {a.name}" for a in node.names if a.name.startswith("_")]
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+                base = node.value
+                if not (isinstance(base, ast.Name) and base.id in {"self", "cls"}):
+                    offences.append(f"{path}:{node.lineno}: .{node.attr}")
+    assert offences == []
+
+
+def test_verify_does_not_import_retrieve():
+    tree = ast.parse(Path(__file__).resolve().parent.parent.joinpath("rag", "verify.py").read_text())
+    modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert "rag.retrieve" not in modules and "rag.question" in modules
