@@ -28,7 +28,7 @@ from rag.retrieve import Retrieval, Retriever, estimate_tokens
 from rag.settings import Settings
 from rag.types import Answer, Citation, Evidence, Passage, Timings
 from rag.question import CorpusFacts, counted_noun, expected_detail, two_part
-from rag.verify import content_stems, refusal_reason, supports, without_instructions
+from rag.verify import attributed_to, content_stems, refusal_reason, same_person, supports, without_instructions
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # Not Punkt (``rag.parse.split_sentences``): a model's answer puts ``[n]``
@@ -197,8 +197,14 @@ class Answerer:
             spent += cost
         return chosen
 
-    def verify(self, generated: str, shown: list[Evidence]) -> tuple[str, list[Citation]]:
-        """Keep the supported sentences of a generated answer, with renumbered citations."""
+    def verify(self, generated: str, shown: list[Evidence],
+               referent: Optional[str] = None) -> tuple[str, list[Citation]]:
+        """Keep the supported sentences of a generated answer, with renumbered citations.
+
+        ``referent`` is the person the question asks about: a sentence that
+        opens with "He said …" speaks of them until a kept sentence names
+        another speaker, and must cite that person's words.
+        """
         kept: list[str] = []
         citations: list[Citation] = []
         numbering: dict[tuple[int, int, int], int] = {}
@@ -215,13 +221,19 @@ class Answerer:
                 continue
             cited = [n for n in dict.fromkeys(markers_of(sentence)) if 1 <= n <= len(shown)]
             check = self.settings.verify
-            if cited and not supports(claim, [shown[n - 1] for n in cited], check):
+            if cited and not supports(claim, [shown[n - 1] for n in cited], check, referent):
                 # Try each cited item alone: a sentence may over-cite.
-                cited = [n for n in cited if supports(claim, [shown[n - 1]], check)]
+                cited = [n for n in cited if supports(claim, [shown[n - 1]], check, referent)]
             if not cited:
-                cited = [n for n in range(1, len(shown) + 1) if supports(claim, [shown[n - 1]], check)][:1]
+                cited = [n for n in range(1, len(shown) + 1)
+                         if supports(claim, [shown[n - 1]], check, referent)][:1]
             if not cited:
                 continue
+            attribution = attributed_to(claim, referent)
+            if attribution and attribution[0]:
+                # Later pronouns refer to the speaker this sentence named.
+                referent = next((shown[n - 1].speaker for n in cited if shown[n - 1].speaker
+                                 and same_person(attribution[0], shown[n - 1].speaker)), referent)
             marks = []
             for n in cited:
                 citation = self._citation(0, shown[n - 1], claim)
@@ -314,7 +326,9 @@ class Answerer:
             notice = prompts.NOTICE_LLM_UNAVAILABLE.format(error=exc)
             yield self.extractive(question, retrieval, t0, first, notice, resolved)
             return
-        text, citations = self.verify("".join(generated), shown)
+        # The question's one named speaker is who "he"/"she" in the answer means.
+        referent = retrieval.speakers[0] if len(retrieval.speakers) == 1 else None
+        text, citations = self.verify("".join(generated), shown, referent)
         if citations and not self.answers_the_question(query, text, citations, best):
             text, citations = "", []
         if citations:

@@ -160,8 +160,14 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
     return None
 
 
-def supports(sentence: str, cited: list[Evidence], settings: VerifySettings = VerifySettings()) -> bool:
+def supports(sentence: str, cited: list[Evidence], settings: VerifySettings = VerifySettings(),
+             referent: Optional[str] = None) -> bool:
     """Whether the cited evidence supports every checkable claim of a sentence.
+
+    ``referent`` is the person a "he"/"she"/"they" at the start of the
+    sentence stands for (the person the answer or the question last named);
+    words attributed to a pronoun with no referent, or to anyone who is not
+    the cited span's speaker, are not supported.
 
     Example: with evidence "Suslov said arms control is outdated.",
     ``supports("Suslov said arms control is outdated.", ev)`` -> True and
@@ -198,7 +204,7 @@ def supports(sentence: str, cited: list[Evidence], settings: VerifySettings = Ve
     stems = content_stems(sent)
     if len(stems) < settings.min_claim_words or not re.search(r"\b[a-z]{3,}\b", QUOTATION.sub("", sent) + sent):
         return False  # too little to check ("Yes.", "Oksana Antonenko."): not a claim we can verify
-    if not _speaker_matches(sent, cited):
+    if not speaker_matches(sent, cited, referent):
         return False
     found = len(stems & content_stems(blob)) / len(stems)
     if found < settings.min_word_overlap:
@@ -216,25 +222,66 @@ _CLAUSE_SPLIT = re.compile(r";|,?\s+\b(?:and that|but|because|while|whereas|alth
 
 _ATTRIBUTION = re.compile(
     r"^(?:According to\s+)?(?:the\s+|The\s+)?(?P<who>[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,3})"
-    r"(?:\s*:|,?\s+(?:later\s+|also\s+)?(?:said|says|told|warned|argued|added|noted|wrote|called|believes|"
-    r"thinks|stated|claimed|described|insisted|explained)\b|,)"
+    r"(?:\s*:|,?\s+(?:later\s+|also\s+|then\s+)?(?P<verb>said|says|told|warned|argued|added|noted|wrote|called|"
+    r"believes|thinks|stated|claimed|described|insisted|explained|agreed|disagreed|urged|suggested)\b|,)"
 )
+_PRONOUN_SUBJECTS = {"he", "she", "they"}
+# Capitalised sentence openers that are not a speaker ("In March, …").
+_NOT_SPEAKERS = {"It", "This", "That", "There", "In", "On", "At", "As", "But", "And", "His", "Her", "Their", "Its"}
 
 
-def _speaker_matches(sentence: str, cited: list[Evidence]) -> bool:
-    """"X said …" must name the speaker of the cited evidence, when it has one.
+def attributed_to(sentence: str, referent: Optional[str] = None) -> Optional[tuple[str, bool]]:
+    """Who a sentence says spoke, and whether it says so with a speech verb.
 
-    Example: a sentence "The Kremlin said that in a major crisis…" citing
-    Trenin's quotation fails; "Trenin said that in a major crisis…" passes.
+    A pronoun subject stands for ``referent``. None when the sentence
+    attributes nothing; ``("", True)`` when a pronoun has no referent.
+
+    Example: ``attributed_to("He also said that talks failed.", "Dmitry Suslov")``
+    -> ``("Dmitry Suslov", True)``
     """
     m = _ATTRIBUTION.match(sentence)
-    speakers = [e.speaker for e in cited if e.speaker]
-    if not m or not speakers:
-        return True
+    if not m:
+        return None
     who = m.group("who").split()
-    if who[0] in {"He", "She", "They", "It", "This", "That", "There", "In", "On", "At", "As", "But", "And"}:
+    if who[0] in _NOT_SPEAKERS:
+        return None
+    if who[0].lower() in _PRONOUN_SUBJECTS:
+        if not m.group("verb"):
+            return None  # "He, too, …" without a speech verb is not an attribution
+        return (referent or "", True)
+    return (" ".join(who), bool(m.group("verb")))
+
+
+def same_person(name: str, speaker: str) -> bool:
+    """Whether a name as written ("Suslov", "Dmitry Suslov") is the speaker.
+
+    Example: ``same_person("Suslov", "Dmitry Suslov")`` -> True
+    """
+    words = [w.rstrip(".,'s") for w in name.split()]
+    return any(w and w in speaker.split() for w in words)
+
+
+def speaker_matches(sentence: str, cited: list[Evidence], referent: Optional[str] = None) -> bool:
+    """Words a sentence attributes to someone must be the cited span's speaker's.
+
+    "X said …" must name the speaker of the cited evidence; "He said …" must
+    refer (through ``referent``) to that speaker; and a speech verb needs
+    cited words someone spoke: narration cannot back "X said".
+
+    Example: a sentence "The Kremlin said that in a major crisis…" citing
+    Trenin's quotation fails; "Trenin said that in a major crisis…" passes;
+    "He also said …" citing Trenin passes only when ``referent`` is Trenin.
+    """
+    attribution = attributed_to(sentence, referent)
+    if attribution is None:
         return True
-    return any(w.rstrip(".,'s") in s.split() for s in speakers for w in who)
+    who, speech = attribution
+    speakers = [e.speaker for e in cited if e.speaker]
+    if not speakers:
+        return not speech
+    if not who:
+        return False  # "he said" with nobody it could refer to
+    return any(same_person(who, s) for s in speakers)
 
 
 def _stem_sequence(text: str) -> list[str]:

@@ -249,3 +249,72 @@ def test_generated_answer_is_completed_with_the_best_evidence_it_left_out(make_a
     assert 'Dmitry Suslov: "We want time to elaborate the system' in answer.text
     assert [c.marker for c in answer.citations] == [1, 2]
     _check_spans(answer, article_text)
+
+
+# ---------------------------------------------------------------- who said it, across documents
+
+OTHER_DOC = (
+    "Harbour towns and sanctions\n\n"
+    "Greta Lund, a trade economist at the Halden Institute, was sceptical of the plan. "
+    "\"Sanctions relief will not convince authoritarian regimes to change course,\" Lund said.\n"
+)
+
+
+def _two_documents(tmp_path):
+    other = tmp_path / "lund.txt"
+    other.write_text(OTHER_DOC, encoding="utf-8")
+    from conftest import ARTICLE
+
+    return [ARTICLE, other]
+
+
+def _marker_of(llm, needle):
+    return next(n for n, line in _prompt_evidence(llm) if needle in line)
+
+
+def test_he_said_must_cite_the_person_he_refers_to(make_assistant, fake_llm, tmp_path):
+    """A pronoun carries the question's speaker; another document's speaker's
+    words cited under it are a false attribution and are dropped."""
+    # A wide prompt, so the other document's quotation is among what the model sees.
+    assistant = make_assistant(fake_llm, paths=_two_documents(tmp_path), answer={"llm_evidence_tokens": 2000},
+                               retrieval={"evidence_tokens": 2000, "max_evidence_items": 30})
+    question = "What did Suslov say about sanctions relief convincing authoritarian regimes and arms control?"
+    fake_llm.enqueue("placeholder")
+    assistant.ask(question)
+    n_suslov = _marker_of(fake_llm, "outdated")
+    n_lund = _marker_of(fake_llm, "Sanctions relief will not convince")
+    fake_llm.enqueue(
+        f"Suslov said arms control as it exists today is outdated [{n_suslov}]. "
+        f"He also said that sanctions relief will not convince authoritarian regimes to change course [{n_lund}]."
+    )
+    answer = assistant.ask(question)
+    assert "authoritarian" not in answer.text, answer.text
+    assert all(c.speaker != "Greta Lund" for c in answer.citations)
+
+
+def test_he_said_with_the_right_speaker_is_kept(make_assistant, fake_llm, tmp_path):
+    assistant = make_assistant(fake_llm, paths=_two_documents(tmp_path))
+    question = "What did Lund say about sanctions relief?"
+    fake_llm.enqueue("placeholder")
+    assistant.ask(question)
+    n_lund = _marker_of(fake_llm, "Sanctions relief will not convince")
+    fake_llm.enqueue(f"He said that sanctions relief will not convince authoritarian regimes to change course [{n_lund}].")
+    answer = assistant.ask(question)
+    assert answer.mode == "generated" and "authoritarian" in answer.text
+    assert answer.citations[0].speaker == "Greta Lund"
+
+
+def test_named_speaker_over_narration_is_not_support():
+    from rag.types import Evidence
+    from rag.verify import speaker_matches, supports
+
+    narration = Evidence("a.txt", 0, 80, "On March 30, Putin and Trump spoke by telephone about oil prices.",
+                         None, 1, None, 1.0)
+    assert not supports("Trump said Putin and Trump spoke by telephone about oil prices.", [narration])
+    assert supports("Putin and Trump spoke by telephone about oil prices.", [narration])
+    quote = Evidence("a.txt", 0, 60, "\"We had a great call,\" Trump later told reporters.", None, 1,
+                     "Donald Trump", 1.0)
+    assert speaker_matches("He said they had a great call.", [quote], referent="Donald Trump")
+    assert not speaker_matches("He said they had a great call.", [quote], referent="Dmitry Suslov")
+    assert not speaker_matches("She said they had a great call.", [quote], referent=None)
+    assert not speaker_matches("Suslov said they had a great call.", [quote])
