@@ -27,7 +27,7 @@ from rag.errors import LLMError, QuestionError
 from rag.retrieve import Retrieval, Retriever, estimate_tokens
 from rag.settings import Settings
 from rag.types import Answer, Citation, Evidence, Passage, Timings
-from rag.question import CorpusFacts, counted_noun, expected_detail, two_part
+from rag.question import QUOTATION, CorpusFacts, counted_noun, expected_detail, two_part
 from rag.verify import attributed_to, content_stems, refusal_reason, same_person, supports, without_instructions
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -126,6 +126,15 @@ class Answerer:
 
     # -- answer modes ----------------------------------------------------
 
+    def quoted(self, e: Evidence) -> str:
+        """Evidence as an answer shows it: its sentences verbatim, each with
+        its speaker named only where it is their speech and the text does not
+        already name them (narration is shown plainly)."""
+        passages = self._passages(e)
+        if not passages:
+            return " ".join(e.text.split())
+        return " ".join(speaker_named(" ".join(p.text.split()), p.speaker, p.quoted) for p in passages)
+
 
     def best_evidence(self, question: str, retrieval: Retrieval) -> list[Evidence]:
         """The evidence an answer must rest on: the best item that has what the
@@ -177,8 +186,7 @@ class Answerer:
         chosen = self.best_evidence(resolved or question, retrieval)
         parts, citations = [], []
         for n, e in enumerate(chosen, 1):
-            quote = " ".join(e.text.split())
-            parts.append(f"{e.speaker}: {quote} [{n}]" if e.speaker else f"{quote} [{n}]")
+            parts.append(f"{self.quoted(e)} [{n}]")
             citations.append(self._citation(n, e))
         return self._answer(question, " ".join(parts), citations, retrieval, "extractive", t0,
                             first_token_s, notice, resolved)
@@ -261,8 +269,7 @@ class Answerer:
             n = len(citations) + 1
             citation = self._citation(n, e)
             citations.append(citation)
-            quote = " ".join(e.text.split())
-            text += f" {e.speaker}: {quote} [{n}]" if e.speaker else f" {quote} [{n}]"
+            text += f" {self.quoted(e)} [{n}]"
         return text, citations
 
     @staticmethod
@@ -337,6 +344,39 @@ class Answerer:
             yield self.extractive(question, retrieval, t0, first, prompts.NOTICE_EXTRACTIVE, resolved)
             return
         yield self._answer(question, text, citations, retrieval, "generated", t0, first, None, resolved)
+
+_PRONOUN_SPEECH = re.compile(
+    r"\b(?P<pronoun>[Hh]e|[Ss]he)\s+(?=(?:also\s+|later\s+|then\s+)?(?:said|says|told|tells|added|adds|wrote|"
+    r"writes|warned|noted|argued|explained|insisted|stated|claimed|asked)\b)"
+    r"|\b(?:said|says)\s+(?P<after>he|she)\b"
+)
+
+
+def speaker_named(text: str, speaker: Optional[str], quoted: bool) -> str:
+    """A sentence with its speaker named: the text as it stands when it names
+    them; its "he said"/"she said" (outside quotation marks) turned into the
+    name; a bare quotation prefixed with "NAME said:". Narration (no speaker)
+    and reported speech that names its speaker are left alone.
+
+    Example: ``speaker_named('"No reset," he said.', "Dmitry Suslov", True)``
+    -> ``'"No reset," Dmitry Suslov said.'``
+    """
+    if not speaker:
+        return text
+    outside = QUOTATION.sub(" ", text)
+    if any(re.search(rf"\b{re.escape(w)}\b", outside) for w in speaker.split() if w[:1].isupper() and len(w) > 2):
+        return text
+    inside = [(m.start(), m.end()) for m in QUOTATION.finditer(text)]
+    for m in _PRONOUN_SPEECH.finditer(text):
+        group = "pronoun" if m.group("pronoun") else "after"
+        at = m.start(group)
+        if any(a <= at < b for a, b in inside):
+            continue  # a "he said" inside someone's quotation is theirs, not the frame's
+        return text[:at] + speaker + text[m.end(group):]
+    if quoted and text[:1] in '"\u201c':
+        return f"{speaker} said: {text}"
+    return text
+
 
 _META_PREFIX = re.compile(r"^(?:the answer(?: to (?:this|the) question)? is:?|answer:|the source (?:that )?(?:says|wrote):?)\s*", re.I)
 # Statements about the sources rather than answers from them.

@@ -94,7 +94,7 @@ def test_extractive_fallback_quotes_the_best_evidence_with_its_speaker(make_assi
     answer = make_assistant(fake_llm).ask(HEADLINE)
     assert answer.mode == "extractive"
     assert answer.notice == prompts.NOTICE_EXTRACTIVE
-    assert answer.text.startswith("Dmitry Suslov: ")
+    assert answer.text.startswith("Dmitry Suslov said: ")  # a bare quotation gets its speaker named
     assert answer.citations and all(c.speaker == "Dmitry Suslov" for c in answer.citations)
     _check_spans(answer, article_text)
 
@@ -246,7 +246,7 @@ def test_generated_answer_is_completed_with_the_best_evidence_it_left_out(make_a
     answer = make_assistant(fake_llm).ask(HEADLINE)
     assert answer.mode == "generated"
     assert "outdated. [1]" in answer.text
-    assert 'Dmitry Suslov: "We want time to elaborate the system' in answer.text
+    assert 'Dmitry Suslov said: "We want time to elaborate the system' in answer.text
     assert [c.marker for c in answer.citations] == [1, 2]
     _check_spans(answer, article_text)
 
@@ -318,3 +318,26 @@ def test_named_speaker_over_narration_is_not_support():
     assert not speaker_matches("He said they had a great call.", [quote], referent="Dmitry Suslov")
     assert not speaker_matches("She said they had a great call.", [quote], referent=None)
     assert not speaker_matches("Suslov said they had a great call.", [quote])
+
+
+@pytest.mark.parametrize("text, speaker, quoted, shown", [
+    # the text names its speaker: shown as it stands
+    ('"We had a great call," Trump later told reporters.', "Donald Trump", True,
+     '"We had a great call," Trump later told reporters.'),
+    # "he said" in the frame becomes the name
+    ('"In no way could it be a reset," he said.', "Dmitry Suslov", True,
+     '"In no way could it be a reset," Dmitry Suslov said.'),
+    ("However, she said, both sides have been critical.", "Angela Stent", False,
+     "However, Angela Stent said, both sides have been critical."),
+    # a "he said" inside someone else's quotation is left alone
+    ('"When the minister came, he said, no farmer would pay," Lomax told us.', "Harriet Lomax", True,
+     '"When the minister came, he said, no farmer would pay," Lomax told us.'),
+    # a bare continuation quotation gets "NAME said:"
+    ('"We want time to expand it."', "Dmitry Suslov", True, 'Dmitry Suslov said: "We want time to expand it."'),
+    # narration carries no label
+    ("The talks were held in Geneva.", None, False, "The talks were held in Geneva."),
+])
+def test_speaker_named_only_on_speech(text, speaker, quoted, shown):
+    from rag.answer import speaker_named
+
+    assert speaker_named(text, speaker, quoted) == shown
