@@ -54,7 +54,7 @@ def content_words(text: str) -> set[str]:
 
     Example: ``content_words("What did the Kremlin spokesman say?")`` -> ``{"kremlin", "spokesman"}``
     """
-    return {re.sub(r"'s$", "", w.lower()).strip(".'") for w in _WORD.findall(text)} - QUESTION_WORDS
+    return {re.sub(r"'s?$", "", w.lower()).strip(".'") for w in _WORD.findall(text)} - QUESTION_WORDS
 
 
 # -- what the corpus knows -------------------------------------------------------
@@ -128,7 +128,7 @@ class CorpusFacts:
         words: set[str] = set()
         for text in texts:
             for w in re.findall(r"[A-Za-z][\w'-]*", text):
-                w = re.sub(r"'s$", "", w)
+                w = re.sub(r"'s?$", "", w)
                 words.add(w)
                 words.update(part for part in w.split("-") if part)
         return cls(frozenset(words), frozenset(people), frozenset(speakers))
@@ -238,7 +238,7 @@ def unknown_names(question: str, facts: CorpusFacts, settings: VerifySettings = 
     runs: list[list[str]] = []
     current: list[str] = []
     for i, tok in enumerate(tokens):
-        word = re.sub(r"'s$", "", tok)
+        word = re.sub(r"'s?$", "", tok)
         # A capitalised first word is a name only when a name follows it
         # ("Angela Merkel said…"), not when it merely starts the question ("Besides…").
         first = i == 0 and not (len(tokens) > 1 and tokens[1][:1].isupper())

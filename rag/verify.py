@@ -48,6 +48,8 @@ def _stem(word: str) -> str:
     w = word.lower().strip(".,;:!?'\"()[]")
     if w.endswith("'s"):
         w = w[:-2]
+    elif w.endswith("s'"):  # plural possessive: "Falls'" -> "falls"
+        w = w[:-1]
     return w[:6] if len(w) > 6 else w
 
 
@@ -69,7 +71,7 @@ def names_in(text: str) -> set[str]:
     for sentence in split_sentences(text):
         tokens = re.findall(r"[A-Za-z][\w.'-]*", sentence)
         for i, tok in enumerate(tokens):
-            tok = re.sub(r"'s$", "", tok).rstrip(".")
+            tok = re.sub(r"'s?$", "", tok).rstrip(".")
             if not tok or not tok[0].isupper():
                 continue
             if i == 0 and tok.lower() in QUESTION_WORDS:
@@ -257,7 +259,7 @@ def same_person(name: str, speaker: str) -> bool:
 
     Example: ``same_person("Suslov", "Dmitry Suslov")`` -> True
     """
-    words = [w.rstrip(".,'s") for w in name.split()]
+    words = [re.sub(r"['\u2019]s?$", "", w.strip(".,")) for w in name.split()]
     return any(w and w in speaker.split() for w in words)
 
 

@@ -274,3 +274,12 @@ def test_verify_does_not_import_retrieve():
     tree = ast.parse(Path(__file__).resolve().parent.parent.joinpath("rag", "verify.py").read_text())
     modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert "rag.retrieve" not in modules and "rag.question" in modules
+
+
+def test_plural_possessive_names_are_known_names():
+    from rag.question import CorpusFacts, unknown_names
+
+    facts = CorpusFacts.from_texts(["The Dunmore Falls budget was presented by Mayor Abernathy."], [], [])
+    assert unknown_names("What happens to the tax rate under Dunmore Falls' proposed budget?", facts) == []
+    assert unknown_names("Is Abernathy's budget larger?", facts) == []
+    assert unknown_names("What did Angela Merkel say about Dunmore Falls'?", facts) == ["Angela Merkel"]
