@@ -43,6 +43,11 @@ _PRONOUNS = {"he": "m", "she": "f", "they": "p"}
 _TITLES = {
     "President", "Secretary", "King", "Queen", "Prime", "Minister", "Ambassador", "Mr", "Mrs", "Ms",
     "Dr", "Professor", "Prof", "Senator", "Sen", "Gen", "General", "Chancellor", "Pope", "Prince",
+    # Job titles written before a name ("Presenter Ruth Calloway", "Mayor Celia Abernathy").
+    "Presenter", "Host", "Anchor", "Reporter", "Correspondent", "Editor", "Mayor", "Governor", "Councillor",
+    "Councilor", "Commissioner", "Director", "Chair", "Chairman", "Chairwoman", "Chief", "Deputy", "Judge",
+    "Justice", "Inspector", "Detective", "Sergeant", "Captain", "Colonel", "Spokesman", "Spokeswoman",
+    "Spokesperson", "Analyst", "Economist", "Rev", "Father", "Sister", "Sir", "Dame", "Lord", "Lady",
 }
 _ORG_WORDS = {
     "House", "Department", "Council", "Center", "Centre", "University", "School", "Committee",
@@ -106,8 +111,12 @@ def _frame(text: str, start: int, end: int, quotes) -> str:
 class _Registry:
     """People and organisations a document mentions, in order of introduction."""
 
-    def __init__(self, settings: IndexSettings):
+    def __init__(self, settings: IndexSettings, common_words: frozenset[str] = frozenset()):
         self.settings = settings
+        # Words the document also writes in lower case ("presenter",
+        # "library"): capitalised, they are a role before a name or the head
+        # noun of a place or institution, never a person's surname.
+        self.common_words = common_words
         self.people: dict[str, Person] = {}
         self.by_last: dict[str, str] = {}
 
@@ -118,8 +127,15 @@ class _Registry:
                 words[0] in _NAME_STOP or words[0].rstrip(".") in _TITLES or re.fullmatch(r"(?:[A-Z]\.)+", words[0])
             ):
                 words = words[1:]
+            if len(words) > 2 and words[0].lower() in self.common_words:
+                words = words[1:]  # "Presenter Ruth Calloway": the role, then the name
+            titled = [i for i, w in enumerate(words[:-1]) if w.rstrip(".") in _TITLES]
+            if titled:
+                words = words[titled[-1] + 1:]  # "Finance Director Rajiv Castellano": the name follows the title
             if len(words) < 2 or any(w in _ORG_WORDS or w.rstrip(".") in _TITLES for w in words):
                 continue
+            if words[-1].lower() in self.common_words:
+                continue  # "Orchard Lane Library": a place named like a person
             # A possessive or a run glued to an org word ("New York's John F.
             # Kennedy International Airport") is a place, not a person.
             after = sentence[m.end():m.end() + self.settings.org_lookahead_chars]
@@ -136,6 +152,33 @@ class _Registry:
                 appositive = re.match(r",\s+((?:a|an|the|who)\b[^,;:]*)[,.]", sentence[m.end():])
                 if appositive:
                     self.people[name].roles.append(appositive.group(1).strip())
+
+    def turn_speaker(self, paragraph: str) -> str | None:
+        """The person a transcript paragraph is labelled with, if any.
+
+        ``NAME:`` or ``SURNAME:`` opening a paragraph, in capitals or not, is
+        a turn of that person when the name is someone the document
+        introduces, or a full name of two or more words; a one-word label
+        the document does not introduce ("Note:", "Update:") is not a turn.
+
+        Example: ``turn_speaker("MERESKY: We met officials.")`` -> ``'Anton Meresky'``
+        (when the document introduced Anton Meresky)
+        """
+        m = _TURN.match(paragraph)
+        if not m:
+            return None
+        words = [w if not w.isupper() or len(w) < 2 else w.capitalize() for w in m.group(1).split()]
+        if any(w.lower() in self.common_words for w in words):
+            return None
+        known = self.resolve(words)
+        if known:
+            return known
+        if len(words) >= 2:
+            name = " ".join(words)
+            self.people.setdefault(name, Person(name))
+            self.by_last.setdefault(words[-1], name)
+            return name
+        return None
 
     def resolve(self, words: list[str]) -> str | None:
         """A person's full name for a run of capitalised words, if known."""
@@ -292,14 +335,20 @@ class _Attributor:
 # lead-in adverb ("But", "Still,"), and goes on with a verb-like word.
 _SUBJECT_START = re.compile(
     r"^(?:(?:But|And|Yet|Still|So|Then|Meanwhile|However|Later|Earlier),?\s+)?"
+    # a subject named in apposition: "My deputy, Joanna Whitlock, put it best"
+    r"(?:(?:My|Our|His|Her|Their|Its|The|A|An)\s+(?:[a-z-]+\s+){0,2}[a-z-]+,\s+(?=[^,]+,))?"
     r"(?P<name>(?:[A-Z][a-z]+(?:-[A-Z][a-z]+)?\.?\s+){0,3}[A-Z][a-z]+(?:-[A-Z][a-z]+)?)"
     r"(?P<after>'s?\b|\s+[a-z]|,)"
 )
 
 
+# A transcript label: one to three capitalised words and a colon opening a paragraph.
+_TURN = re.compile(r"([A-Z][A-Za-z.'\u2019-]*(?:\s+[A-Z][A-Za-z.'\u2019-]*){0,2})\s*:\s")
+
+
 def attribute(passages: list[Passage], text: str, settings: IndexSettings = IndexSettings()) -> Attribution:
     """Stamp ``speaker``/``quoted`` on the sentence passages of one document."""
-    registry = _Registry(settings)
+    registry = _Registry(settings, frozenset(re.findall(r"\b[a-z][a-z'-]+\b", text)))
     for p in passages:
         if p.kind == "sentence":
             registry.scan(p.text)
@@ -318,6 +367,11 @@ def attribute(passages: list[Passage], text: str, settings: IndexSettings = Inde
         ps = [passages[i] for i in idx]
         start, end = ps[0].start, ps[-1].end
         quotes = _quote_spans(text, start, end)
+        # A transcript turn ("MERESKY: We met officials…"): the paragraph is
+        # the labelled person's own words, except what they quote others saying.
+        turn = registry.turn_speaker(text[start:end])
+        if turn:
+            attributor.note(turn)
         # Who the frame of each sentence names.
         # In reading order, so a pronoun refers to whoever the sentences
         # before it named as a speaker or made their subject.
@@ -338,6 +392,8 @@ def attribute(passages: list[Passage], text: str, settings: IndexSettings = Inde
             inside = [q for q, (qs, qe, _) in enumerate(quotes) if p.start < qe and p.end > qs]
             quoted = bool(inside)
             who = named[k] or next((quote_speaker[q] for q in inside if quote_speaker[q]), None)
+            if turn:
+                who, quoted = (named[k] if inside and named[k] else turn), True
             # Scare quotes ("reset") are nobody's speech: only a quotation
             # that opens a paragraph or follows a speaker continues one.
             if who is None and quoted:

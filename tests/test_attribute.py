@@ -96,3 +96,44 @@ def test_pronoun_in_the_next_paragraph_follows_the_last_subject():
     )
     a = _attribute(text)
     assert _speaker_of(a, "He said that") == "Tomas Brandt"
+
+
+def test_transcript_turns_belong_to_their_labelled_speaker():
+    text = (
+        "Presenter Mira Holt spoke to Jonas Werner, who runs the ferry cooperative.\n\n"
+        "HOLT: How many crossings did you cancel this winter?\n\n"
+        "WERNER: Forty-one. The engines are older than I am. My deputy, Ada Brill, put it best. "
+        "She said, \"We are repairing a museum, not a fleet.\"\n\n"
+        "Note: this interview has been edited for length.\n"
+    )
+    a = _attribute(text)
+    assert _speaker_of(a, "HOLT: How many") == "Mira Holt"
+    assert _speaker_of(a, "WERNER: Forty-one.") == "Jonas Werner"
+    assert _speaker_of(a, "The engines are older") == "Jonas Werner"
+    # a quotation inside a turn belongs to the person it quotes
+    assert _speaker_of(a, "She said, \"We are repairing") == "Ada Brill"
+    # a label that names nobody is not a turn; a role word is not part of a name
+    assert _speaker_of(a, "Note: this interview") is None
+    assert "Mira Holt" in a.people and "Presenter Mira Holt" not in a.people
+
+
+def test_a_place_named_like_a_person_is_not_a_speaker():
+    text = (
+        "The council will close Orchard Lane Library in June. Residents protested outside the library.\n\n"
+        "\"Nobody asked us,\" said Dana Pike, who chairs the friends group.\n"
+    )
+    a = _attribute(text)
+    assert "Orchard Lane Library" not in a.people and "Dana Pike" in a.people
+
+
+def test_a_name_after_a_job_title_and_a_subject_in_apposition():
+    text = (
+        "Finance Director Nadia Ferro said the fund would last a year. "
+        "\"We cannot do this twice,\" she said.\n\n"
+        "Ferro's colleague was less sure. Our treasurer, Piet Umber, put it differently. "
+        "He said, \"The fund is already half spent.\"\n"
+    )
+    a = _attribute(text)
+    assert "Nadia Ferro" in a.people and not any("Director" in n for n in a.people)
+    assert _speaker_of(a, "\"We cannot do this twice") == "Nadia Ferro"
+    assert _speaker_of(a, "He said, \"The fund") == "Piet Umber"
