@@ -27,7 +27,7 @@ from rag.errors import LLMError, QuestionError
 from rag.retrieve import Retrieval, Retriever, estimate_tokens
 from rag.settings import Settings
 from rag.types import Answer, Citation, Evidence, Passage, Timings
-from rag.question import QUOTATION, CorpusFacts, counted_noun, expected_detail, two_part
+from rag.question import MONTHS, QUOTATION, CorpusFacts, counted_noun, document_facets, expected_detail, two_part
 from rag.verify import attributed_to, content_stems, refusal_reason, same_person, supports, without_instructions
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -292,6 +292,44 @@ class Answerer:
             return False
         return True
 
+    # -- questions about the document itself -------------------------------
+
+    def document_passages(self, source: str) -> tuple[list[Passage], list[Passage]]:
+        """A document's front matter (everything before its third body
+        paragraph: masthead, title, byline, dateline, lead) and its last
+        three passages (a colophon or contact line), in document order."""
+        mine = [p for p in self.retriever.index.passages if p.source == source]
+        front = []
+        for p in mine:
+            if p.kind == "sentence" and p.paragraph > 2:
+                break
+            front.append(p)
+        return front, mine[-3:]
+
+    def about_document(self, question: str, retrieval: Retrieval, facets: tuple[str, ...], t0: float,
+                       resolved: Optional[str] = None) -> Optional[Answer]:
+        """Answer "who wrote / when was … published / who issued …" from the
+        byline, dateline, masthead and title of the document the question is
+        about (the source of the best evidence), each part cited to its line.
+        None when a part has no such line: the question then goes the usual way."""
+        if not retrieval.evidence:
+            return None
+        front, colophon = self.document_passages(retrieval.evidence[0].source)
+        chosen: list[Passage] = []
+        for facet in facets:
+            found = _FACET_PICKERS[facet](question, front, colophon)
+            if found is None:
+                return None
+            if found not in chosen:
+                chosen.append(found)
+        text = self.retriever.index.text_of(chosen[0].source)
+        parts, citations = [], []
+        for n, p in enumerate(chosen, 1):
+            parts.append(f"{' '.join(p.text.split())} [{n}]")
+            citations.append(Citation(marker=n, source=p.source, start=p.start, end=p.end, quote=text[p.start:p.end],
+                                      speaker=None, section=p.section, paragraph=p.paragraph))
+        return self._answer(question, " ".join(parts), citations, retrieval, "extractive", t0, None, None, resolved)
+
     # -- the pipeline ------------------------------------------------------
 
     def stream(self, question: str, retrieval_query: Optional[str] = None,
@@ -301,6 +339,12 @@ class Answerer:
         question = check_question(question, self.settings.answer.max_question_chars)
         query = retrieval_query or question
         retrieval = self.retriever.retrieve(query)
+        facets = document_facets(query)
+        if facets:
+            answer = self.about_document(question, retrieval, facets, t0, resolved)
+            if answer is not None:
+                yield answer
+                return
         reason = refusal_reason(
             query, retrieval.evidence, self.facts, retrieval.best_dense, self.settings.answer.min_dense_score,
             retrieval.best_lexical, self.settings.answer.min_lexical_score, self.settings.verify,
@@ -344,6 +388,47 @@ class Answerer:
             yield self.extractive(question, retrieval, t0, first, prompts.NOTICE_EXTRACTIVE, resolved)
             return
         yield self._answer(question, text, citations, retrieval, "generated", t0, first, None, resolved)
+
+_DATE = re.compile(rf"\b{MONTHS}\.? \d{{1,2}}\b|\b\d{{1,2}} {MONTHS}\b|\b{MONTHS}\.? (?:19|20)\d\d\b|\b(?:19|20)\d\d-\d\d-\d\d\b")
+_AUTHOR_LINE = re.compile(r"^\W*(?:By|Authors?|Written by|Reported by|Interview by)\b|\b(?:presenter|host|interviewer|correspondent)\b",
+                          re.I)
+_PUBLISHER_LINE = re.compile(r"\b(?:published|produced|issued|released|distributed) by\b|\bpublisher\b", re.I)
+# The verbs a date question names and their stems ("When was it recorded?").
+_DATE_VERBS = re.compile(r"\b(publish|broadcast|record|issu|releas|air|writ|post|date)", re.I)
+
+
+def _pick_author(question: str, front: list[Passage], colophon: list[Passage]) -> Optional[Passage]:
+    lines = [p for p in front if p.kind == "byline"] + [p for p in front + colophon if _AUTHOR_LINE.search(p.text)]
+    return lines[0] if lines else None
+
+
+def _pick_date(question: str, front: list[Passage], colophon: list[Passage]) -> Optional[Passage]:
+    dated = [p for p in front if _DATE.search(p.text)]
+    if not dated:
+        return None
+    verbs = {m.group(1).lower() for m in _DATE_VERBS.finditer(question)}
+    # A line that names the event asked about ("recorded … on February 9")
+    # beats the first date on the page.
+    named = [p for p in dated if any(v in p.text.lower() for v in verbs)]
+    return (named or [p for p in dated if p.kind != "sentence"] or dated)[0]
+
+
+def _pick_publisher(question: str, front: list[Passage], colophon: list[Passage]) -> Optional[Passage]:
+    lines = [p for p in front + colophon if _PUBLISHER_LINE.search(p.text)]
+    lines += [p for p in front if p.kind == "dateline" and "(" in p.text]
+    # Otherwise the masthead: the document's first line, when it is not prose.
+    lines += [p for p in front[:1] if p.kind != "sentence" and not _DATE.fullmatch(p.text.strip())]
+    return lines[0] if lines else None
+
+
+def _pick_title(question: str, front: list[Passage], colophon: list[Passage]) -> Optional[Passage]:
+    lines = [p for p in front if p.kind in ("title", "heading") and not _DATE.search(p.text)]
+    lines += [p for p in front if p.kind == "sentence" and p.paragraph == 1 and not p.text.rstrip().endswith(".")]
+    return lines[0] if lines else None
+
+
+_FACET_PICKERS = {"author": _pick_author, "date": _pick_date, "publisher": _pick_publisher, "title": _pick_title}
+
 
 _PRONOUN_SPEECH = re.compile(
     r"\b(?P<pronoun>[Hh]e|[Ss]he)\s+(?=(?:also\s+|later\s+|then\s+)?(?:said|says|told|tells|added|adds|wrote|"

@@ -266,7 +266,7 @@ def unknown_names(question: str, facts: CorpusFacts, settings: VerifySettings = 
 
 # -- what the answer must contain --------------------------------------------------
 
-_MONTHS = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+MONTHS = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
 ANY_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|million|billion)\b", re.I)
 
 
@@ -286,7 +286,7 @@ DETAILS = (
            re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|several|a few)[ -](seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b", re.I)),
     Detail("that number", re.compile(r"\bhow many\b|\bnumber of\b|\bpercent(age)?\b", re.I), None),
     Detail("a date", re.compile(r"\bwhat (year|date|day)\b|^\s*(and\s+)?when\b|\bwhen (was|were|did|will|is|does|do)\b", re.I),
-           re.compile(rf"\b{_MONTHS}\b|\b(19|20)\d\d\b|\b(yesterday|today|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")),
+           re.compile(rf"\b{MONTHS}\b|\b(19|20)\d\d\b|\b(yesterday|today|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")),
 )
 
 
@@ -435,3 +435,38 @@ def _referents(previous: str, last: Answer, people: PeopleIndex, settings: Retri
     if re.search(r"\b(and|both)\b", previous) and len(people.mentioned_in(previous)) > 1:
         return people.mentioned_in(previous)
     return named or in_answer
+
+
+# -- questions about the document itself ------------------------------------
+
+_DOC_NOUN = r"(?:article|story|report|statement|release|press release|interview|piece|document|page|post|broadcast|programme|program|study|paper|text)"
+_FACETS = (
+    ("date", re.compile(
+        rf"\bwhen (?:and where )?(?:was|were|is|did)\b.*\b(?:published|issued|released|broadcast|aired|written|dated|posted|recorded|"
+        rf"put out|come out|publish|issue|release|air)\b|\b(?:what|which) (?:is the )?(?:date|day)\b.*\b{_DOC_NOUN}\b|"
+        rf"\bpublication date\b", re.I)),
+    ("author", re.compile(
+        r"\bwho (?:wrote|authored|reported|conducted|presented|hosted|is the (?:author|reporter|writer|presenter|host)|"
+        r"are the authors)\b|\b(?:author|authors|byline|reporter|writer)s? of\b", re.I)),
+    ("publisher", re.compile(
+        rf"\bwho (?:published|issued|released|put out|produced|is the publisher)\b|"
+        rf"\b(?:which|what) (?:organi[sz]ation|agency|outlet|newspaper|news agency|office|body|institute|publication|"
+        rf"radio station|station|broadcaster|programme|program)\b.*\b(?:published|issued|released|produced|aired|broadcast|for)\b|"
+        rf"\bfor which (?:programme|program|outlet|newspaper|station|agency|publication|broadcaster)\b|\bpublisher\b", re.I)),
+    ("title", re.compile(rf"\b(?:title|headline)\b.*\b{_DOC_NOUN}\b|\bwhat is the (?:title|headline)\b", re.I)),
+)
+
+
+def document_facets(question: str) -> tuple[str, ...]:
+    """What a question asks about the document itself: its ``author``,
+    ``date``, ``publisher`` or ``title`` (in that order), answered from the
+    byline, dateline, masthead and title rather than from the body.
+
+    Example: ``document_facets("Who issued the statement, and on what date?")``
+    -> ``('publisher',)``; ``document_facets("Who wrote the report?")`` -> ``('author',)``
+    """
+    found = [name for name, pattern in _FACETS if pattern.search(question)]
+    if "publisher" in found and re.search(r"\b(?:on )?what date\b|\bwhen\b", question, re.I) and "date" not in found:
+        found.append("date")  # "Who issued it, and on what date?"
+    order = ("author", "date", "publisher", "title")
+    return tuple(f for f in order if f in found)

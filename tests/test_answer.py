@@ -341,3 +341,55 @@ def test_speaker_named_only_on_speech(text, speaker, quoted, shown):
     from rag.answer import speaker_named
 
     assert speaker_named(text, speaker, quoted) == shown
+
+
+# ---------------------------------------------------------------- questions about the document itself
+
+REPORT_DOC = (
+    "Harbour Ferries Review\n\n"
+    "By Ines Vale and Tom Argent\n\n"
+    "Published by the Eastholm Transport Trust, May 3, 2023\n\n"
+    "Ferry crossings fell by a third last winter. The operator blamed its ageing engines.\n\n"
+    "\"We are repairing a museum,\" said Jonas Werner, who runs the ferry cooperative.\n\n"
+    "The review was recorded in the trust's minutes on April 28, 2023.\n"
+)
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("Who wrote the ferry review?", ["By Ines Vale and Tom Argent"]),
+    ("When was the ferry review published?", ["Published by the Eastholm Transport Trust, May 3, 2023"]),
+    ("Who published the ferry review?", ["Published by the Eastholm Transport Trust, May 3, 2023"]),
+    ("What is the title of the ferry review?", ["Harbour Ferries Review"]),
+])
+def test_questions_about_the_document_are_answered_from_its_front_matter(make_assistant, tmp_path, question, expected):
+    doc = tmp_path / "ferries.txt"
+    doc.write_text(REPORT_DOC, encoding="utf-8")
+    answer = make_assistant(None, paths=[doc]).ask(question)
+    assert answer.mode == "extractive"
+    assert [c.quote for c in answer.citations] == expected
+    for c in answer.citations:
+        assert REPORT_DOC[c.start:c.end] == c.quote and c.speaker is None
+
+
+def test_a_document_question_the_front_matter_cannot_answer_goes_the_usual_way(make_assistant, tmp_path):
+    doc = tmp_path / "note.txt"
+    doc.write_text("Ferry crossings fell by a third last winter. The operator blamed its ageing engines.\n",
+                   encoding="utf-8")
+    answer = make_assistant(None, paths=[doc]).ask("Who wrote the note about ferry crossings?")
+    assert not any("By " in c.quote for c in answer.citations)
+
+
+@pytest.mark.parametrize("question, facets", [
+    ("Who wrote the article?", ("author",)),
+    ("When was the Meresky interview broadcast?", ("date",)),
+    ("Who issued the press release, and on what date?", ("date", "publisher")),
+    ("Who conducted the interview, and for which programme?", ("author", "publisher")),
+    ("What is the headline of the story?", ("title",)),
+    ("What did Suslov say about New START?", ()),
+    ("When did Trump and Putin speak?", ()),
+    ("Who said \"We had a great call\"?", ()),
+])
+def test_document_facets(question, facets):
+    from rag.question import document_facets
+
+    assert document_facets(question) == facets
