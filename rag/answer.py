@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from typing import Iterator, Optional, Union
 
 from rag import prompts
@@ -28,7 +29,8 @@ from rag.retrieve import Retrieval, Retriever, estimate_tokens
 from rag.settings import Settings
 from rag.types import Answer, Citation, Evidence, Passage, Timings
 from rag.question import MONTHS, QUOTATION, CorpusFacts, counted_noun, document_facets, expected_detail, two_part
-from rag.verify import attributed_to, content_stems, refusal_reason, same_person, supports, without_instructions
+from rag.verify import attributed_to, content_stems, names_in, refusal_reason, same_person, supports, \
+    without_instructions
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # Not Punkt (``rag.parse.split_sentences``): a model's answer puts ``[n]``
@@ -94,6 +96,7 @@ class Answerer:
         self.llm = llm
         self.settings = settings
         self.facts = facts
+        self._doc_facts: Optional[dict[str, CorpusFacts]] = None  # built on first use
 
     # -- citations -------------------------------------------------------
 
@@ -292,6 +295,30 @@ class Answerer:
             return False
         return True
 
+    # -- which documents a question is about ---------------------------------
+
+    def _document_facts(self) -> dict[str, CorpusFacts]:
+        if self._doc_facts is None:
+            docs = self.retriever.index.documents
+            self._doc_facts = {src: CorpusFacts.from_texts([d.text], (), ()) for src, d in docs.items()}
+        return self._doc_facts
+
+    def scoped(self, question: str, retrieval: Retrieval) -> Retrieval:
+        """Retrieval kept to the documents that mention every name the
+        question uses: "What will Dunmore Falls pay its drivers?" is about the
+        documents that mention Dunmore Falls, and a wage quoted in another
+        document is not its answer. Unchanged when no document mentions them
+        all (the question may join two documents) or the corpus is one document."""
+        names = [n for n in names_in(question) if self.facts.knows(n)]
+        docs = self._document_facts()
+        if not names or len(docs) < 2:
+            return retrieval
+        about = {src for src, facts in docs.items() if all(facts.knows(n) for n in names)}
+        if not about:
+            return retrieval
+        kept = tuple(e for e in retrieval.evidence if e.source in about)
+        return retrieval if len(kept) == len(retrieval.evidence) else replace(retrieval, evidence=kept)
+
     # -- questions about the document itself -------------------------------
 
     def document_passages(self, source: str) -> tuple[list[Passage], list[Passage]]:
@@ -338,7 +365,7 @@ class Answerer:
         t0 = time.perf_counter()
         question = check_question(question, self.settings.answer.max_question_chars)
         query = retrieval_query or question
-        retrieval = self.retriever.retrieve(query)
+        retrieval = self.scoped(query, self.retriever.retrieve(query))
         facets = document_facets(query)
         if facets:
             answer = self.about_document(question, retrieval, facets, t0, resolved)

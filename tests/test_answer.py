@@ -393,3 +393,19 @@ def test_document_facets(question, facets):
     from rag.question import document_facets
 
     assert document_facets(question) == facets
+
+
+def test_evidence_stays_in_the_documents_that_mention_the_question_s_names(make_assistant, tmp_path):
+    """A wage quoted in a document about another town is not the answer for this town."""
+    a = tmp_path / "eastholm.txt"
+    a.write_text("Eastholm will hire 35 new bus drivers this year. The council approved the plan in May.\n",
+                 encoding="utf-8")
+    b = tmp_path / "lowmoor.txt"
+    b.write_text("Lowmoor pays new bus drivers $19.40 an hour, the union said.\n", encoding="utf-8")
+    assistant = make_assistant(None, paths=[a, b])
+    answer = assistant.ask("What hourly wage will Eastholm pay its new bus drivers?")
+    assert all(c.source.endswith("eastholm.txt") for c in answer.citations)
+    assert "19.40" not in answer.text
+    # a question naming both towns may use both documents
+    both = assistant.ask("How do the bus driver plans of Eastholm and Lowmoor compare?")
+    assert {e.source.rsplit("/", 1)[-1] for e in both.evidence} == {"eastholm.txt", "lowmoor.txt"}
