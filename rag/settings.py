@@ -74,6 +74,10 @@ class LLMSettings(_Section):
     model_path: Optional[Path] = None
     # For backend="openai": any OpenAI-compatible server (vLLM, Ollama, llama.cpp).
     base_url: Optional[str] = None
+    # Which model. For backend="openai": the name the server knows. For
+    # backend="embedded": "local" is the shipped SmolLM2; a name from
+    # `rag models list` (e.g. "qwen2.5-coder-1.5b") runs that model as
+    # `rag models pull` installed it in <data_dir>/models (rag.llm.make_llm).
     model: str = "local"
     api_key: str = "not-needed"
     temperature: float = Field(0.0, ge=0.0, le=2.0)
