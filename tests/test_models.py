@@ -25,6 +25,7 @@ from conftest import ARTICLE, ROOT
 from rag import models
 from rag.errors import ConfigError, LLMUnavailableError, ModelIntegrityError, ModelPullError
 from rag.models import PipDownloader, PullableModel, pull, verified_path, verify
+from rag.settings import DEFAULT_DATA_DIR
 
 PARTS = [b"GGUF" + bytes(range(256)) * 3, b"second part " * 50, b"\x00tail\xff" * 7]
 DATA = b"".join(PARTS)
@@ -324,7 +325,8 @@ def test_rag_models_list_shows_a_pulled_model_as_installed(wheels, tmp_path, cap
 # -- the real pulled model -------------------------------------------------------------
 
 QWEN = models.MODELS["qwen2.5-coder-1.5b"]
-PULLED_DATA_DIR = ROOT / ".rag-data"
+# Where `rag models pull` puts it by default (tests point RAG_INDEX__DATA_DIR elsewhere).
+PULLED_DATA_DIR = DEFAULT_DATA_DIR
 
 
 @pytest.mark.slow
