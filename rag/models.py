@@ -235,7 +235,7 @@ def verified_path(name: str, data_dir: Path | str,
     """The pulled model's file, for ``rag.llm`` to load; never unverified bytes.
 
     Cheap when the sidecar matches; otherwise the file is re-hashed once
-    (~9 s for the 1.1 GB Qwen file on this 2-core machine) and the sidecar
+    (4–9 s for the 1.1 GB Qwen file on this 2-core machine) and the sidecar
     rewritten. Raises ``LLMUnavailableError`` (the
     assistant then answers extractively) naming ``rag models pull``.
     """
@@ -553,8 +553,8 @@ def main(argv: Optional[list[str]] = None,
         else:
             path = verify(args.name, data_dir, progress=True, registry=registry)
             model = get_model(args.name, registry)
-            print(f"{path}: {model.size:,} bytes, SHA-256 {model.sha256}: the published "
-                  f"{model.file_name}")
+            print(f"{path}: {model.size:,} bytes, SHA-256 {model.sha256}: "
+                  f"{model.publisher}'s published {model.file_name}")
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

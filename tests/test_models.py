@@ -319,7 +319,7 @@ def test_rag_models_list_shows_a_pulled_model_as_installed(wheels, tmp_path, cap
     assert models.main(["list", "--data-dir", str(tmp_path)], registry=registry) == 0
     assert "installed (verified)" in capsys.readouterr().out
     assert models.main(["verify", "tiny", "--data-dir", str(tmp_path)], registry=registry) == 0
-    assert "the published tiny-model.gguf" in capsys.readouterr().out
+    assert "Test's published tiny-model.gguf" in capsys.readouterr().out
 
 
 # -- the real pulled model -------------------------------------------------------------
