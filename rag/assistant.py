@@ -124,8 +124,18 @@ class Assistant:
         cfg = self.settings.llm
         if cfg.backend == "none":
             return "none: answers are quoted from the documents (extractive only)"
+        from rag.llm import pulled_model_name
+
+        try:
+            pulled = pulled_model_name(cfg)
+        except RagError:
+            pulled = None  # make_llm's error is the status's "unavailable" part
         if cfg.backend == "openai":
             what = f"openai-compatible server {cfg.base_url} (model {cfg.model})"
+        elif pulled:
+            from rag.models import MODELS
+
+            what = f"{pulled}: {MODELS[pulled].file_name} (pulled, SHA-256 checked)"
         elif cfg.backend == "gguf":
             what = f"gguf: {cfg.model_path}"
         else:

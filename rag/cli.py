@@ -1,4 +1,4 @@
-"""The ``rag`` command: index, ask, chat, ui, eval.
+"""The ``rag`` command: index, ask, chat, ui, eval, models.
 
 A thin shell over the public API (``rag.Assistant``). Errors from ``rag``
 become one line on stderr and exit code 2 here, at the boundary; nothing
@@ -138,6 +138,12 @@ def cmd_eval(args, rest) -> int:
     return eval_main(rest) or 0
 
 
+def cmd_models(args, rest) -> int:
+    from rag.models import main as models_main
+
+    return models_main(rest) or 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from rag.settings import add_settings_options
 
@@ -163,6 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("ui", help="start the web chat (see `rag ui --help`)", add_help=False)
     sub.add_parser("eval", help="run the eval suite (see `rag eval --help`)", add_help=False)
+    sub.add_parser("models", help="list, pull or verify a larger local model (see `rag models --help`)", add_help=False)
     return parser
 
 
@@ -171,9 +178,10 @@ def main(argv=None) -> int:
 
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        # ui and eval own their options; pass everything after the word on.
-        if argv and argv[0] in {"ui", "eval"}:
-            return (cmd_ui if argv[0] == "ui" else cmd_eval)(None, argv[1:])
+        # ui, eval and models own their options; pass everything after the word on.
+        passed_on = {"ui": cmd_ui, "eval": cmd_eval, "models": cmd_models}
+        if argv and argv[0] in passed_on:
+            return passed_on[argv[0]](None, argv[1:])
         args = build_parser().parse_args(argv)
         return args.func(args) or 0
     except RagError as exc:

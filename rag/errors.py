@@ -44,3 +44,11 @@ class LLMError(RagError):
 
 class LLMUnavailableError(LLMError):
     """A configured LLM server or model file cannot be used right now."""
+
+
+class ModelPullError(RagError):
+    """A pullable model could not be downloaded or installed; nothing was installed."""
+
+
+class ModelIntegrityError(ModelPullError):
+    """Model bytes that are not the published file: refused, never installed or loaded."""

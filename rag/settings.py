@@ -137,6 +137,10 @@ class LLMSettings(_Section):
     model_path: Optional[Path] = None
     # For backend="openai": any OpenAI-compatible server (vLLM, Ollama, llama.cpp).
     base_url: Optional[str] = None
+    # Which model. For backend="openai": the name the server knows. For
+    # backend="embedded": "local" is the shipped SmolLM2; a name from
+    # `rag models list` (e.g. "qwen2.5-coder-1.5b") runs that model as
+    # `rag models pull` installed it in <data_dir>/models (rag.llm.make_llm).
     model: str = "local"
     api_key: str = "not-needed"
     temperature: float = Field(0.0, ge=0.0, le=2.0)
@@ -370,7 +374,7 @@ def add_settings_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--model-path", metavar="FILE", help="a local GGUF file (implies --backend gguf)")
     group.add_argument("--base-url", metavar="URL",
                        help="an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 (implies --backend openai)")
-    group.add_argument("--model", help="model name to request from the server")
+    group.add_argument("--model", help="a pulled model (`rag models list`, e.g. qwen2.5-coder-1.5b), or the model name to request from a server")
     group.add_argument("--docs", metavar="PATH", action="append",
                        help="document file or folder (repeatable; default: seeds/, or RAG_DOCS)")
     group.add_argument("--data-dir", metavar="DIR", help="where indexes are stored (default: .rag-data/)")
