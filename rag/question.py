@@ -10,6 +10,8 @@ answers them, deterministically, from the question's words:
     ``asks_for_names``);
   * names the documents never mention (``unknown_names``);
   * whether it asks two things at once (``two_part``);
+  * whether it asks about the document itself: its author, date,
+    publisher or title (``document_facets``);
   * what a follow-up means after the last answer (``resolve_follow_up``:
     pronouns and ellipsis, by rules, because a 135M model cannot condense a
     conversation reliably).
