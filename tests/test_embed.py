@@ -258,7 +258,7 @@ def test_export_is_written_once_with_a_sidecar(tiny, tmp_path, fake_exporter):
     assert target.parent == tmp_path / "models" and target.suffix == ".onnx"
     sidecar = json.loads(target.with_suffix(".json").read_text())
     assert sidecar["source"] == str(tiny.resolve())
-    assert sidecar["onnx_size"] == target.stat().st_size
+    assert sidecar["export_sizes"] == {target.name: target.stat().st_size}
     assert sidecar["files"]["model.safetensors"][0] == (tiny / "model.safetensors").stat().st_size
     assert onnx_export(tiny, tmp_path / "models") == target
     assert len(fake_exporter) == 1
@@ -296,7 +296,7 @@ def test_a_damaged_sidecar_or_export_is_rewritten(tiny, tmp_path, fake_exporter,
         monkeypatch.setattr(embed, "_EXPORT_FORMAT", embed._EXPORT_FORMAT + 1)
     assert onnx_export(tiny, tmp_path / "models") == target
     assert len(fake_exporter) == 2
-    assert json.loads(sidecar.read_text())["onnx_size"] == target.stat().st_size
+    assert json.loads(sidecar.read_text())["export_sizes"][target.name] == target.stat().st_size
     assert onnx_export(tiny, tmp_path / "models") == target and len(fake_exporter) == 2
 
 
@@ -324,13 +324,26 @@ def test_an_unwritable_data_dir_gives_a_clear_error(tmp_path):
     assert "writable" in message and "RAG_INDEX__DATA_DIR" in message
 
 
-def test_an_export_that_needs_torch_says_how_to_install_it(tiny, tmp_path, monkeypatch):
-    def no_torch(source, target):
-        raise ImportError("No module named 'torch'")
+@pytest.mark.parametrize("missing", ["torch", "onnx"])
+def test_an_export_without_its_packages_says_how_to_install_them(tiny, tmp_path, monkeypatch, missing):
+    def export(source, target):
+        if missing == "torch":
+            raise ImportError("No module named 'torch'")
+        try:  # what torch's exporter does without the onnx package
+            raise ImportError("No module named 'onnx'")
+        except ImportError as e:
+            raise RuntimeError("Module onnx is not installed!") from e
 
-    monkeypatch.setattr(embed, "_export", no_torch)
-    with pytest.raises(ConfigError, match="pip install torch==2.13.0"):
+    monkeypatch.setattr(embed, "_export", export)
+    with pytest.raises(ConfigError, match="pip install torch==2.13.0 sentence-transformers 'onnx"):
         onnx_export(tiny, tmp_path / "models")
+
+
+def test_a_missing_onnxruntime_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # makes `import onnxruntime` fail
+    embedder = make_embedder(Settings().with_updates(index={"data_dir": tmp_path}))
+    with pytest.raises(ConfigError, match="pip install 'onnxruntime"):
+        embedder.embed_batch(["hello"])
 
 
 # --------------------------------------------------------------------------
@@ -363,6 +376,7 @@ def test_onnx_matches_sentence_transformers_on_the_tiny_model(tiny_engines):
 def test_an_export_damaged_in_place_is_detected_on_load_and_rewritten(tiny, tiny_engines):
     _, _, models = tiny_engines
     target = onnx_export(tiny, models)
+    assert (models / (target.name + ".data")).is_file()  # weights beside the graph
     good = target.read_bytes()
     target.write_bytes(b"\0" * len(good))  # same size: only loading can tell
     fresh = OnnxEmbedder(tiny, models)
