@@ -12,7 +12,7 @@ What it does:
 * ``onnx_export(model_folder, folder)``: writes the sentence-transformers
   model (transformer, pooling and normalisation, as its ``modules.json`` and
   ``1_Pooling/config.json`` say) as an ONNX graph plus its weights file,
-  once; a JSON sidecar records the source files' sizes and mtimes, so a
+  pre-optimised by ONNX Runtime, once; a JSON sidecar records the source files' sizes and mtimes, so a
   changed model is exported again, and the export's file sizes, so a
   truncated export is too (an unloadable one is rewritten when loading
   fails; contents are not checksummed, which would cost every question a
@@ -89,7 +89,7 @@ _REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json")
 _EXPORT_SOURCES = ("config.json", "model.safetensors", "modules.json", "1_Pooling/config.json")
 # Bump when the export changes (opset, inputs, what the graph contains), so
 # old exports are rewritten.
-_EXPORT_FORMAT = 2
+_EXPORT_FORMAT = 3
 _OPSET = 17
 
 
@@ -237,7 +237,17 @@ def _source_stamp(source: Path) -> dict:
         if path.is_file():
             stat = path.stat()
             files[name] = [stat.st_size, stat.st_mtime_ns]
-    return {"source": str(source), "files": files, "format": _EXPORT_FORMAT}
+    return {"source": str(source), "files": files, "format": _EXPORT_FORMAT,
+            "onnxruntime": _onnxruntime_version()}
+
+
+def _onnxruntime_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("onnxruntime")
+    except Exception:  # not installed: the export step will say how to fix it
+        return "none"
 
 
 def _export_is_current(target: Path, sidecar: Path, stamp: dict) -> bool:
@@ -331,7 +341,6 @@ def _replacing(target: Path) -> Iterator[str]:
 
 def _export(source: Path, target: Path) -> None:
     """Writes ``target`` (the graph) and ``target.data`` (the weights) beside it."""
-    import onnx
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -366,10 +375,11 @@ def _export(source: Path, target: Path) -> None:
         warnings.simplefilter("ignore")
         # The TorchScript exporter (dynamo=False): no onnxscript needed (it
         # does need the onnx package), and it traces this BERT graph exactly.
+        raw = target.with_name("raw.onnx")
         torch.onnx.export(
             Pipeline(model),
             args,
-            str(target),
+            str(raw),
             dynamo=False,
             input_names=["input_ids", "attention_mask", "token_type_ids"],
             output_names=["sentence_embedding"],
@@ -381,11 +391,31 @@ def _export(source: Path, target: Path) -> None:
             },
             opset_version=_OPSET,
         )
-    # Weights in a separate file: ONNX Runtime then builds its session in
-    # ~0.3 s instead of ~0.75 s (measured), which every cold `rag ask` pays.
-    graph = onnx.load(str(target))
-    onnx.save_model(graph, str(target), save_as_external_data=True, all_tensors_to_one_file=True,
-                    location=target.name + ".data", size_threshold=1024)
+    _optimise(raw, target)
+    raw.unlink()
+
+
+def _optimise(raw: Path, target: Path) -> None:
+    """Writes ONNX Runtime's own optimised form of ``raw`` (fused attention,
+    layer norm and GELU) as ``target``, its weights in ``target.data``.
+
+    Why: every cold `rag ask` builds a session. Measured (load average ~5):
+    ~0.65-1.2 s for the plain export with optimisation at load time, ~0.3-0.4 s
+    with the weights in a separate file, ~0.2-0.7 s pre-optimised as well,
+    which is what is loaded (with optimisation off). Level EXTENDED: the
+    levels above it may write hardware-specific kernels; the onnxruntime
+    version is in the sidecar, so an upgrade writes the file again.
+    """
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    opts.optimized_model_filepath = str(target)
+    opts.add_session_config_entry(
+        "session.optimized_model_external_initializers_file_name", target.name + ".data"
+    )
+    opts.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "1024")
+    ort.InferenceSession(str(raw), opts, providers=["CPUExecutionProvider"])
 
 
 # --------------------------------------------------------------------------
@@ -472,12 +502,14 @@ class OnnxEmbedder:
 
     def _session_for(self, ort, onnx_file: Path):
         opts = ort.SessionOptions()
-        # One thread by default: a query is ~15 tokens, too small to split,
-        # and idle worker threads spinning on a shared CPU cost more than
-        # they give (see benchmarks/embed_bench.py). Indexing passes more.
+        # embedding.threads (1 by default: see rag.settings). Workers must not
+        # spin while waiting: on a shared CPU that takes time from the LLM and
+        # from other processes.
         opts.intra_op_num_threads = self.threads
         opts.inter_op_num_threads = 1
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # The export is already optimised (``_optimise``): skip doing it again.
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         return ort.InferenceSession(str(onnx_file), opts, providers=["CPUExecutionProvider"])
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:

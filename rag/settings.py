@@ -49,7 +49,10 @@ class EmbeddingSettings(_Section):
     # reference, torch in every process that embeds. Both give the same
     # vectors to cosine >= 0.999 (tests/test_embed.py).
     engine: Literal["onnx", "sentence-transformers"] = "onnx"
-    # ONNX Runtime threads.
+    # ONNX Runtime's intra-op threads (engine "onnx"). One: on this 2-core
+    # machine, shared and loaded (load average 7-10), one thread embedded
+    # queries as fast as two (p50 ~20-25 ms both) and documents faster (41-46
+    # vs 28-39 docs/s). On an idle machine two may index faster.
     threads: int = Field(1, gt=0)
 
 
