@@ -56,9 +56,11 @@ def naive_baseline(settings, embed_model, texts):
     from llama_index.core import Document, VectorStoreIndex
     from llama_index.core.node_parser import SentenceSplitter
 
+    from rag.embed import as_llama_index
+
     docs = [Document(text=t, metadata={"source": s}) for s, t in texts.items()]
     index = VectorStoreIndex.from_documents(
-        docs, embed_model=embed_model, transformations=[SentenceSplitter(chunk_size=128, chunk_overlap=20)]
+        docs, embed_model=as_llama_index(embed_model), transformations=[SentenceSplitter(chunk_size=128, chunk_overlap=20)]
     )
     retriever = index.as_retriever(similarity_top_k=4)
 

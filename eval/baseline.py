@@ -101,9 +101,9 @@ class BaselineEngine:
                 "the baseline needs an LLM but the backend is 'none'; run with --backend embedded (or gguf/openai)"
             )
         if embed_model is None:
-            from rag.embed import make_embedder
+            from rag.embed import as_llama_index, make_embedder
 
-            embed_model = make_embedder(settings)
+            embed_model = as_llama_index(make_embedder(settings))
         # Raises NoDocumentsError (a RagError) when nothing is readable.
         loaded = load_documents(settings.docs, settings.ingest)
         self.texts = {doc.source: doc.text for doc in loaded.documents}

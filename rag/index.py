@@ -64,7 +64,7 @@ class CorpusIndex:
     passages: list[Passage]
     people: dict[str, dict[str, list[str]]]  # source -> full name -> roles
     vector_store: Any  # a llama-index BasePydanticVectorStore
-    embed_model: Any
+    embed_model: Any  # a rag.embed.Embedder
     directory: Optional[Path] = None
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -203,6 +203,29 @@ def analyse(doc: Document, settings: Settings) -> tuple[list[Passage], dict[str,
     return result.passages, result.people
 
 
+# Texts per embed_batch call: large enough for good batches, small enough
+# for a progress bar that moves.
+EMBED_CHUNK = 512
+
+
+def _embed_in_chunks(embed_model, texts: list[str], progress: bool):
+    import numpy as np
+
+    bar = None
+    if progress and len(texts) > EMBED_CHUNK:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(texts), desc="embedding", unit="passage")
+    parts = []
+    for start in range(0, len(texts), EMBED_CHUNK):
+        parts.append(embed_model.embed_batch(texts[start : start + EMBED_CHUNK]))
+        if bar is not None:
+            bar.update(len(parts[-1]))
+    if bar is not None:
+        bar.close()
+    return np.concatenate(parts)
+
+
 def build_index(
     documents: list[Document],
     settings: Settings,
@@ -232,16 +255,18 @@ def build_index(
     texts = [embedding_text(p) for p in passages]
     missing = [i for i, t in enumerate(texts) if t not in cache]
     t_load = 0.0
-    if missing and hasattr(type(embed_model), "document_engine"):  # (on the class: the property loads)
-        t_load = time.perf_counter()
-        embed_model.document_engine  # load the model now, so its cost is reported apart
-        t_load = time.perf_counter() - t_load
-    t1 = time.perf_counter()
     dim = embed_model.dimension
     vectors = np.zeros((len(passages), dim), dtype="float32")
     if missing:
-        new = embed_model.embed_documents([texts[i] for i in missing], show_progress=progress)
-        for row, i in enumerate(missing):
+        # An embedder loads its model (and may export it) on its first call:
+        # one passage alone first, so that cost is reported apart.
+        t_load = time.perf_counter()
+        vectors[missing[0]] = embed_model.embed_batch([texts[missing[0]]])[0]
+        t_load = time.perf_counter() - t_load
+    t1 = time.perf_counter()
+    if len(missing) > 1:
+        new = _embed_in_chunks(embed_model, [texts[i] for i in missing[1:]], progress)
+        for row, i in enumerate(missing[1:]):
             vectors[i] = new[row]
     for i, t in enumerate(texts):
         if t in cache:

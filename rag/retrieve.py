@@ -70,7 +70,7 @@ class Retriever:
     def _dense(self, query: str) -> list[tuple[int, float]]:
         from llama_index.core.vector_stores.types import VectorStoreQuery
 
-        vec = self.index.embed_model.embed_query(query)
+        vec = self.index.embed_model.embed_batch([query])[0]
         k = min(self.settings.dense_top_k, len(self.index.passages))
         result = self.index.vector_store.query(
             VectorStoreQuery(query_embedding=vec.tolist(), similarity_top_k=k)

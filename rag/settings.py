@@ -56,10 +56,17 @@ class EmbeddingSettings(_Section):
     # model folder on disk.
     model_path: Optional[Path] = None
     batch_size: int = Field(64, gt=0)
-    # Which engine embeds *documents* at index time. Queries are always
-    # embedded by the pure-numpy engine (no torch import at question time);
-    # both produce the same vectors to cosine >= 0.9999.
-    engine: Literal["sentence-transformers", "numpy"] = "sentence-transformers"
+    # What runs the model, for documents and questions alike. "onnx": ONNX
+    # Runtime on an export written once to <data_dir>/models (the export
+    # imports torch; answering never does). "sentence-transformers": the
+    # reference, torch in every process that embeds. Both give the same
+    # vectors to cosine >= 0.999 (tests/test_embed.py).
+    engine: Literal["onnx", "sentence-transformers"] = "onnx"
+    # ONNX Runtime's intra-op threads (engine "onnx"). One: on this 2-core
+    # machine, shared and loaded (load average 7-10), one thread embedded
+    # queries as fast as two (p50 ~20-25 ms both) and documents faster (41-46
+    # vs 28-39 docs/s). On an idle machine two may index faster.
+    threads: int = Field(1, gt=0)
 
 
 class IndexSettings(_Section):

@@ -3,8 +3,8 @@
 ``FakeLLM`` answers with queued replies and records every prompt it was
 sent; ``HashEmbedding`` maps text to a bag-of-words vector that can be
 checked by hand (each word adds 1 to one of 256 buckets, then L2-normalise).
-Both implement the llama-index interfaces the pipeline uses, so they go
-where the real models go.
+They implement the interfaces the pipeline uses (llama-index's ``LLM``,
+``rag.embed.Embedder``), so they go where the real models go.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import re
 from typing import Any, Sequence
 
 import numpy as np
-from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.bridge.pydantic import PrivateAttr
 from llama_index.core.llms import (
     ChatMessage,
@@ -76,20 +75,18 @@ class FakeLLM(CustomLLM):
         yield CompletionResponse(text=text, delta=text)
 
 
-class HashEmbedding(BaseEmbedding):
-    """Bag-of-words hashing embedding: same words, same vector."""
+class HashEmbedding:
+    """Bag-of-words hashing embedder: same words, same vector.
 
-    model_name: str = "hash-256"
-    _calls: list = PrivateAttr(default_factory=list)
+    Implements only the ``rag.embed.Embedder`` interface (``model_name``,
+    ``dimension``, ``embed_batch``), like any embedder the pipeline accepts.
+    """
 
-    @property
-    def dimension(self) -> int:
-        return 256
+    model_name = "hash-256"
+    dimension = 256
 
-    @property
-    def calls(self) -> list[int]:
-        """How many texts each document-embedding call received."""
-        return self._calls
+    def __init__(self):
+        self.calls: list[int] = []  # how many texts each embed_batch call received
 
     @staticmethod
     def vector(text: str) -> np.ndarray:
@@ -99,21 +96,6 @@ class HashEmbedding(BaseEmbedding):
         n = np.linalg.norm(v)
         return v / n if n else v
 
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.vector(text)
-
-    def embed_documents(self, texts, show_progress: bool = False) -> np.ndarray:
-        self._calls.append(len(texts))
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls.append(len(texts))
         return np.stack([self.vector(t) for t in texts]) if texts else np.zeros((0, 256), "float32")
-
-    def _get_query_embedding(self, query: str):
-        return self.vector(query).tolist()
-
-    async def _aget_query_embedding(self, query: str):
-        return self._get_query_embedding(query)
-
-    def _get_text_embedding(self, text: str):
-        return self.vector(text).tolist()
-
-    def _get_text_embeddings(self, texts):
-        return self.embed_documents(texts).tolist()

@@ -255,7 +255,7 @@ def test_generated_answer_is_completed_with_the_best_evidence_it_left_out(make_a
 
 OTHER_DOC = (
     "Harbour towns and sanctions\n\n"
-    "Greta Lund, a trade economist at the Halden Institute, was sceptical of the plan. "
+    "Greta Lund, a trade economist at the Halden Institute, was sceptical of the plan Suslov described. "
     "\"Sanctions relief will not convince authoritarian regimes to change course,\" Lund said.\n"
 )
 
