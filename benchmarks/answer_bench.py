@@ -25,7 +25,8 @@ from eval.metrics import percentile  # noqa: E402  (the one percentile definitio
 
 def questions():
     rows = []
-    for path in sorted((ROOT / "eval" / "qa").glob("*.jsonl")):
+    # The article's original questions (dev split), so figures compare with earlier runs.
+    for path in [ROOT / "eval" / "qa" / "dev" / "article.jsonl"]:
         rows += [json.loads(line) for line in path.open() if line.strip()]
     return [r["question"] for r in rows if not r["follow_up_of"]]
 

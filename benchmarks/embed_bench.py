@@ -37,7 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = ROOT / "seeds" / "rferl-2020-04-26-us-russia-reset.txt"
-QA = ROOT / "eval" / "qa" / "article.jsonl"
+QA = ROOT / "eval" / "qa" / "dev" / "article.jsonl"
 
 # Shared by the subprocesses: the two ways a version of rag.embed embeds.
 CALLS = """
