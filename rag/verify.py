@@ -114,6 +114,25 @@ def without_instructions(text: str) -> str:
     return " ".join(s for s in split_sentences(text) if not _INJECTION.search(s))
 
 
+# Words that ask for the detail rather than say what it is about.
+_DETAIL_WORDS = {"much", "many", "cost", "costs", "price", "long", "date", "year", "day", "number", "amount",
+                 "percent", "percentage", "duration", "worth", "when", "time"}
+
+
+def focus_stems(question: str) -> set[str]:
+    """What a question is about, as stems: its content words less the
+    question words, the words that ask for a detail, and its names (which
+    pick the document or person rather than the fact).
+
+    Example: ``focus_stems("How much would the Eastbank pool cost to build?")`` -> ``{"pool", "build"}``
+    """
+    names = {n.lower() for n in names_in(question)}
+    words = re.findall(r"[A-Za-z][A-Za-z'-]*", question)
+    return {_stem(w) for w in words
+            if len(w) > 2 and w.lower() not in QUESTION_WORDS and w.lower() not in names
+            and w.lower() not in _DETAIL_WORDS}
+
+
 def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusFacts,
                    best_dense: float, min_dense: float,
                    best_lexical: float = 0.0, min_lexical: float = 1.5,
@@ -135,8 +154,14 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
     # usually a different date or number than the one asked for.
     top = evidence[: settings.detail_items]
     blob = _evidence_blob(top)
+    focus = focus_stems(question)
     for detail in asked_details(question):
         if detail.needs is not None and not detail.needs.search(blob):
+            return prompts.REFUSE_MISSING_DETAIL.format(what=detail.what)
+        if detail.needs is not None and focus and not any(
+                detail.needs.search(e.text) and focus & content_stems(_evidence_blob([e])) for e in top):
+            # A date or an amount about something else is not the answer:
+            # "How much would the pool cost?" needs an amount beside the pool.
             return prompts.REFUSE_MISSING_DETAIL.format(what=detail.what)
         if detail.needs is None:
             noun = focus_noun(question, r"\bhow many|number of")

@@ -409,3 +409,14 @@ def test_evidence_stays_in_the_documents_that_mention_the_question_s_names(make_
     # a question naming both towns may use both documents
     both = assistant.ask("How do the bus driver plans of Eastholm and Lowmoor compare?")
     assert {e.source.rsplit("/", 1)[-1] for e in both.evidence} == {"eastholm.txt", "lowmoor.txt"}
+
+
+def test_an_amount_about_something_else_is_not_the_answer(make_assistant, tmp_path):
+    doc = tmp_path / "budget.txt"
+    doc.write_text("The budget includes no money for the Eastholm swimming pool this year.\n\n"
+                   "The new tram depot will cost $3.8 million, the council said.\n", encoding="utf-8")
+    assistant = make_assistant(None, paths=[doc])
+    pool = assistant.ask("How much would the Eastholm swimming pool cost to build?")
+    assert pool.mode == "refused" and "amount of money" in pool.text
+    depot = assistant.ask("How much will the new tram depot cost?")
+    assert depot.mode != "refused" and "3.8 million" in depot.text
