@@ -28,15 +28,12 @@ from rag.errors import LLMError, QuestionError
 from rag.retrieve import Retrieval, Retriever, estimate_tokens
 from rag.settings import Settings
 from rag.types import Answer, Citation, Evidence, Passage, Timings
+from rag.parse import split_answer_sentences
 from rag.question import MONTHS, QUOTATION, CorpusFacts, counted_noun, document_facets, expected_detail, two_part
 from rag.verify import attributed_to, content_stems, names_in, refusal_reason, same_person, supports, \
     without_instructions
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-# Not Punkt (``rag.parse.split_sentences``): a model's answer puts ``[n]``
-# markers after the full stop, and they belong to the sentence before them,
-# which Punkt would hand to the next sentence.
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s*(?:\[\d+(?:\s*[,;]\s*\d+)*\]))*\s+(?=[A-Z\"\u201c])")
 
 
 def check_question(question: str, limit: int) -> str:
@@ -50,23 +47,6 @@ def check_question(question: str, limit: int) -> str:
             "Ask a shorter question (raise RAG_ANSWER__MAX_QUESTION_CHARS to allow longer ones)."
         )
     return question
-
-
-def split_answer_sentences(text: str) -> list[str]:
-    """Sentences of a generated answer, each keeping the markers that follow it.
-
-    Example: ``split_answer_sentences("A said x. [1] B said y [2].")`` ->
-    ``["A said x. [1]", "B said y [2]."]``
-    """
-    text = " ".join(text.split())
-    if not text:
-        return []
-    pieces, last = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        pieces.append(text[last : m.start()].strip() + "".join(re.findall(r"\s*\[[\d,; ]+\]", m.group(0))))
-        last = m.end()
-    pieces.append(text[last:].strip())
-    return [p.strip() for p in pieces if p.strip()]
 
 
 def markers_of(sentence: str) -> list[int]:

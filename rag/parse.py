@@ -11,10 +11,12 @@ shipped inside llama-index-core (no download), with one repair: Punkt ends a
 sentence at ``?"`` even when the attribution continues in lower case
 (``"...on Ukraine?" he said.``), so such pieces are joined back.
 
-Two things every later stage shares live here, so there is one of each:
-``split_sentences`` (the same Punkt splitter for any prose: evidence,
-answers, questions) and ``STOPWORDS`` (the function words that carry no
-content, for retrieval, question analysis, verification and attribution).
+Things every later stage shares live here, so there is one of each: the
+sentence splitters, ``split_sentences`` (Punkt, for documents, at index
+time) and ``split_answer_sentences`` (a rule for short text at question
+time: generated answers with their ``[n]`` markers, questions, evidence
+items; it never loads NLTK), and ``STOPWORDS`` (the function words that carry
+no content, for retrieval, question analysis, verification and attribution).
 
 Example:
     >>> from rag.types import Document
@@ -154,6 +156,42 @@ def split_sentences(text: str) -> list[str]:
     ``['"Why now?" he asked.', 'U.S. aid came.']``
     """
     return [text[s:e] for s, e in sentence_spans(text, 0, len(text))]
+
+
+# The end of a sentence in short, generated or typed text: a full stop (or
+# ?/!), maybe inside a closing quotation mark, maybe followed by ``[n]``
+# citation markers, then space and a capital or an opening quotation mark.
+# Not after an initial or a common abbreviation ("U.S. Ambassador", "Mr. Smith").
+_SENTENCE_END = re.compile(
+    r"(?:(?<=[.!?])|(?<=[.!?][\"\u201d]))"
+    r"(?<![A-Z]\.[A-Z]\.)(?<!\b[A-Z]\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMrs\.)(?<!\bNo\.)"
+    r"(?:\s*(?:\[\d+(?:\s*[,;]\s*\d+)*\]))*\s+(?=[A-Z\"\u201c])"
+)
+
+
+def split_answer_sentences(text: str) -> list[str]:
+    """Sentences of short text at question time: a generated answer, an
+    answer sentence, a question, an evidence item. Each keeps the ``[n]``
+    markers that follow it.
+
+    Not Punkt (``split_sentences``, for documents at index time), for two
+    reasons: a model's answer puts ``[n]`` markers after the full stop, and
+    they belong to the sentence before them, which Punkt hands to the next
+    sentence; and loading Punkt imports NLTK (~4 s), which a cold
+    ``rag ask`` must not pay.
+
+    Example: ``split_answer_sentences('A said "x." [1] B said y [2].')`` ->
+    ``['A said "x." [1]', 'B said y [2].']``
+    """
+    text = " ".join(text.split())
+    if not text:
+        return []
+    pieces, last = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        pieces.append(text[last : m.start()].strip() + "".join(re.findall(r"\s*\[[\d,; ]+\]", m.group(0))))
+        last = m.end()
+    pieces.append(text[last:].strip())
+    return [p.strip() for p in pieces if p.strip()]
 
 
 def _split_long(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:

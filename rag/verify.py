@@ -24,7 +24,7 @@ import re
 from typing import Iterable, Optional
 
 from rag import prompts
-from rag.parse import STOPWORDS, split_sentences
+from rag.parse import STOPWORDS, split_answer_sentences
 from rag.question import QUESTION_WORDS, QUOTATION, CorpusFacts, asked_details, asks_for_names, focus_noun, \
     question_subject, unknown_names
 from rag.settings import VerifySettings
@@ -68,7 +68,7 @@ def names_in(text: str) -> set[str]:
     Example: ``names_in("Suslov said the Kremlin agreed.")`` -> ``{"Suslov", "Kremlin"}``
     """
     names = set()
-    for sentence in split_sentences(text):
+    for sentence in split_answer_sentences(text):
         tokens = re.findall(r"[A-Za-z][\w.'-]*", sentence)
         for i, tok in enumerate(tokens):
             tok = re.sub(r"'s?$", "", tok).rstrip(".")
@@ -111,7 +111,7 @@ def without_instructions(text: str) -> str:
     Such a sentence may be shown and quoted as what a document says, but it
     never counts as support for a claim.
     """
-    return " ".join(s for s in split_sentences(text) if not _INJECTION.search(s))
+    return " ".join(s for s in split_answer_sentences(text) if not _INJECTION.search(s))
 
 
 # Words that ask for the detail rather than say what it is about.

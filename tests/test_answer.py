@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from rag import prompts
-from rag.answer import split_answer_sentences
+from rag.parse import split_answer_sentences
 from rag.errors import LLMUnavailableError, QuestionError
 
 HEADLINE = "What did Suslov say about New START?"
@@ -199,6 +199,10 @@ def test_json_shape(make_assistant):
 
 def test_split_answer_sentences_keeps_markers():
     assert split_answer_sentences("A said x. [1] B said y [2]. C [3][4].") == ["A said x. [1]", "B said y [2].", "C [3][4]."]
+    # a full stop inside a closing quotation mark ends the sentence; initials and titles do not
+    assert split_answer_sentences('Trump: "It got done." The answer is Trump.') == ['Trump: "It got done."', "The answer is Trump."]
+    assert split_answer_sentences("The U.S. Ambassador agreed [1]. Mr. Smith did not.") == [
+        "The U.S. Ambassador agreed [1].", "Mr. Smith did not."]
 
 
 @hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
