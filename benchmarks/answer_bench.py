@@ -89,7 +89,8 @@ def main(argv=None) -> int:
     parser.add_argument("--limit", type=int, default=None)
     args = parser.parse_args(argv)
     qs = questions()[: args.limit]
-    cold(args.cold_runs)
+    if args.cold_runs > 0:
+        cold(args.cold_runs)
     ours(qs)
     if args.baseline_questions:
         baseline(qs[: args.baseline_questions])
