@@ -27,7 +27,7 @@ from rag import prompts
 from rag.errors import LLMError, QuestionError
 from rag.retrieve import Retrieval, Retriever, estimate_tokens
 from rag.settings import Settings
-from rag.types import Answer, Citation, Evidence, Passage, Timings
+from rag.types import Answer, Citation, Draft, Evidence, Passage, Timings
 from rag.parse import split_answer_sentences
 from rag.question import MONTHS, QUOTATION, CorpusFacts, counted_noun, document_facets, expected_detail, two_part
 from rag.verify import attributed_to, content_stems, names_in, refusal_reason, same_person, supports, \
@@ -58,6 +58,29 @@ def markers_of(sentence: str) -> list[int]:
 
 def strip_markers(sentence: str) -> str:
     return " ".join(_MARKER.sub("", sentence).split()).replace(" .", ".").replace(" ,", ",")
+
+
+def claims_of(generated: str, shown: int) -> list[tuple[str, list[int]]]:
+    """The claims of a generated answer: each sentence without its markers,
+    with the markers it cites (only those numbering one of ``shown`` items).
+
+    Chatter carries no claim and is left out: a preface ("The answer is:"),
+    statements about the sources ("… is not mentioned in the text"), the
+    model's own no-answer phrases, and repeated sentences.
+
+    Example: ``claims_of("The answer is: Talks failed [2]. Talks failed [2].", 3)``
+    -> ``[("Talks failed.", [2])]``
+    """
+    claims, seen = [], set()
+    for sentence in split_answer_sentences(generated):
+        claim = _META_PREFIX.sub("", strip_markers(sentence)).strip()
+        if not claim or claim.lower() in seen:
+            continue
+        seen.add(claim.lower())
+        if _META_CLAIM.search(claim) or any(m in claim.lower() for m in prompts.MODEL_NO_ANSWER_MARKERS):
+            continue
+        claims.append((claim, [n for n in dict.fromkeys(markers_of(sentence)) if 1 <= n <= shown]))
+    return claims
 
 
 def render_evidence(evidence: list[Evidence]) -> str:
@@ -150,7 +173,7 @@ class Answerer:
         return chosen
 
     def _answer(self, question, text, citations, retrieval: Retrieval, mode, t0, first_token_s,
-                notice=None, resolved=None) -> Answer:
+                notice=None, resolved=None, draft: Optional[Draft] = None) -> Answer:
         return Answer(
             question=question,
             text=text,
@@ -161,10 +184,11 @@ class Answerer:
             settings_hash=self.settings.hash(),
             notice=notice,
             resolved_question=resolved,
+            draft=draft,
         )
 
     def extractive(self, question: str, retrieval: Retrieval, t0: float, first_token_s, notice,
-                   resolved: Optional[str] = None) -> Answer:
+                   resolved: Optional[str] = None, draft: Optional[Draft] = None) -> Answer:
         """Quote the best evidence, each item with its speaker."""
         chosen = self.best_evidence(resolved or question, retrieval)
         parts, citations = [], []
@@ -172,7 +196,7 @@ class Answerer:
             parts.append(f"{self.quoted(e)} [{n}]")
             citations.append(self._citation(n, e))
         return self._answer(question, " ".join(parts), citations, retrieval, "extractive", t0,
-                            first_token_s, notice, resolved)
+                            first_token_s, notice, resolved, draft)
 
     def llm_evidence(self, best: list[Evidence], retrieval: Retrieval) -> list[Evidence]:
         """What the LLM is shown: the best evidence first, then the rest in
@@ -199,18 +223,7 @@ class Answerer:
         kept: list[str] = []
         citations: list[Citation] = []
         numbering: dict[tuple[int, int, int], int] = {}
-        seen: set[str] = set()
-        for sentence in split_answer_sentences(generated):
-            # Small models preface answers with chatter; it carries no claim.
-            claim = _META_PREFIX.sub("", strip_markers(sentence)).strip()
-            if claim.lower() in seen:
-                continue
-            seen.add(claim.lower())
-            if _META_CLAIM.search(claim):
-                continue
-            if not claim or any(m in claim.lower() for m in prompts.MODEL_NO_ANSWER_MARKERS):
-                continue
-            cited = [n for n in dict.fromkeys(markers_of(sentence)) if 1 <= n <= len(shown)]
+        for claim, cited in claims_of(generated, len(shown)):
             check = self.settings.verify
             if cited and not supports(claim, [shown[n - 1] for n in cited], check, referent):
                 # Try each cited item alone: a sentence may over-cite.
@@ -386,15 +399,16 @@ class Answerer:
             return
         # The question's one named speaker is who "he"/"she" in the answer means.
         referent = retrieval.speakers[0] if len(retrieval.speakers) == 1 else None
-        text, citations = self.verify("".join(generated), shown, referent)
+        draft = Draft("".join(generated), tuple(shown), referent)
+        text, citations = self.verify(draft.text, shown, referent)
         if citations and not self.answers_the_question(query, text, citations, best):
             text, citations = "", []
         if citations:
             text, citations = self.complete_with_quotes(text, citations, best)
         if not citations:
-            yield self.extractive(question, retrieval, t0, first, prompts.NOTICE_EXTRACTIVE, resolved)
+            yield self.extractive(question, retrieval, t0, first, prompts.NOTICE_EXTRACTIVE, resolved, draft)
             return
-        yield self._answer(question, text, citations, retrieval, "generated", t0, first, None, resolved)
+        yield self._answer(question, text, citations, retrieval, "generated", t0, first, None, resolved, draft)
 
 _DATE = re.compile(rf"\b{MONTHS}\.? \d{{1,2}}\b|\b\d{{1,2}} {MONTHS}\b|\b{MONTHS}\.? (?:19|20)\d\d\b|\b(?:19|20)\d\d-\d\d-\d\d\b")
 _AUTHOR_LINE = re.compile(r"^\W*(?:By|Authors?|Written by|Reported by|Interview by)\b|\b(?:presenter|host|interviewer|correspondent)\b",
