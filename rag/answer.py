@@ -29,7 +29,8 @@ from rag.retrieve import Retrieval, Retriever, estimate_tokens
 from rag.settings import Settings
 from rag.types import Answer, Citation, Draft, Evidence, Passage, Timings
 from rag.parse import split_answer_sentences
-from rag.question import MONTHS, QUOTATION, CorpusFacts, counted_noun, document_facets, expected_detail, two_part
+from rag.question import MONTHS, QUOTATION, CorpusFacts, counted_noun, document_facets, expected_detail, \
+    said_about, two_part
 from rag.verify import attributed_to, content_stems, names_in, refusal_reason, same_person, supports, \
     without_instructions
 
@@ -288,6 +289,34 @@ class Answerer:
             return False
         return True
 
+    def off_topic(self, question: str, retrieval: Retrieval) -> Optional[str]:
+        """The refusal for "What did X say about T?" when nothing X said is about T.
+
+        X's words are every sentence the documents attribute to X (not only
+        the retrieved ones). One that shares a content word with T, or sits
+        under a section heading that does, is about T; failing that, the
+        closest of them in meaning must reach ``verify.min_topic_similarity``.
+        Without this, the answer would quote X on something else.
+        """
+        topic = said_about(question)
+        if not topic or len(retrieval.speakers) != 1:
+            return None
+        speaker = retrieval.speakers[0]
+        stems = content_stems(topic) - content_stems(speaker)
+        theirs = [p for p in self.retriever.index.passages if p.speaker == speaker]
+        if not stems or not theirs:
+            return None
+        if any(stems & content_stems(f"{p.text} {p.section or ''}") for p in theirs):
+            return None
+        import numpy as np
+
+        vectors = np.asarray(self.retriever.index.embed_model.embed_batch([topic] + [p.text for p in theirs]),
+                             dtype="float32")
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
+        if float((vectors[1:] @ vectors[0]).max()) >= self.settings.verify.min_topic_similarity:
+            return None
+        return prompts.REFUSE_OFF_TOPIC.format(name=speaker, topic=topic)
+
     # -- which documents a question is about ---------------------------------
 
     def _document_facts(self) -> dict[str, CorpusFacts]:
@@ -369,6 +398,7 @@ class Answerer:
             query, retrieval.evidence, self.facts, retrieval.best_dense, self.settings.answer.min_dense_score,
             retrieval.best_lexical, self.settings.answer.min_lexical_score, self.settings.verify,
         )
+        reason = reason or self.off_topic(query, retrieval)
         if reason:
             yield self._answer(question, reason, (), retrieval, "refused", t0, None, None, resolved)
             return

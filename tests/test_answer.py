@@ -424,3 +424,22 @@ def test_an_amount_about_something_else_is_not_the_answer(make_assistant, tmp_pa
     assert pool.mode == "refused" and "amount of money" in pool.text
     depot = assistant.ask("How much will the new tram depot cost?")
     assert depot.mode != "refused" and "3.8 million" in depot.text
+
+
+def test_what_x_said_about_a_topic_x_never_spoke_of_is_refused(make_assistant, tmp_path):
+    """X is quoted, but on something else: a refusal that says so, not a quote off the topic."""
+    doc = tmp_path / "harbour.txt"
+    doc.write_text(
+        "Harbour master Ilse Brandt said the new cranes would arrive in June. "
+        "\u201cWe will double the number of ships we can unload,\u201d Brandt said.\n\n"
+        "The ferry company raised fares by 8 percent, the council said.\n",
+        encoding="utf-8",
+    )
+    assistant = make_assistant(None, paths=[doc])
+    off = assistant.ask("What did Ilse Brandt say about ferry fares?")
+    assert off.refused and "nothing Ilse Brandt said is about ferry fares" in off.text
+    on = assistant.ask("What did Ilse Brandt say about the cranes?")
+    assert not on.refused and "cranes" in on.text
+    # The bar is a setting: at -1 every topic counts as close enough.
+    lax = make_assistant(None, paths=[doc], verify={"min_topic_similarity": -1.0})
+    assert not lax.ask("What did Ilse Brandt say about ferry fares?").refused
