@@ -140,7 +140,15 @@ class Answerer:
         passages = self._passages(e)
         if not passages:
             return " ".join(e.text.split())
-        return " ".join(speaker_named(" ".join(p.text.split()), p.speaker, p.quoted) for p in passages)
+        out, previous = [], None
+        for p in passages:
+            text = " ".join(p.text.split())
+            # A quotation that goes on from the same speaker's sentence just
+            # before it reads as theirs already: no second "NAME said:".
+            continues = previous is not None and previous.speaker == p.speaker and previous.quoted
+            out.append(text if continues else speaker_named(text, p.speaker, p.quoted))
+            previous = p
+        return " ".join(out)
 
 
     def best_evidence(self, question: str, retrieval: Retrieval) -> list[Evidence]:
@@ -503,6 +511,8 @@ def speaker_named(text: str, speaker: Optional[str], quoted: bool) -> str:
     if any(re.search(rf"\b{re.escape(w)}\b", outside) for w in speaker.split() if w[:1].isupper() and len(w) > 2):
         return text
     inside = [(m.start(), m.end()) for m in QUOTATION.finditer(text)]
+    if _OWN_ATTRIBUTION.search(text) and not _PRONOUN_SPEECH.search(text):
+        return text  # '"…," the report said.': the sentence says whose words they are
     for m in _PRONOUN_SPEECH.finditer(text):
         group = "pronoun" if m.group("pronoun") else "after"
         at = m.start(group)
@@ -514,6 +524,8 @@ def speaker_named(text: str, speaker: Optional[str], quoted: bool) -> str:
     return text
 
 
+# A speech verb after a closing quotation mark: '"…," the report said', '"…," a spokesman told RFE/RL'.
+_OWN_ATTRIBUTION = re.compile(r"[\"\u201d]\s*,?\s*(?:[\w.'-]+\s+){1,4}(?:said|says|told|wrote|added)\b")
 _META_PREFIX = re.compile(r"^(?:the answer(?: to (?:this|the) question)? is:?|answer:|the source (?:that )?(?:says|wrote):?)\s*", re.I)
 # Statements about the sources rather than answers from them.
 _META_CLAIM = re.compile(r"\b(is|are) (not provided|not mentioned|mentioned in the text|not given)\b|\bthe (text|source|sources|article) (does|do) not\b", re.I)

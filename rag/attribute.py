@@ -351,6 +351,8 @@ _SUBJECT_START = re.compile(
     r"^(?:(?:But|And|Yet|Still|So|Then|Meanwhile|However|Later|Earlier),?\s+)?"
     # a subject named in apposition: "My deputy, Joanna Whitlock, put it best"
     r"(?:(?:My|Our|His|Her|Their|Its|The|A|An)\s+(?:[a-z-]+\s+){0,2}[a-z-]+,\s+(?=[^,]+,))?"
+    # a role before the name: "Port director Lene Okoro spoke …"
+    r"(?:[A-Z][a-z]+\s+(?:[a-z-]+\s+){1,2}(?=(?:[A-Z][a-z]+\s+){1,3}[a-z]))?"
     r"(?P<name>(?:[A-Z][a-z]+(?:-[A-Z][a-z]+)?\.?\s+){0,5}[A-Z][a-z]+(?:-[A-Z][a-z]+)?)"
     r"(?P<after>'s?\b|\s+[a-z]|,)"
 )
