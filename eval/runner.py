@@ -4,6 +4,7 @@ Usage (``rag eval`` calls ``main``)::
 
     python -m eval.runner [--qa FILE ...] [--out DIR] [--baseline] [--limit N]
                           [--gate] [--thresholds FILE]
+    python -m eval.runner --claims [--claims-split dev|test|all] [--gate]   (eval/claimcheck.py)
                           [--backend embedded|gguf|openai|none] [--model-path FILE]
                           [--base-url URL] [--model NAME] [--docs PATH ...] [--data-dir DIR]
 
@@ -477,12 +478,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gate", action="store_true", help="exit non-zero when a metric misses its threshold")
     p.add_argument("--thresholds", metavar="FILE", type=Path, default=THRESHOLDS,
                    help="thresholds for --gate (default: eval/thresholds.json)")
+    p.add_argument("--claims", action="store_true",
+                   help="instead of asking questions, measure the answer verifier on the labelled claims of "
+                        "eval/claims/ (options: --claims-split dev|test|all, --claims-file FILE, --gate, --json)")
     add_settings_options(p)
     return p
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     """``rag eval``: returns the exit code (0 ok; 1 gate failed; 2 bad input)."""
+    if argv is None:
+        argv = sys.argv[1:]
+    if "--claims" in argv:
+        # The verifier as a classifier on labelled claims: no questions are asked.
+        from eval.claimcheck import main as claims_main
+
+        return claims_main(argv)
     args = build_parser().parse_args(argv)
     if args.limit is not None and args.limit < 1:
         print("error: --limit must be at least 1", file=sys.stderr)
