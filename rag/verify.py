@@ -82,6 +82,24 @@ def names_in(text: str) -> set[str]:
     return names
 
 
+_NEGATION_SCOPE = re.compile(r"\b(?:not|no|never|cannot|nor)\b|n't\b", re.I)
+
+
+def negated_stems(text: str, reach: int = 2) -> set[str]:
+    """Stems of the first ``reach`` content words after each negation: what the
+    text says is not so. A sentence that uses one of them without negating
+    anything says the opposite of the text.
+
+    Example: ``negated_stems("Sanctions do not inhibit aid, she said.")`` -> ``{"inhibi", "aid"}``
+    """
+    out: set[str] = set()
+    for m in _NEGATION_SCOPE.finditer(text):
+        words = re.findall(r"[A-Za-z][A-Za-z'-]*", text[m.end():])
+        content = [w for w in words[:reach + 3] if w.lower() not in STOPWORDS and len(w) > 2]
+        out |= {_stem(w) for w in content[:reach]}
+    return out
+
+
 def _evidence_blob(evidence: Iterable[Evidence]) -> str:
     return " ".join(f"{e.speaker or ''} {e.section or ''} {e.text}" for e in evidence)
 
@@ -222,6 +240,8 @@ def supports(sentence: str, cited: list[Evidence], settings: VerifySettings = Ve
     blob_neg = bool(blob_words & _NEGATIONS) or "n't" in lower
     if sent_neg and not blob_neg:
         return False
+    if not sent_neg and negated_stems(blob) & content_stems(sent):
+        return False  # "sanctions inhibit aid" citing "sanctions do not inhibit aid"
     if sum(sent.count(c) for c in '"\u201c\u201d') % 2:
         # An unclosed quotation: what follows the quote mark must be verbatim.
         tail = re.split(r'["\u201c\u201d]', sent)[-1].strip(" ,.")
@@ -253,6 +273,11 @@ _ATTRIBUTION = re.compile(
     r"believes|thinks|stated|claimed|described|insisted|explained|agreed|disagreed|urged|suggested)\b|,)"
 )
 _PRONOUN_SUBJECTS = {"he", "she", "they"}
+_TRAILING_ATTRIBUTION = re.compile(
+    r"[,;]\s+(?:according to\s+(?:the\s+)?(?P<who2>[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,3})|"
+    r"(?:the\s+)?(?P<who>[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,3}|he|she|they)\s+(?:later\s+|also\s+)?"
+    r"(?:said|says|told|wrote|added|noted|argued|warned|insisted)\b)[^,;]*$"
+)
 # Capitalised sentence openers that are not a speaker ("In March, …").
 _NOT_SPEAKERS = {"It", "This", "That", "There", "In", "On", "At", "As", "But", "And", "His", "Her", "Their", "Its"}
 
@@ -268,7 +293,15 @@ def attributed_to(sentence: str, referent: Optional[str] = None) -> Optional[tup
     """
     m = _ATTRIBUTION.match(sentence)
     if not m:
-        return None
+        # "…, Meresky said." / "…, according to Meresky.": the speaker named at the end.
+        m = _TRAILING_ATTRIBUTION.search(sentence)
+        who = m and (m.group("who") or m.group("who2"))
+        if not who or who.split()[0] in _NOT_SPEAKERS:
+            return None
+        if who.lower() in _PRONOUN_SUBJECTS:
+            return (referent or "", True)
+        # "according to X" may cite narration that names X as its source.
+        return (who.rstrip("."), m.group("who2") is None)
     who = m.group("who").split()
     if who[0] in _NOT_SPEAKERS:
         return None
