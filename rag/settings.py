@@ -204,13 +204,15 @@ class AnswerSettings(_Section):
 
 class VerifySettings(_Section):
     min_word_overlap: float = Field(
-        0.6, ge=0.0, le=1.0,
+        0.7, ge=0.0, le=1.0,
         description="Share of an answer sentence's content-word stems that must occur in its cited evidence.",
     )
     min_pair_overlap: float = Field(
-        0.5, ge=0.0, le=1.0,
-        description="Share of each clause's neighbouring content-word pairs the evidence must have in the "
-        "same order (catches recombined words: a claim the evidence never made).",
+        0.7, ge=0.0, le=1.0,
+        description="Share of each clause's neighbouring content-word pairs (of the words it shares with the "
+        "evidence) that the evidence has in the same order (catches recombined words: a claim the evidence never "
+        "made). With "
+        "min_word_overlap, set on the dev claims of eval/claims (rag eval --claims --split dev).",
     )
     pair_window: int = Field(
         2, gt=0,

@@ -233,9 +233,15 @@ def supports(sentence: str, cited: list[Evidence], settings: VerifySettings = Ve
     for word in set(re.findall(r"[a-z]+", sent.lower())) & _NUMBER_WORDS:
         if word not in blob_words:
             return False
+    speakers = [e.speaker for e in cited if e.speaker]
     for name in names_in(sent):
-        if name.lower() not in lower:
+        # "Trump-Putin call": each part is a name the evidence must have; the
+        # cited speaker's own name need not be in their words.
+        if not all(part.lower() in lower or any(same_person(part, s) for s in speakers)
+                   for part in name.split("-") if part):
             return False
+    if not numbers_count_the_same(sent, blob):
+        return False  # "412 of the 131 farms" citing "Of the 412 farms …, 131 told us"
     sent_neg = bool(set(re.findall(r"[a-z']+", sent.lower())) & _NEGATIONS) or "n't" in sent.lower()
     blob_neg = bool(blob_words & _NEGATIONS) or "n't" in lower
     if sent_neg and not blob_neg:
@@ -253,6 +259,10 @@ def supports(sentence: str, cited: list[Evidence], settings: VerifySettings = Ve
         return False  # too little to check ("Yes.", "Oksana Antonenko."): not a claim we can verify
     if not speaker_matches(sent, cited, referent):
         return False
+    # The attribution ("Meresky said that …") is checked above; what must come
+    # from the evidence is what it says was said.
+    sent = claim_body(sent)
+    stems = content_stems(sent) or stems
     found = len(stems & content_stems(blob)) / len(stems)
     if found < settings.min_word_overlap:
         return False
@@ -264,6 +274,46 @@ def supports(sentence: str, cited: list[Evidence], settings: VerifySettings = Ve
                >= settings.min_pair_overlap for c in clauses)
 
 
+def numbers_count_the_same(sentence: str, evidence: str) -> bool:
+    """A number the sentence puts before a noun ("412 farms") is one the
+    evidence puts before that noun too, whenever the evidence puts it before
+    any word at all: the same figures can be recombined into another claim.
+
+    Example: ``numbers_count_the_same("131 farms", "412 farms, and 131 told us")`` -> False
+    """
+    def following(text: str) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for m in _NUMBER.finditer(text):
+            words = re.findall(r"[A-Za-z%$][A-Za-z'-]*|%", text[m.end():m.end() + 40])
+            nxt = words[0] if words else ""
+            out.setdefault(m.group().replace(",", "").rstrip("."), set()).add(
+                _stem(nxt) if nxt and nxt.lower() not in STOPWORDS else "")
+        return out
+
+    ours, theirs = following(sentence), following(evidence)
+    for number, after in ours.items():
+        nouns = after - {""}
+        if nouns and number in theirs and theirs[number] - {""} and not nouns & theirs[number]:
+            return False
+    return True
+
+
+def claim_body(sentence: str) -> str:
+    """A sentence without its attribution: what it says was said.
+
+    Example: ``claim_body("Meresky told the board that prices doubled.")`` -> ``"prices doubled."``
+    """
+    m = _ATTRIBUTION.match(sentence)
+    if m and (m.group("verb") or m.group(0).rstrip().endswith(":")):
+        rest = sentence[m.end():]
+        that = re.match(r"\s*(?:\S+\s+){0,4}?that\s+", rest)
+        return (rest[that.end():] if that else rest).strip(" ,:")
+    m = _TRAILING_ATTRIBUTION.search(sentence)
+    if m and not QUOTATION.search(sentence[m.start():]):
+        return sentence[:m.start()].strip() + "."
+    return sentence
+
+
 _CLAUSE_SPLIT = re.compile(r";|,?\s+\b(?:and that|but|because|while|whereas|although|and)\b\s+|,\s+(?=which|who|that)")
 
 
@@ -273,6 +323,7 @@ _ATTRIBUTION = re.compile(
     r"believes|thinks|stated|claimed|described|insisted|explained|agreed|disagreed|urged|suggested)\b|,)"
 )
 _PRONOUN_SUBJECTS = {"he", "she", "they"}
+_REPORTING_VERBS = "said|says|told|tells|wrote|writes|warned|argued|added|noted|stated|claimed|insisted|explained"
 _TRAILING_ATTRIBUTION = re.compile(
     r"[,;]\s+(?:according to\s+(?:the\s+)?(?P<who2>[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,3})|"
     r"(?:the\s+)?(?P<who>[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,3}|he|she|they)\s+(?:later\s+|also\s+)?"
@@ -341,7 +392,17 @@ def speaker_matches(sentence: str, cited: list[Evidence], referent: Optional[str
         return not speech
     if not who:
         return False  # "he said" with nobody it could refer to
-    return any(same_person(who, s) for s in speakers)
+    if any(same_person(who, s) for s in speakers):
+        return True
+    # Speech the cited speaker reports: "Our agronomist, Dev Kapoor, … told
+    # the board that …" backs "Kapoor told the board that …".
+    # The name must be the verb's subject in the cited text's own frame, not
+    # a word inside someone's quotation ("…with the Trump administration…").
+    surname = re.escape(who.split()[-1].strip(".,"))
+    frame = QUOTATION.sub(" Q ", _norm(_evidence_blob(cited)))
+    return bool(re.search(rf"\b{surname}\b(?:,[^,.;]*,)?(?:[^.;]*\b(?:he|she|they))?\s+(?:also\s+|later\s+)?"
+                          rf"(?:{_REPORTING_VERBS})\b", frame)
+                or re.search(rf"\baccording to (?:the )?(?:\w+\s+){{0,3}}{surname}\b", frame))
 
 
 def _stem_sequence(text: str) -> list[str]:
@@ -361,10 +422,15 @@ def ordered_pair_overlap(sentence: str, evidence: str, window: int = VerifySetti
 
     Example: ``ordered_pair_overlap("arms control is outdated", "arms control as it exists today is outdated")`` -> 1.0
     """
+    # Words only one side has are the overlap check's business; the order
+    # check asks whether the shared words stand in the evidence's relation.
     seq = _stem_sequence(sentence)
+    ev = _stem_sequence(evidence)
+    shared = set(seq) & set(ev)
+    seq = [w for w in seq if w in shared]
+    ev = [w for w in ev if w in shared]
     if len(seq) < min_words:
         return 1.0
-    ev = _stem_sequence(evidence)
     pairs_ev = {(ev[i], ev[j]) for i in range(len(ev)) for j in range(i + 1, min(len(ev), i + 1 + window))}
     pairs = list(zip(seq, seq[1:]))
     return sum(1 for p in pairs if p in pairs_ev) / len(pairs)

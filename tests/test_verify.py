@@ -1,0 +1,53 @@
+"""The answer verifier's checks, one rule at a time (its figures as a classifier: rag eval --claims)."""
+
+import pytest
+
+from rag.types import Evidence
+from rag.verify import claim_body, negated_stems, numbers_count_the_same, supports
+
+
+def ev(text, speaker=None):
+    return [Evidence("a.txt", 0, len(text), text, None, 0, speaker, 0.0)]
+
+
+@pytest.mark.parametrize("sentence, evidence, speaker, ok", [
+    # a paraphrase that drops words in between keeps its relation
+    ("Suslov said arms control is outdated.", "Dmitry Suslov said arms control as it exists today is outdated.",
+     "Dmitry Suslov", True),
+    # a claim that drops the evidence's negation says the opposite
+    ("Ortiz said the levy funds new ferries.", "\u201cThe levy does not fund new ferries,\u201d Ortiz said.",
+     "Lia Ortiz", False),
+    # the same figures in another relation
+    ("Ortiz said 40 of the port's 12 cranes are idle.", "Of the 40 cranes at the port, 12 are idle, Ortiz said.",
+     "Lia Ortiz", False),
+    ("Ortiz said 12 of the 40 cranes at the port are idle.", "Of the 40 cranes at the port, 12 are idle, Ortiz said.",
+     "Lia Ortiz", True),
+    # speech the cited speaker reports, by its own speaker
+    ("Pell told the board that the cranes need new motors.",
+     "Our engineer, Ana Pell, inspected them, and she told the board that the cranes need new motors.",
+     "Lia Ortiz", True),
+    # a name inside the speaker's quotation is not a speaker
+    ("Brandt said the cranes need new motors.", "\u201cUnlike the Brandt plan, the cranes need new motors,\u201d Ortiz said.",
+     "Lia Ortiz", False),
+    # a speaker named at the end must be the cited one
+    ("The cranes need new motors, Brandt said.", "The cranes need new motors, Ortiz said.", "Lia Ortiz", False),
+    ("The cranes need new motors, Ortiz said.", "The cranes need new motors, Ortiz said.", "Lia Ortiz", True),
+])
+def test_supports(sentence, evidence, speaker, ok):
+    assert supports(sentence, ev(evidence, speaker)) is ok
+
+
+def test_claim_body_drops_the_attribution():
+    assert claim_body("Pell told the board that the cranes need motors.") == "the cranes need motors."
+    assert claim_body("The cranes need motors, Pell said.") == "The cranes need motors."
+    assert claim_body("The cranes need motors.") == "The cranes need motors."
+
+
+def test_negated_stems_are_the_words_after_a_negation():
+    assert negated_stems("The levy does not fund new ferries.") == {"fund", "new"}
+    assert negated_stems("A deliberate choice, not a habit.") == {"habit"}
+
+
+def test_numbers_count_the_same_thing():
+    assert numbers_count_the_same("12 cranes", "40 cranes, of which 12 are idle") is True  # 12 counts nothing there
+    assert numbers_count_the_same("40 ships", "40 cranes and 12 ships") is False
