@@ -1,13 +1,24 @@
-"""Reading documents from disk: files and folders of .txt, .md and .html.
+"""Reading documents from disk: files and folders of .txt, .md, .html, .pdf and .docx.
 
 ``load_documents(paths)`` returns the readable documents and a warning per
 file it skipped; ``read_document(path)`` raises ``IngestError`` naming the
-file, the problem and the fix. Nothing here parses structure or embeds.
+file, the problem and the fix. Nothing here parses sentences or embeds.
 
 Offsets of every later stage index ``Document.text``: for .txt and .md that
 is the file's UTF-8 text exactly as stored (a BOM is dropped; CRLF kept); for
 .html it is the text a browser would show, extracted with BeautifulSoup, one
 block per paragraph and headings marked with ``#`` as in Markdown.
+
+For .pdf it is the text layer as pypdf extracts it, rebuilt into paragraphs
+from the lines' positions (a vertical gap wider than the usual line step ends
+a paragraph; a line in a clearly larger font is a ``#`` heading), pages
+separated by a blank line, and ``Document.pages`` holds where each page
+starts, so a span maps to its page. A paragraph that runs across a page
+break becomes two. What it does not do: OCR (a scan without a text layer is
+refused with the fix), reading order of multi-column layouts beyond what
+pypdf gives, tables. For .docx it is python-docx's paragraphs, one block each,
+with Heading/Title styles marked ``#`` like Markdown; tables, headers and
+footnotes are left out.
 """
 
 from __future__ import annotations
@@ -97,22 +108,222 @@ def read_document(path: Path, settings: IngestSettings | None = None) -> Documen
             "Split it into smaller files or raise RAG_INGEST__MAX_FILE_BYTES.",
         )
     data = path.read_bytes()
+    pages: tuple[int, ...] = ()
+    if suffix == ".pdf":
+        fmt = "pdf"
+        text, pages = pdf_to_text(data, name, settings)
+    elif suffix == ".docx":
+        fmt = "docx"
+        text = docx_to_text(data, name)
+    else:
+        text = _decode_text(data, name)
+        fmt = {".htm": "html", ".html": "html", ".md": "md"}.get(suffix, "txt")
+        if fmt == "html":
+            text = html_to_text(text)
+    if not text.strip():
+        raise IngestError(name, "is empty (no text to index)", "Add text to it or remove it from the folder.")
+    return Document(source=name, text=text, sha256=hashlib.sha256(data).hexdigest(), format=fmt, pages=pages)
+
+
+def _decode_text(data: bytes, name: str) -> str:
     if _looks_binary(data):
-        raise IngestError(name, "looks like a binary file, not text", "Add it as plain text, Markdown or HTML.")
+        raise IngestError(name, "looks like a binary file, not text", "Add it as plain text, Markdown, HTML, PDF or Word (.docx).")
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise IngestError(
             name,
             f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
             "Re-save it as UTF-8 (e.g. `iconv -f latin1 -t utf-8`).",
         ) from exc
-    fmt = {".htm": "html", ".html": "html", ".md": "md"}.get(suffix, "txt")
-    if fmt == "html":
-        text = html_to_text(text)
-    if not text.strip():
-        raise IngestError(name, "is empty (no text to index)", "Add text to it or remove it from the folder.")
-    return Document(source=name, text=text, sha256=hashlib.sha256(data).hexdigest(), format=fmt)
+
+
+# --------------------------------------------------------------------------- PDF
+
+
+def _open_pdf(data: bytes, name: str):
+    import io
+    import logging
+
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+
+    # pypdf logs every repaired cross-reference table; a damaged file is
+    # reported once, below, as an IngestError.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    damaged = IngestError(
+        name, "is a damaged PDF (it cannot be opened)",
+        "Re-download it, or re-export it from the program that made it (\"Save as PDF\" / \"Print to PDF\").")
+    if not data.lstrip()[:5].startswith(b"%PDF"):
+        raise IngestError(name, "is not a PDF (no %PDF header)",
+                          "Check the file; if it is another format, give it that format's extension.")
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            # Many PDFs are "encrypted" with an empty user password, only to
+            # restrict printing or copying: those open without one.
+            try:
+                opened = reader.decrypt("")
+            except (DependencyError, NotImplementedError) as exc:
+                raise IngestError(
+                    name, f"is encrypted with a cipher that cannot be read here ({exc})",
+                    "Save an unprotected copy (e.g. `qpdf --decrypt in.pdf out.pdf`) and add that.") from exc
+            if not opened:
+                raise IngestError(
+                    name, "is encrypted (password-protected)",
+                    "Remove the password (e.g. `qpdf --password=PASSWORD --decrypt in.pdf out.pdf`) and add the copy.")
+        reader.pages[0]  # a file without a readable page tree fails here
+        return reader
+    except FileNotDecryptedError as exc:
+        raise IngestError(name, "is encrypted (password-protected)",
+                          "Remove the password (e.g. `qpdf --password=PASSWORD --decrypt in.pdf out.pdf`) "
+                          "and add the copy.") from exc
+    except IngestError:
+        raise
+    except (PdfReadError, ValueError, KeyError, IndexError, TypeError, AttributeError, OSError) as exc:
+        raise damaged from exc
+
+
+def _page_lines(page) -> list[tuple[str, float | None, float]]:
+    """pypdf's lines of one page, each with its baseline y and font size (None/0 if unknown)."""
+    lines: list[list] = [["", None, 0.0]]
+
+    def visit(text, cm, tm, _font, size):
+        for i, part in enumerate(text.split("\n")):
+            if i:
+                lines.append(["", None, 0.0])
+            line = lines[-1]
+            if part.strip() and cm is not None and tm is not None:
+                if line[1] is None:
+                    line[1] = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                scale = (tm[2] ** 2 + tm[3] ** 2) ** 0.5 * (cm[2] ** 2 + cm[3] ** 2) ** 0.5
+                line[2] = max(line[2], abs(size or 0) * (scale or 1.0))
+            line[0] += part
+
+    page.extract_text(visitor_text=visit)
+    return [(" ".join(t.split()), y, size) for t, y, size in lines if t.strip()]
+
+
+def _median(values: list[float]) -> float:
+    values = sorted(values)
+    return values[len(values) // 2] if values else 0.0
+
+
+def _page_text(lines, body: float, levels: dict[float, int], settings: IngestSettings) -> str:
+    """One page's lines joined into paragraphs (blank line between) and ``#`` headings."""
+    def heading_level(size: float) -> int:
+        return levels.get(round(size, 1), 0)
+
+    steps = [
+        abs(b[1] - a[1]) for a, b in zip(lines, lines[1:])
+        if a[1] is not None and b[1] is not None and not heading_level(a[2]) and not heading_level(b[2])
+        and abs(b[1] - a[1]) > 0
+    ]
+    step = _median(steps)
+    blocks: list[tuple[int, list[str]]] = []  # (heading level or 0, lines)
+    previous = None
+    for text, y, size in lines:
+        level = heading_level(size)
+        new_block = (
+            previous is None
+            or level != previous[2]
+            or y is None or previous[1] is None
+            or (step > 0 and abs(y - previous[1]) > settings.pdf_paragraph_gap * step)
+            or (level and abs(y - previous[1]) > 2.5 * size)
+        )
+        if new_block:
+            blocks.append((level, [text]))
+        else:
+            blocks[-1][1].append(text)
+        previous = (text, y, level)
+    out = []
+    for level, block_lines in blocks:
+        joined = block_lines[0]
+        for line in block_lines[1:]:
+            # A line broken after a hyphen continues the word ("well-" "known").
+            joined += line if joined.endswith("-") else " " + line
+        out.append(("#" * level + " " if level else "") + joined)
+    return "\n\n".join(out)
+
+
+def pdf_to_text(data: bytes, name: str = "document.pdf",
+                settings: IngestSettings | None = None) -> tuple[str, tuple[int, ...]]:
+    """The text layer of a PDF as paragraphs, and the offset where each page starts.
+
+    Raises IngestError for a damaged, encrypted or image-only PDF.
+
+    Example: a two-page PDF whose pages read "Alpha." and "Beta." ->
+    ``("Alpha.\\n\\nBeta.", (0, 8))``
+    """
+    settings = settings or IngestSettings()
+    reader = _open_pdf(data, name)
+    try:
+        all_lines = [_page_lines(page) for page in reader.pages]
+    except Exception as exc:  # pypdf raises many kinds on broken content streams
+        raise IngestError(
+            name, f"is a damaged PDF (its text cannot be read: {type(exc).__name__})",
+            "Re-download it, or re-export it from the program that made it (\"Save as PDF\").") from exc
+    if not any(all_lines):
+        raise IngestError(
+            name, f"has no text layer ({len(all_lines)} page(s) of images only, e.g. a scan)",
+            "Run OCR on it first (e.g. `ocrmypdf in.pdf out.pdf`) and add the result.")
+    # The body font is the size most characters are set in; clearly larger
+    # sizes are headings, the largest being level 1.
+    weight: dict[float, int] = {}
+    for lines in all_lines:
+        for text, _y, size in lines:
+            weight[round(size, 1)] = weight.get(round(size, 1), 0) + len(text)
+    body = max(weight, key=weight.get)
+    larger = sorted((s for s in weight if body > 0 and s >= settings.pdf_heading_size * body), reverse=True)
+    levels = {s: min(i + 1, 6) for i, s in enumerate(larger)}
+    pieces, starts, offset = [], [], 0
+    for lines in all_lines:
+        if pieces:
+            offset += 2  # the blank line between pages
+        starts.append(offset)
+        page = _page_text(lines, body, levels, settings)
+        pieces.append(page)
+        offset += len(page)
+    return "\n\n".join(pieces), tuple(starts)
+
+
+# --------------------------------------------------------------------------- Word
+
+
+def docx_to_text(data: bytes, name: str = "document.docx") -> str:
+    """The paragraphs of a Word file, a block each, Heading N / Title styles as ``#`` headings.
+
+    Example: a file with a "Heading 1" paragraph "Budget" and a body paragraph
+    "It rose." -> ``"# Budget\\n\\nIt rose."``
+    """
+    import io
+    import zipfile
+
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        if data[:4] == b"\xd0\xcf\x11\xe0":  # the OLE header of the old binary .doc
+            raise IngestError(name, "is an old binary Word (.doc) file renamed .docx",
+                              "Open it in Word or LibreOffice and save it as .docx.") from exc
+        raise IngestError(name, "is a damaged Word file (not a readable .docx package)",
+                          "Open and re-save it in Word or LibreOffice, or export it as PDF.") from exc
+    blocks = []
+    for paragraph in document.paragraphs:
+        text = " ".join(paragraph.text.split())
+        if not text:
+            continue
+        style = (paragraph.style.name if paragraph.style is not None else "") or ""
+        level = 0
+        if style == "Title":
+            level = 1
+        elif style.startswith("Heading"):
+            digits = style.removeprefix("Heading").strip()
+            level = min(int(digits), 6) if digits.isdigit() else 1
+        blocks.append(("#" * level + " " if level else "") + text)
+    return "\n\n".join(blocks)
 
 
 def _candidate_files(root: Path) -> list[Path]:
@@ -156,7 +367,7 @@ def load_documents(paths, settings: IngestSettings | None = None) -> LoadResult:
     if not documents:
         where = ", ".join(str(p) for p in paths) or "(no paths)"
         raise NoDocumentsError(
-            f"No readable .txt, .md or .html documents in {where}. "
+            f"No readable .txt, .md, .html, .pdf or .docx documents in {where}. "
             "Add some there, or point RAG_DOCS (or `rag index PATH`) at a folder that has them."
             + ("\n" + "\n".join(warnings) if warnings else "")
         )

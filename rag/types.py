@@ -8,6 +8,7 @@ document, so ``document.text[p.start:p.end] == p.text`` for every passage and
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Literal, Optional
 
@@ -22,8 +23,20 @@ class Document:
     source: str  # path relative to the project root when inside it
     text: str  # the decoded raw text; offsets index this string
     sha256: str  # of the raw bytes
-    format: str  # "txt" | "md" | "html"
-    # For HTML the text above is the extracted text, not the markup.
+    format: str  # "txt" | "md" | "html" | "pdf" | "docx"
+    # For HTML, PDF and DOCX the text above is the extracted text, not the file.
+    # Paged formats (PDF): the offset in ``text`` where each page starts, in
+    # page order; empty for formats without pages.
+    pages: tuple[int, ...] = ()
+
+    def page_at(self, offset: int) -> Optional[int]:
+        """The 1-based page holding ``text[offset]``; None for non-paged formats.
+
+        Example: with ``pages=(0, 120)``, ``page_at(5)`` -> 1 and ``page_at(130)`` -> 2.
+        """
+        if not self.pages:
+            return None
+        return max(1, bisect.bisect_right(self.pages, offset))
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,7 @@ class Citation:
     speaker: Optional[str] = None
     section: Optional[str] = None
     paragraph: int = 0
+    page: Optional[int] = None  # 1-based page of ``start`` in a paged source (PDF); None otherwise
 
 
 @dataclass(frozen=True)
@@ -115,6 +129,7 @@ class Answer:
                     "end": c.end,
                     "quote": c.quote,
                     "speaker": c.speaker,
+                    "page": c.page,
                 }
                 for c in self.citations
             ],

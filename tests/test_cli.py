@@ -24,7 +24,7 @@ def test_bad_question_is_one_clear_line_and_exit_2(question, message):
 
 def test_empty_folder_is_a_clear_error(tmp_path):
     result = run("index", str(tmp_path), "--data-dir", str(tmp_path / "data"))
-    assert result.returncode == 2 and "No readable .txt, .md or .html documents" in result.stderr
+    assert result.returncode == 2 and "No readable .txt, .md, .html, .pdf or .docx documents" in result.stderr
 
 
 @pytest.mark.slow

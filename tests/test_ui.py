@@ -218,11 +218,8 @@ class FakeAssistant:
 
     def add_file(self, path) -> str:
         path = Path(path)
-        if path.suffix.lower() not in self.settings.ingest.extensions:
-            raise IngestError(str(path), f"unsupported file type {path.suffix}", "Upload a .txt, .md or .html file")
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if not text.strip():
-            raise IngestError(path.name, "the file is empty", "Upload a file with text in it")
+        # The real reader validates (type, encoding, damaged/encrypted PDFs) and extracts the text.
+        text = read_document(path, self.settings.ingest).text
         source = f"uploads/{path.name}"
         self.uploads[source] = text
         return source
@@ -373,15 +370,27 @@ def test_upload_list_and_remove_via_api(app_url, fake, tmp_path):
 def test_upload_of_wrong_type_is_refused(app_url, tmp_path):
     from gradio_client import handle_file
 
-    bad = tmp_path / "slides.pdf"
-    bad.write_bytes(b"%PDF-1.4 not really")
+    bad = tmp_path / "slides.pptx"
+    bad.write_bytes(b"PK\x03\x04 not really")
     c = client(app_url)
     before = c.predict(api_name="/documents")
     try:
         status, *_ = c.predict(handle_file(str(bad)), api_name="/upload")
     except Exception as exc:  # gradio itself may refuse the file type
         status = str(exc)
-    assert "pdf" in status.lower() or "file type" in status.lower() or "invalid" in status.lower()
+    assert "pptx" in status.lower() or "file type" in status.lower() or "invalid" in status.lower()
+    assert c.predict(api_name="/documents") == before
+
+
+def test_damaged_pdf_upload_names_the_problem_and_adds_nothing(app_url, tmp_path):
+    from gradio_client import handle_file
+
+    bad = tmp_path / "minutes.pdf"
+    bad.write_bytes(b"%PDF-1.4 cut off in the middle")
+    c = client(app_url)
+    before = c.predict(api_name="/documents")
+    status, *_ = c.predict(handle_file(str(bad)), api_name="/upload")
+    assert "Could not add minutes.pdf" in status and "damaged PDF" in status and "re-export" in status
     assert c.predict(api_name="/documents") == before
 
 
@@ -606,3 +615,12 @@ def test_real_assistant_api_under_load_and_upload(tmp_path):
         status, *_ = c.predict(source, api_name="/remove")
         assert "Removed" in status, status
         assert all(not d["removable"] for d in c.predict(api_name="/documents"))
+
+
+def test_sources_panel_shows_the_page_of_a_paged_source():
+    answer = canned("What did Suslov say about New START?")
+    paged = Answer(**{**answer.__dict__, "citations": tuple(
+        Citation(**{**c.__dict__, "page": n + 1}) for n, c in enumerate(answer.citations))})
+    panel = render.sources_panel(paged)
+    assert '<span class="src-page">p. 1</span>' in panel and '<span class="src-page">p. 2</span>' in panel
+    assert "src-page" not in render.sources_panel(answer)  # text sources have no page

@@ -172,6 +172,8 @@ def sources_panel(answer: Any, paragraph: Optional[Callable] = None) -> str:
     cards = []
     for c in sorted(answer.citations, key=lambda c: c.marker):
         meta = [f'<span class="src-doc" title="{esc(c.source)}">{esc(c.source)}</span>']
+        if getattr(c, "page", None):
+            meta.append(f'<span class="src-page">p. {int(c.page)}</span>')
         if c.section:
             meta.append(f'<span class="src-section">{esc(c.section)}</span>')
         if c.paragraph:
