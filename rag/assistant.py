@@ -30,7 +30,7 @@ from rag.ingest import read_document, source_name
 from rag.question import CorpusFacts, resolve_follow_up
 from rag.retrieve import Retriever
 from rag.settings import Settings
-from rag.types import Answer
+from rag.types import Answer, Speaker
 
 _DEFAULT = object()
 
@@ -192,6 +192,30 @@ class Assistant:
         else:
             a, b = start, end
         return a, b, text[a:b]
+
+    def speakers(self, source: Optional[str] = None) -> list[Speaker]:
+        """Everyone the attribution found speaking, with roles and statements in document order.
+
+        ``source`` limits it to one document: its source id, or a unique end
+        of one ("hearing.pdf"). Raises IngestError naming the documents when
+        none matches.
+        """
+        from rag.speakers import collect_speakers
+
+        index = self.index
+        if source is not None:
+            source = self._document_named(source)
+        return collect_speakers(index.documents, index.passages, index.people, source)
+
+    def _document_named(self, name: str) -> str:
+        sources = sorted(self.index.documents)
+        if name in sources:
+            return name
+        matches = [s for s in sources if s.endswith("/" + name.lstrip("/"))]
+        if len(matches) == 1:
+            return matches[0]
+        problem = "matches several documents" if matches else "is not an indexed document"
+        raise IngestError(name, problem, "Name one of: " + ", ".join(matches or sources) + ".")
 
     def add_file(self, path) -> str:
         """Copy a file into the uploads folder and index it; returns its source name.

@@ -126,6 +126,32 @@ def cmd_chat(args) -> int:
             print(f"error: {exc}", file=sys.stderr)
 
 
+def _format_speaker(speaker) -> str:
+    lines = [speaker.name + (f" — {'; '.join(speaker.roles)}" if speaker.roles else "")
+             + ("" if speaker.kind == "person" else "  (organisation or group)")]
+    if speaker.organisations:
+        lines.append(f"  organisation: {'; '.join(speaker.organisations)}")
+    for n, st in enumerate(speaker.statements, 1):
+        where = f"{st.source}:{st.start}-{st.end}" + (f" p. {st.page}" if st.page else "")
+        kind = "quote" if st.quoted else "reported"
+        lines.append(f"  [{n}] {where} ({kind})\n      {' '.join(st.text.split())}")
+    return "\n".join(lines)
+
+
+def cmd_speakers(args) -> int:
+    speakers = _assistant(args).speakers(args.doc)
+    if args.json:
+        print(json.dumps([s.to_json() for s in speakers], ensure_ascii=False))
+        return 0
+    if not speakers:
+        print("No speakers found: no sentence in these documents is attributed to anyone.")
+        return 0
+    statements = sum(len(s.statements) for s in speakers)
+    print(f"{len(speakers)} speakers, {statements} statements" + (f" in {args.doc}" if args.doc else "") + "\n")
+    print("\n\n".join(_format_speaker(s) for s in speakers))
+    return 0
+
+
 def cmd_ui(args, rest) -> int:
     from ui.app import main as ui_main
 
@@ -162,6 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-draft", action="store_true", help="stream the model's draft before the verified answer")
     add_settings_options(p)
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("speakers", help="who said what: every speaker, their roles and statements")
+    p.add_argument("--json", action="store_true", help="print one JSON list")
+    p.add_argument("--doc", metavar="SOURCE", help="only this document (its source id, or a unique end of it)")
+    add_settings_options(p)
+    p.set_defaults(func=cmd_speakers)
 
     p = sub.add_parser("chat", help="a conversation in the terminal (follow-up questions work)")
     add_settings_options(p)

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 INDEX_FORMAT_VERSION = 1
 # Bump when parse/attribute change what passages they produce.
-PARSER_VERSION = 2
+PARSER_VERSION = 3
 
 
 def embedding_text(p: Passage) -> str:

@@ -148,3 +148,42 @@ class Answer:
             "notice": self.notice,
             "resolved_question": self.resolved_question,
         }
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One quotation or reported statement: consecutive sentences of one
+    paragraph attributed to the same speaker (all quoted or all reported), as an exact span."""
+
+    source: str
+    start: int
+    end: int
+    text: str  # == raw_text(source)[start:end]
+    quoted: bool  # a direct quotation (else reported speech)
+    section: Optional[str] = None
+    paragraph: int = 0
+    page: Optional[int] = None  # 1-based, paged sources (PDF) only
+
+    def to_json(self) -> dict:
+        return {"source": self.source, "start": self.start, "end": self.end, "text": self.text,
+                "quoted": self.quoted, "section": self.section, "paragraph": self.paragraph, "page": self.page}
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """Someone (or some body) the attribution found speaking, with what they said."""
+
+    name: str
+    kind: Literal["person", "organisation"]  # a named person, or a body/group ("Kremlin", "the report")
+    roles: tuple[str, ...]  # as the documents state them ("Kremlin spokesman", "a professor at …")
+    organisations: tuple[str, ...]  # institutions those roles name ("Moscow's Higher School of Economics")
+    statements: tuple[Statement, ...]  # in document order
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s.source for s in self.statements))
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "roles": list(self.roles),
+                "organisations": list(self.organisations), "sources": list(self.sources),
+                "statements": [s.to_json() for s in self.statements]}
