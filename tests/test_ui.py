@@ -8,7 +8,9 @@ article, so the sources panel and highlighting work as with the real thing.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import socket
 import threading
 import time
@@ -223,6 +225,20 @@ class FakeAssistant:
         source = f"uploads/{path.name}"
         self.uploads[source] = text
         return source
+
+    def speakers(self, source=None):
+        """The real attribution and speaker rules, run on the seed article."""
+        from rag.index import analyse
+        from rag.speakers import collect_speakers
+        from rag.types import Document
+
+        if source not in (None, SOURCE):
+            raise IngestError(source, "is not an indexed document", f"Name one of: {SOURCE}.")
+        if getattr(self, "_speakers", None) is None:
+            doc = Document(SOURCE, TEXT, "0", "txt")
+            passages, people = analyse(doc, self.settings)
+            self._speakers = collect_speakers({SOURCE: doc}, passages, {SOURCE: people})
+        return self._speakers
 
     def remove_document(self, source: str) -> None:
         if source not in self.uploads:
@@ -624,3 +640,79 @@ def test_sources_panel_shows_the_page_of_a_paged_source():
     panel = render.sources_panel(paged)
     assert '<span class="src-page">p. 1</span>' in panel and '<span class="src-page">p. 2</span>' in panel
     assert "src-page" not in render.sources_panel(answer)  # text sources have no page
+
+
+# --------------------------------------------------------------------------- speakers and export
+
+
+def test_speakers_endpoint_and_filter(app_url):
+    c = client(app_url)
+    speakers = c.predict("", api_name="/speakers")
+    suslov = next(sp for sp in speakers if sp["name"] == "Dmitry Suslov")
+    assert suslov["kind"] == "person" and "Moscow's Higher School of Economics" in suslov["organisations"]
+    for st in suslov["statements"]:
+        assert TEXT[st["start"]:st["end"]] == st["text"] and st["page"] is None
+    assert c.predict(SOURCE, api_name="/speakers") == speakers
+    with pytest.raises(Exception, match="is not an indexed document"):
+        c.predict("nope.txt", api_name="/speakers")
+
+
+def test_speakers_panel_highlights_each_statement_and_escapes():
+    fake = FakeAssistant()
+    html = render.speakers_panel(fake.speakers(), fake.paragraph)
+    assert 'data-question="What did Dmitry Suslov say about "' in html
+    # the statement holding the quote is marked inside its paragraph
+    assert re.search(r"<mark>[^<]*" + re.escape(render.esc(SUSLOV_QUOTE)) + r"[^<]*</mark>", html)
+    assert "Kremlin spokesman" in html and "organisation or group" in html  # the Kremlin itself speaks once
+    assert "characters " in html and "p. " not in html  # a text source: spans, no pages
+    from rag.types import Speaker, Statement
+
+    evil = Speaker("<b>Eve</b>", "person", ("<i>spy</i>",), (), (Statement("e.pdf", 0, 5, "<x>!", True, page=4),))
+    out = render.speakers_panel([evil])
+    assert "<b>" not in out and "<i>" not in out and "<x>" not in out and "p. 4" in out
+    assert render.speakers_panel([]) == render.SPEAKERS_EMPTY
+
+
+def _two_turns():
+    first = canned("What did Suslov say about New START?")
+    paged = Answer(**{**canned("What did the ambassador say about sanctions?").__dict__})
+    paged = Answer(**{**paged.__dict__, "citations": tuple(
+        Citation(**{**c.__dict__, "page": 7}) for c in paged.citations)})
+    return [("What did Suslov say about New START?", first, None),
+            ("Why?", None, "The question is too vague."),
+            ("What did the ambassador say about sanctions?", paged, None)]
+
+
+def test_markdown_export_has_numbered_footnotes_with_quote_document_place_and_speaker():
+    md = render.conversation_markdown(_two_turns(), "2026-11-29 14:00 UTC")
+    assert md.startswith("# Conversation with the documents\n\nExported 2026-11-29 14:00 UTC.")
+    assert "## 1. What did Suslov say about New START?" in md
+    assert "is outdated [^1], and that" in md and "impossible now [^2]." in md
+    assert "[^1]: “" + " ".join(SUSLOV_QUOTE.split()) + "” — Dmitry Suslov. " + SOURCE + ", characters " in md
+    assert "*Not answered: The question is too vague.*" in md
+    # numbering runs through the file; a paged source gives its page
+    assert "humanitarian assistance [^3]." in md
+    assert "[^3]: “" + SULLIVAN + "” — John Sullivan. " + SOURCE + ", p. 7, section “'Propaganda Victory'”." in md
+    assert "[1]" not in md and "[2]" not in md
+
+
+def test_json_export_is_a_list_of_ask_json_objects():
+    data = json.loads(json.dumps(render.conversation_json(_two_turns())))
+    assert [d["question"] for d in data] == ["What did Suslov say about New START?",
+                                             "What did the ambassador say about sanctions?"]
+    assert set(data[0]) == set(canned("x").to_json())
+    assert data[1]["citations"][0]["page"] == 7 and data[0]["citations"][0]["page"] is None
+
+
+def test_export_files_follow_the_conversation():
+    demo = build_app(FakeAssistant())
+    respond = _handler(demo, "respond")
+    export = _handler(demo, "export")
+    md, js = export(None)
+    assert md["interactive"] is False and md["value"] is None
+    *_, (_chat, _src, _box, _btn, state) = respond("What did Suslov say about New START?", None)
+    md, js = export(state)
+    assert md["interactive"] is True
+    text = Path(md["value"]).read_text(encoding="utf-8")
+    assert "[^1]: “" in text and "Dmitry Suslov" in text
+    assert json.loads(Path(js["value"]).read_text(encoding="utf-8"))[0]["citations"][0]["marker"] == 1
