@@ -66,10 +66,10 @@ class Assistant:
         extra = [uploads] if uploads.is_dir() and any(uploads.iterdir()) else []
         return self.paths + extra
 
-    def _build(self) -> Answerer:
+    def _build(self, on_progress=None) -> Answerer:
         index = open_index(
             self.settings, self._all_paths(), embed_model=self._embed_model,
-            vector_store=self._vector_store, key_paths=self.paths,
+            vector_store=self._vector_store, key_paths=self.paths, on_progress=on_progress,
         )
         self._embed_model = index.embed_model
         self.warnings = list(index.warnings)
@@ -217,10 +217,12 @@ class Assistant:
         problem = "matches several documents" if matches else "is not an indexed document"
         raise IngestError(name, problem, "Name one of: " + ", ".join(matches or sources) + ".")
 
-    def add_file(self, path) -> str:
+    def add_file(self, path, progress=None) -> str:
         """Copy a file into the uploads folder and index it; returns its source name.
 
         Raises IngestError (index unchanged) when the file cannot be used.
+        ``progress(stage, done, total)`` hears of each file read, document
+        analysed and batch of passages embedded (``rag.index.ProgressFn``).
         """
         path = Path(path)
         read_document(path, self.settings.ingest)  # validates: raises IngestError
@@ -234,7 +236,7 @@ class Assistant:
                 n += 1
             shutil.copyfile(path, target)
             try:
-                self._answerer = self._build()
+                self._answerer = self._build(progress)
             except RagError:
                 target.unlink(missing_ok=True)
                 raise

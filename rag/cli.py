@@ -32,8 +32,42 @@ def _assistant(args):
     return Assistant(settings=_settings(args))
 
 
+class _Bars:
+    """Progress bars on stderr, one per indexing stage (``rag.index.ProgressFn``)."""
+
+    _LABELS = {"reading": ("reading", "file"), "analysing": ("analysing", "doc"), "embedding": ("embedding", "passage")}
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.bars: dict = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        bar = self.bars.get(stage)
+        if bar is None:
+            desc, unit = self._LABELS.get(stage, (stage, "item"))
+            bar = self.bars[stage] = tqdm(total=total, desc=f"{desc:<9}", unit=unit, file=self.stream,
+                                          dynamic_ncols=True, mininterval=0.2)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+def _show_progress(args, settings) -> bool:
+    """Bars only where a person watches (stderr is a terminal) or when asked (--progress)."""
+    if args.progress is not None:
+        return args.progress
+    return settings.index.show_progress and sys.stderr.isatty()
+
+
 def cmd_index(args) -> int:
     from rag.index import open_index
+    from rag.speakers import collect_speakers
 
     # `rag index PATHS` is --docs without the word: both pick the documents.
     args.docs = (args.paths or []) + (args.docs or [])
@@ -45,13 +79,23 @@ def cmd_index(args) -> int:
         from rag.index import index_dir
 
         shutil.rmtree(index_dir(settings, paths), ignore_errors=True)
+    bars = _Bars() if _show_progress(args, settings) else None
     t0 = time.perf_counter()
-    index = open_index(settings, paths, progress=True)
+    try:
+        index = open_index(settings, paths, progress=False, on_progress=bars)
+    finally:
+        if bars is not None:
+            bars.close()
     total = time.perf_counter() - t0
     for warning in index.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     t = index.timings
+    speakers = collect_speakers(index.documents, index.passages, index.people)
+    statements = [st for sp in speakers for st in sp.statements]
+    quotations = sum(1 for st in statements if st.quoted)
     print(f"documents: {len(index.documents)}  passages: {len(index.passages)}  newly embedded: {int(t.get('embedded', 0))}")
+    print(f"quotations: {quotations}  reported statements: {len(statements) - quotations}  speakers: {len(speakers)}"
+          "  (`rag speakers` lists them)")
     if t.get("embedded"):
         print(
             f"model load: {t.get('model_load_s', 0):.2f} s  parse+attribute: {t.get('parse_s', 0):.2f} s  "
@@ -59,6 +103,9 @@ def cmd_index(args) -> int:
         )
     else:
         print(f"reopened without re-embedding in {total:.2f} s")
+    if index.warnings:
+        n = len(index.warnings)
+        print(f"skipped: {n} file{'s' if n != 1 else ''} (warnings on stderr)")
     print(f"index: {index.directory}")
     return 0
 
@@ -179,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="build or update the index of the documents")
     p.add_argument("paths", nargs="*", help="files or folders (default: seeds/ or RAG_DOCS)")
     p.add_argument("--rebuild", action="store_true", help="discard the stored index and embed everything again")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bars on stderr (default: only when stderr is a terminal)")
     add_settings_options(p)
     p.set_defaults(func=cmd_index)
 

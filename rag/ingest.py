@@ -348,36 +348,41 @@ def _candidate_files(root: Path) -> list[Path]:
     )
 
 
-def load_documents(paths, settings: IngestSettings | None = None) -> LoadResult:
+def load_documents(paths, settings: IngestSettings | None = None, on_progress=None) -> LoadResult:
     """Load every supported file under ``paths`` (files or folders).
 
     Files that cannot be used are skipped with a warning that names the file,
     the problem and the fix; only a corpus with no usable file at all raises.
+    ``on_progress("reading", done, total)`` is called after each file.
     """
     settings = settings or IngestSettings()
     documents: list[Document] = []
     warnings: list[str] = []
     seen: set[str] = set()
+    candidates: list[Path] = []
     for raw in paths:
         root = Path(raw)
         if not root.exists():
             warnings.append(f"{raw}: does not exist. Check the path (RAG_DOCS or the command's arguments).")
             continue
-        for path in _candidate_files(root):
-            if path.suffix.lower() not in settings.extensions:
-                warnings.append(
-                    f"{source_name(path)}: skipped, unsupported file type '{path.suffix or '(none)'}'. "
-                    f"Supported: {', '.join(settings.extensions)}."
-                )
-                continue
+        candidates.extend(_candidate_files(root))
+    for number, path in enumerate(candidates, 1):
+        doc = None
+        if path.suffix.lower() not in settings.extensions:
+            warnings.append(
+                f"{source_name(path)}: skipped, unsupported file type '{path.suffix or '(none)'}'. "
+                f"Supported: {', '.join(settings.extensions)}."
+            )
+        else:
             try:
                 doc = read_document(path, settings)
             except IngestError as exc:
                 warnings.append(str(exc))
-                continue
-            if doc.source not in seen:
-                seen.add(doc.source)
-                documents.append(doc)
+        if doc is not None and doc.source not in seen:
+            seen.add(doc.source)
+            documents.append(doc)
+        if on_progress is not None:
+            on_progress("reading", number, len(candidates))
     if not documents:
         where = ", ".join(str(p) for p in paths) or "(no paths)"
         raise NoDocumentsError(

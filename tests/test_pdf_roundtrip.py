@@ -42,6 +42,11 @@ def test_pdf_answer_cites_page_two_through_the_cli(tmp_path):
     indexed = run("index", str(docs), env=env)
     assert indexed.returncode == 0, indexed.stderr
     assert "documents: 1" in indexed.stdout
+    assert "speakers: 3" in indexed.stdout and "quotations: 3" in indexed.stdout
+    assert "embedding" not in indexed.stderr  # stderr is no terminal here: no bars unless asked
+    asked = run("index", str(docs), "--rebuild", "--progress", env=env)
+    assert asked.returncode == 0, asked.stderr
+    assert "reading" in asked.stderr and "analysing" in asked.stderr and "embedding" in asked.stderr
 
     result = run("ask", "--json", "How much money did the library fund hold?", "--backend", "none",
                  "--docs", str(docs), env=env)

@@ -218,10 +218,11 @@ class FakeAssistant:
             docs.append({"source": source, "chars": len(text), "passages": 1, "removable": True})
         return docs
 
-    def add_file(self, path) -> str:
+    def add_file(self, path, progress=None) -> str:
         path = Path(path)
         # The real reader validates (type, encoding, damaged/encrypted PDFs) and extracts the text.
         text = read_document(path, self.settings.ingest).text
+        # (nothing is indexed here, so there is no progress to report)
         source = f"uploads/{path.name}"
         self.uploads[source] = text
         return source
@@ -716,3 +717,29 @@ def test_export_files_follow_the_conversation():
     text = Path(md["value"]).read_text(encoding="utf-8")
     assert "[^1]: “" in text and "Dmitry Suslov" in text
     assert json.loads(Path(js["value"]).read_text(encoding="utf-8"))[0]["citations"][0]["marker"] == 1
+
+
+def test_upload_progress_comes_from_the_real_indexer(tmp_path, make_assistant):
+    """A real Assistant (fake models): the bar moves with files read, documents analysed, batches embedded."""
+    from pdfmaker import COUNCIL_PAGES, make_pdf
+
+    assistant = make_assistant(embedding={"batch_size": 8})
+    demo = build_app(assistant)
+    pdf = tmp_path / "hearing.pdf"
+    pdf.write_bytes(make_pdf(COUNCIL_PAGES * 4))
+    seen = []
+
+    def progress(fraction, desc=None, **_):
+        seen.append((fraction, desc))
+
+    status, *_ = _handler(demo, "upload")(str(pdf), progress=progress)
+    assert "Added" in status and "hearing.pdf" in status
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    descs = [d for _, d in seen]
+    assert any(d.startswith("Reading files: ") for d in descs)
+    assert any(d.startswith("Finding sentences and speakers: ") for d in descs)
+    embedding = [d for d in descs if d.startswith("Embedding passages: ")]
+    assert len(embedding) >= 3  # one step per batch of 8 passages
+    assert embedding[-1].split(": ")[1].split("/")[0] == embedding[-1].split("/")[1]
+    assert any(d["source"].endswith("hearing.pdf") for d in assistant.documents())

@@ -329,9 +329,19 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
             )
             gr.Warning(message)
             return (message, *docs_outputs(), None)
-        progress(0.05, desc=f"Reading and indexing {name}…")
+        progress(0.02, desc=f"Reading {name}…")
+        # Real steps from the indexer: files read, documents analysed, passages
+        # embedded. Embedding is most of the time, so it gets most of the bar.
+        spans = {"reading": (0.02, 0.15), "analysing": (0.15, 0.30), "embedding": (0.30, 0.98)}
+        words = {"reading": "Reading files", "analysing": "Finding sentences and speakers",
+                 "embedding": "Embedding passages"}
+
+        def step(stage: str, done: int, total: int) -> None:
+            lo, hi = spans.get(stage, (0.02, 0.98))
+            progress(lo + (hi - lo) * (done / max(total, 1)), desc=f"{words.get(stage, stage)}: {done}/{total}")
+
         try:
-            source = assistant.add_file(path)
+            source = assistant.add_file(path, progress=step)
         except (IngestError, RagError) as exc:
             message = f"Could not add {name}: {exc}"
             gr.Warning(message)
