@@ -12,6 +12,9 @@ he say about Ukraine?") against the conversation with fixed rules
 the question, which a 135M model cannot do reliably. Uploaded files are copied under the data directory and indexed
 incrementally; the index is swapped in only when the new one is complete.
 
+``speakers()`` lists who said what (``rag.speakers``), for auditing the
+attribution; ``add_file(path, progress=...)`` reports the indexer's steps.
+
 What it does not do: presentation (``ui/``, ``rag.cli``) or evaluation (``eval/``).
 """
 

@@ -1,10 +1,11 @@
-"""The ``rag`` command: index, ask, chat, ui, eval, models.
+"""The ``rag`` command: index, ask, speakers, chat, ui, eval, models.
 
 A thin shell over the public API (``rag.Assistant``). Errors from ``rag``
 become one line on stderr and exit code 2 here, at the boundary; nothing
 below this module prints. Heavy libraries are imported only by the
 subcommand that needs them, so ``rag --help`` is instant and ``rag ask`` does
-not pay for Gradio.
+not pay for Gradio. Progress bars go to stderr, and only when stderr is a
+terminal or ``--progress`` asks, so stdout (``--json``) stays clean.
 """
 
 from __future__ import annotations
