@@ -244,12 +244,13 @@ def _page_text(lines, body: float, levels: dict[float, int], settings: IngestSet
     previous = None
     for text, y, size in lines:
         level = heading_level(size)
+        # Lines of a heading sit as far apart as its larger type makes them.
+        scale = size / body if level and body > 0 else 1.0
         new_block = (
             previous is None
             or level != previous[2]
             or y is None or previous[1] is None
-            or (step > 0 and abs(y - previous[1]) > settings.pdf_paragraph_gap * step)
-            or (level and abs(y - previous[1]) > 2.5 * size)
+            or (step > 0 and abs(y - previous[1]) > settings.pdf_paragraph_gap * step * scale)
         )
         if new_block:
             blocks.append((level, [text]))
