@@ -27,9 +27,10 @@ from rag import prompts
 from rag.errors import LLMError, QuestionError
 from rag.retrieve import Retrieval, Retriever, estimate_tokens
 from rag.settings import Settings
-from rag.types import Answer, Citation, Evidence, Passage, Timings
+from rag.types import Answer, Citation, Draft, Evidence, Passage, Timings
 from rag.parse import split_answer_sentences
-from rag.question import MONTHS, QUOTATION, CorpusFacts, counted_noun, document_facets, expected_detail, two_part
+from rag.question import MONTHS, QUOTATION, CorpusFacts, counted_noun, document_facets, expected_detail, \
+    said_about, two_part
 from rag.verify import attributed_to, content_stems, names_in, refusal_reason, same_person, supports, \
     without_instructions
 
@@ -58,6 +59,29 @@ def markers_of(sentence: str) -> list[int]:
 
 def strip_markers(sentence: str) -> str:
     return " ".join(_MARKER.sub("", sentence).split()).replace(" .", ".").replace(" ,", ",")
+
+
+def claims_of(generated: str, shown: int) -> list[tuple[str, list[int]]]:
+    """The claims of a generated answer: each sentence without its markers,
+    with the markers it cites (only those numbering one of ``shown`` items).
+
+    Chatter carries no claim and is left out: a preface ("The answer is:"),
+    statements about the sources ("… is not mentioned in the text"), the
+    model's own no-answer phrases, and repeated sentences.
+
+    Example: ``claims_of("The answer is: Talks failed [2]. Talks failed [2].", 3)``
+    -> ``[("Talks failed.", [2])]``
+    """
+    claims, seen = [], set()
+    for sentence in split_answer_sentences(generated):
+        claim = _META_PREFIX.sub("", strip_markers(sentence)).strip()
+        if not claim or claim.lower() in seen:
+            continue
+        seen.add(claim.lower())
+        if _META_CLAIM.search(claim) or any(m in claim.lower() for m in prompts.MODEL_NO_ANSWER_MARKERS):
+            continue
+        claims.append((claim, [n for n in dict.fromkeys(markers_of(sentence)) if 1 <= n <= shown]))
+    return claims
 
 
 def render_evidence(evidence: list[Evidence]) -> str:
@@ -117,7 +141,15 @@ class Answerer:
         passages = self._passages(e)
         if not passages:
             return " ".join(e.text.split())
-        return " ".join(speaker_named(" ".join(p.text.split()), p.speaker, p.quoted) for p in passages)
+        out, previous = [], None
+        for p in passages:
+            text = " ".join(p.text.split())
+            # A quotation that goes on from the same speaker's sentence just
+            # before it reads as theirs already: no second "NAME said:".
+            continues = previous is not None and previous.speaker == p.speaker and previous.quoted
+            out.append(text if continues else speaker_named(text, p.speaker, p.quoted))
+            previous = p
+        return " ".join(out)
 
 
     def best_evidence(self, question: str, retrieval: Retrieval) -> list[Evidence]:
@@ -151,7 +183,7 @@ class Answerer:
         return chosen
 
     def _answer(self, question, text, citations, retrieval: Retrieval, mode, t0, first_token_s,
-                notice=None, resolved=None) -> Answer:
+                notice=None, resolved=None, draft: Optional[Draft] = None) -> Answer:
         return Answer(
             question=question,
             text=text,
@@ -162,10 +194,11 @@ class Answerer:
             settings_hash=self.settings.hash(),
             notice=notice,
             resolved_question=resolved,
+            draft=draft,
         )
 
     def extractive(self, question: str, retrieval: Retrieval, t0: float, first_token_s, notice,
-                   resolved: Optional[str] = None) -> Answer:
+                   resolved: Optional[str] = None, draft: Optional[Draft] = None) -> Answer:
         """Quote the best evidence, each item with its speaker."""
         chosen = self.best_evidence(resolved or question, retrieval)
         parts, citations = [], []
@@ -173,7 +206,7 @@ class Answerer:
             parts.append(f"{self.quoted(e)} [{n}]")
             citations.append(self._citation(n, e))
         return self._answer(question, " ".join(parts), citations, retrieval, "extractive", t0,
-                            first_token_s, notice, resolved)
+                            first_token_s, notice, resolved, draft)
 
     def llm_evidence(self, best: list[Evidence], retrieval: Retrieval) -> list[Evidence]:
         """What the LLM is shown: the best evidence first, then the rest in
@@ -200,18 +233,7 @@ class Answerer:
         kept: list[str] = []
         citations: list[Citation] = []
         numbering: dict[tuple[int, int, int], int] = {}
-        seen: set[str] = set()
-        for sentence in split_answer_sentences(generated):
-            # Small models preface answers with chatter; it carries no claim.
-            claim = _META_PREFIX.sub("", strip_markers(sentence)).strip()
-            if claim.lower() in seen:
-                continue
-            seen.add(claim.lower())
-            if _META_CLAIM.search(claim):
-                continue
-            if not claim or any(m in claim.lower() for m in prompts.MODEL_NO_ANSWER_MARKERS):
-                continue
-            cited = [n for n in dict.fromkeys(markers_of(sentence)) if 1 <= n <= len(shown)]
+        for claim, cited in claims_of(generated, len(shown)):
             check = self.settings.verify
             if cited and not supports(claim, [shown[n - 1] for n in cited], check, referent):
                 # Try each cited item alone: a sentence may over-cite.
@@ -275,6 +297,34 @@ class Answerer:
         if counted and content_stems(counted) and not content_stems(counted) & content_stems(text):
             return False
         return True
+
+    def off_topic(self, question: str, retrieval: Retrieval) -> Optional[str]:
+        """The refusal for "What did X say about T?" when nothing X said is about T.
+
+        X's words are every sentence the documents attribute to X (not only
+        the retrieved ones). One that shares a content word with T, or sits
+        under a section heading that does, is about T; failing that, the
+        closest of them in meaning must reach ``verify.min_topic_similarity``.
+        Without this, the answer would quote X on something else.
+        """
+        topic = said_about(question)
+        if not topic or len(retrieval.speakers) != 1:
+            return None
+        speaker = retrieval.speakers[0]
+        stems = content_stems(topic) - content_stems(speaker)
+        theirs = [p for p in self.retriever.index.passages if p.speaker == speaker]
+        if not stems or not theirs:
+            return None
+        if any(stems & content_stems(f"{p.text} {p.section or ''}") for p in theirs):
+            return None
+        import numpy as np
+
+        vectors = np.asarray(self.retriever.index.embed_model.embed_batch([topic] + [p.text for p in theirs]),
+                             dtype="float32")
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
+        if float((vectors[1:] @ vectors[0]).max()) >= self.settings.verify.min_topic_similarity:
+            return None
+        return prompts.REFUSE_OFF_TOPIC.format(name=speaker, topic=topic)
 
     # -- which documents a question is about ---------------------------------
 
@@ -359,6 +409,7 @@ class Answerer:
             query, retrieval.evidence, self.facts, retrieval.best_dense, self.settings.answer.min_dense_score,
             retrieval.best_lexical, self.settings.answer.min_lexical_score, self.settings.verify,
         )
+        reason = reason or self.off_topic(query, retrieval)
         if reason:
             yield self._answer(question, reason, (), retrieval, "refused", t0, None, None, resolved)
             return
@@ -389,15 +440,16 @@ class Answerer:
             return
         # The question's one named speaker is who "he"/"she" in the answer means.
         referent = retrieval.speakers[0] if len(retrieval.speakers) == 1 else None
-        text, citations = self.verify("".join(generated), shown, referent)
+        draft = Draft("".join(generated), tuple(shown), referent)
+        text, citations = self.verify(draft.text, shown, referent)
         if citations and not self.answers_the_question(query, text, citations, best):
             text, citations = "", []
         if citations:
             text, citations = self.complete_with_quotes(text, citations, best)
         if not citations:
-            yield self.extractive(question, retrieval, t0, first, prompts.NOTICE_EXTRACTIVE, resolved)
+            yield self.extractive(question, retrieval, t0, first, prompts.NOTICE_EXTRACTIVE, resolved, draft)
             return
-        yield self._answer(question, text, citations, retrieval, "generated", t0, first, None, resolved)
+        yield self._answer(question, text, citations, retrieval, "generated", t0, first, None, resolved, draft)
 
 _DATE = re.compile(rf"\b{MONTHS}\.? \d{{1,2}}\b|\b\d{{1,2}} {MONTHS}\b|\b{MONTHS}\.? (?:19|20)\d\d\b|\b(?:19|20)\d\d-\d\d-\d\d\b")
 _AUTHOR_LINE = re.compile(r"^\W*(?:By|Authors?|Written by|Reported by|Interview by)\b|\b(?:presenter|host|interviewer|correspondent)\b",
@@ -462,6 +514,8 @@ def speaker_named(text: str, speaker: Optional[str], quoted: bool) -> str:
     if any(re.search(rf"\b{re.escape(w)}\b", outside) for w in speaker.split() if w[:1].isupper() and len(w) > 2):
         return text
     inside = [(m.start(), m.end()) for m in QUOTATION.finditer(text)]
+    if _OWN_ATTRIBUTION.search(text) and not _PRONOUN_SPEECH.search(text):
+        return text  # '"…," the report said.': the sentence says whose words they are
     for m in _PRONOUN_SPEECH.finditer(text):
         group = "pronoun" if m.group("pronoun") else "after"
         at = m.start(group)
@@ -473,6 +527,8 @@ def speaker_named(text: str, speaker: Optional[str], quoted: bool) -> str:
     return text
 
 
+# A speech verb after a closing quotation mark: '"…," the report said', '"…," a spokesman told RFE/RL'.
+_OWN_ATTRIBUTION = re.compile(r"[\"\u201d]\s*,?\s*(?:[\w.'-]+\s+){1,4}(?:said|says|told|wrote|added)\b")
 _META_PREFIX = re.compile(r"^(?:the answer(?: to (?:this|the) question)? is:?|answer:|the source (?:that )?(?:says|wrote):?)\s*", re.I)
 # Statements about the sources rather than answers from them.
 _META_CLAIM = re.compile(r"\b(is|are) (not provided|not mentioned|mentioned in the text|not given)\b|\bthe (text|source|sources|article) (does|do) not\b", re.I)

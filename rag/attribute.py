@@ -64,8 +64,17 @@ _NAME_STOP = {
     "Now", "By", "Critics", "Adding", "As", "Will", "What", "We", "They", "He", "She", "Free",
     "Russian", "Russia", "U.S.", "Saudi", "State", "New", "Ukrainian", "Soviet", "American", "Moscow", "Washington",
 }
-_NAME_RUN = re.compile(r"(?:(?:[A-Z][a-z]+(?:-[A-Z][a-z]+)?|[A-Z]\.)\s+){1,3}[A-Z][a-z]+(?:-[A-Z][a-z]+)?")
-_APPOSITIVE = re.compile(r",\s+(?:a|an|the|who|which|whose|then)\b[^,;:]*,")
+# Up to six capitalised words: a name may follow an organisation and a title
+# ("City Council President Denise Okafor"); ``_Registry.scan`` strips them.
+_NAME_RUN = re.compile(r"(?:(?:[A-Z][a-z]+(?:-[A-Z][a-z]+)?|[A-Z]\.)\s+){1,5}[A-Z][a-z]+(?:-[A-Z][a-z]+)?")
+# A phrase in commas between a subject and its verb describes the subject:
+# "Suslov, a professor at…, said", "Greer, general manager of X, said",
+# "Pettifer, of the Independents, said". A pronoun or a speech verb inside the
+# commas is a clause of its own ("…, he said, …"), not a description.
+_APPOSITIVE = re.compile(
+    rf",\s+(?!(?:he|she|they|it|we|i|you)\b)(?:a|an|the|who|which|whose|then|[a-z][\w'-]*)\b"
+    rf"(?![^,;:]*\b(?:{SPEECH_VERBS})\b)[^,;:\"\u201c\u201d]*,"
+)
 _NUMBER_WORDS = "two|three|four|five|six|seven|eight|nine|ten|several|both"
 
 
@@ -149,7 +158,8 @@ class _Registry:
                 role = _role_before(sentence[: m.start() + m.group(0).find(words[0])], self.settings.max_role_words)
                 if role:
                     self.people[name].roles.append(role)
-                appositive = re.match(r",\s+((?:a|an|the|who)\b[^,;:]*)[,.]", sentence[m.end():])
+                appositive = re.match(r",\s+((?:a|an|the|who)\b[^,;:]*|[a-z][\w'-]*(?:\s+[a-z][\w'-]*){0,3}\s+(?:of|at|for)\s+[^,;:]*)[,.]",
+                                      sentence[m.end():])
                 if appositive:
                     self.people[name].roles.append(appositive.group(1).strip())
 
@@ -263,6 +273,10 @@ class _Attributor:
         if not left:
             return None
         prev = left[-1]
+        if prev.lower() in {"but", "and"} and "," not in left and "Q" not in left:
+            # "Okafor welcomed the plan but said …": a second verb shares the
+            # subject the sentence opened with.
+            return self.topic(clean)
         if prev.lower() in _PRONOUNS:
             return self.last_person if prev.lower() != "they" else None
         if prev[:1].isupper() and prev not in {"Q"}:
@@ -340,7 +354,9 @@ _SUBJECT_START = re.compile(
     r"^(?:(?:But|And|Yet|Still|So|Then|Meanwhile|However|Later|Earlier),?\s+)?"
     # a subject named in apposition: "My deputy, Joanna Whitlock, put it best"
     r"(?:(?:My|Our|His|Her|Their|Its|The|A|An)\s+(?:[a-z-]+\s+){0,2}[a-z-]+,\s+(?=[^,]+,))?"
-    r"(?P<name>(?:[A-Z][a-z]+(?:-[A-Z][a-z]+)?\.?\s+){0,3}[A-Z][a-z]+(?:-[A-Z][a-z]+)?)"
+    # a role before the name: "Port director Lene Okoro spoke …"
+    r"(?:[A-Z][a-z]+\s+(?:[a-z-]+\s+){1,2}(?=(?:[A-Z][a-z]+\s+){1,3}[a-z]))?"
+    r"(?P<name>(?:[A-Z][a-z]+(?:-[A-Z][a-z]+)?\.?\s+){0,5}[A-Z][a-z]+(?:-[A-Z][a-z]+)?)"
     r"(?P<after>'s?\b|\s+[a-z]|,)"
 )
 

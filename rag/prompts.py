@@ -31,6 +31,7 @@ REFUSE_UNKNOWN_ENTITY = NO_ANSWER + " {name} does not appear in them."
 REFUSE_NOT_QUOTED = NO_ANSWER + " They mention {name} but quote or report nothing {name} said."
 REFUSE_NO_EVIDENCE = NO_ANSWER + " Nothing in them matches the question."
 REFUSE_MISSING_DETAIL = NO_ANSWER + " They do not give {what}."
+REFUSE_OFF_TOPIC = NO_ANSWER + " They quote {name}, but nothing {name} said is about {topic}."
 
 NOTICE_LLM_UNAVAILABLE = "The language model is unavailable ({error}); this answer is quoted from the documents."
 NOTICE_EXTRACTIVE = "No generated sentence could be verified against the sources; the answer quotes them instead."

@@ -158,6 +158,24 @@ _SUBJECT = re.compile(
 )
 
 
+_SAID_ABOUT = re.compile(
+    r"\b(?:say|said|says|think|thinks|thought|tell|told|write|wrote|argue|argued|warn|warned|believe|believes|"
+    r"comment|comments|commented)\b(?:\s+\S+){0,3}?\s+(?:about|on|regarding|concerning)\s+(?P<topic>[^?]+)",
+    re.I,
+)
+
+
+def said_about(question: str) -> Optional[str]:
+    """The topic of a question that asks what someone said about something.
+
+    Example: ``said_about("What did Suslov tell RFE/RL about New START?")`` -> ``"New START"``
+    """
+    m = _SAID_ABOUT.search(question)
+    if not m:
+        return None
+    return m.group("topic").strip(" .") or None
+
+
 def question_subject(question: str) -> Optional[str]:
     """Who the question asks about as a speaker, as written.
 

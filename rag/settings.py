@@ -245,6 +245,12 @@ class VerifySettings(_Section):
         2, ge=0, description="Names asked for must stand within this many words before the noun they name…",
     )
     names_after: int = Field(4, ge=0, description="…or within this many words after it.")
+    min_topic_similarity: float = Field(
+        0.2, ge=-1.0, le=1.0,
+        description="'What did X say about T?': when no sentence of X's shares a word with T (or with its "
+        "section heading), the best cosine between T and X's sentences must reach this, else the answer is a "
+        "refusal. Calibrated on the dev split (related topics scored 0.23 and up, unrelated ones 0.18 and below).",
+    )
     known_prefix_chars: int = Field(
         5, gt=0,
         description="A question word of at least this many characters counts as known when the corpus has a "

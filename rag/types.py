@@ -87,6 +87,21 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Draft:
+    """What the LLM wrote, before verification, and the evidence it was shown.
+
+    The ``[n]`` markers of ``text`` number ``shown`` from 1. Kept on the
+    ``Answer`` so a person can audit what verification dropped, and so
+    ``eval/claims`` can be built from real drafts.
+    """
+
+    text: str
+    shown: tuple[Evidence, ...]
+    # Who "he"/"she" at the start of a sentence stands for (the question's one named speaker).
+    referent: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class Timings:
     retrieve_s: float = 0.0
     first_token_s: Optional[float] = None
@@ -109,6 +124,8 @@ class Answer:
     notice: Optional[str] = None
     # The question as the pipeline understood it (follow-ups are rewritten).
     resolved_question: Optional[str] = None
+    # The LLM's unverified text, when one was generated (not part of ``to_json``).
+    draft: Optional[Draft] = None
 
     @property
     def refused(self) -> bool:

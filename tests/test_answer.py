@@ -341,6 +341,9 @@ def test_named_speaker_over_narration_is_not_support():
     ('"We want time to expand it."', "Dmitry Suslov", True, 'Dmitry Suslov said: "We want time to expand it."'),
     # narration carries no label
     ("The talks were held in Geneva.", None, False, "The talks were held in Geneva."),
+    # a quotation whose frame names another source ("the report said") keeps that frame, unlabelled
+    ('"No decision has been made," the ministry report said.', "Trade Ministry", True,
+     '"No decision has been made," the ministry report said.'),
 ])
 def test_speaker_named_only_on_speech(text, speaker, quoted, shown):
     from rag.answer import speaker_named
@@ -425,3 +428,35 @@ def test_an_amount_about_something_else_is_not_the_answer(make_assistant, tmp_pa
     assert pool.mode == "refused" and "amount of money" in pool.text
     depot = assistant.ask("How much will the new tram depot cost?")
     assert depot.mode != "refused" and "3.8 million" in depot.text
+
+
+def test_what_x_said_about_a_topic_x_never_spoke_of_is_refused(make_assistant, tmp_path):
+    """X is quoted, but on something else: a refusal that says so, not a quote off the topic."""
+    doc = tmp_path / "harbour.txt"
+    doc.write_text(
+        "Harbour master Ilse Brandt said the new cranes would arrive in June. "
+        "\u201cWe will double the number of ships we can unload,\u201d Brandt said.\n\n"
+        "The ferry company raised fares by 8 percent, the council said.\n",
+        encoding="utf-8",
+    )
+    assistant = make_assistant(None, paths=[doc])
+    off = assistant.ask("What did Ilse Brandt say about ferry fares?")
+    assert off.refused and "nothing Ilse Brandt said is about ferry fares" in off.text
+    on = assistant.ask("What did Ilse Brandt say about the cranes?")
+    assert not on.refused and "cranes" in on.text
+    # The bar is a setting: at -1 every topic counts as close enough.
+    lax = make_assistant(None, paths=[doc], verify={"min_topic_similarity": -1.0})
+    assert not lax.ask("What did Ilse Brandt say about ferry fares?").refused
+
+
+def test_a_quotation_continuing_the_same_speaker_is_not_labelled_twice(make_assistant, tmp_path):
+    doc = tmp_path / "port.txt"
+    doc.write_text(
+        "Port director Lene Okoro spoke at the opening.\n\n"
+        "\u201cWill the new cranes pay for themselves within ten years?\u201d she said. "
+        "\u201cI honestly do not know the answer to that.\u201d\n",
+        encoding="utf-8",
+    )
+    answer = make_assistant(None, paths=[doc]).ask("What did Lene Okoro say about the new cranes?")
+    assert answer.text.count("Lene Okoro") == 1, answer.text
+    assert "Lene Okoro said." in answer.text and "Lene Okoro said:" not in answer.text

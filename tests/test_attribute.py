@@ -137,3 +137,35 @@ def test_a_name_after_a_job_title_and_a_subject_in_apposition():
     assert "Nadia Ferro" in a.people and not any("Director" in n for n in a.people)
     assert _speaker_of(a, "\"We cannot do this twice") == "Nadia Ferro"
     assert _speaker_of(a, "He said, \"The fund") == "Piet Umber"
+
+
+def test_a_lowercase_role_in_commas_does_not_hide_the_speaker():
+    """'NAME, deputy editor of X, said …' and 'NAME, of the Y party, said …' are NAME's words."""
+    attribution = _attribute(
+        "Nadia Voss, deputy editor of the Harbour Gazette, said the paper would print its last issue in May.\n\n"
+        "Councillor Piet Amsel, of the Riverside Group, said the vote had come too late. "
+        "\u201cWe warned them two years ago,\u201d he said.\n"
+    )
+    assert _speaker_of(attribution, "Nadia Voss, deputy") == "Nadia Voss"
+    assert _speaker_of(attribution, "Councillor Piet Amsel") == "Piet Amsel"
+    assert _speaker_of(attribution, "\u201cWe warned") == "Piet Amsel"
+    assert "deputy editor of the Harbour Gazette" in attribution.people["Nadia Voss"]
+
+
+def test_a_name_after_a_long_title_and_a_second_verb_share_the_subject():
+    """'Regional Water Board Chair Tomas Lind approved it but said …': Lind speaks, and is a person."""
+    attribution = _attribute(
+        "Regional Water Board Chair Tomas Lind approved the plan but said bills would rise next year. "
+        "\u201cNobody likes paying more for the same water,\u201d Lind said.\n"
+    )
+    assert "Tomas Lind" in attribution.people
+    assert _speaker_of(attribution, "Regional Water") == "Tomas Lind"
+    assert _speaker_of(attribution, "\u201cNobody likes") == "Tomas Lind"
+
+
+def test_a_speech_verb_in_commas_stays_a_clause():
+    """'"…," he said, adding …' keeps 'he said': the phrase in commas holds a verb of its own."""
+    attribution = _attribute(
+        "Mara Quell chairs the port authority. \u201cThe cranes are old,\u201d she said, adding that two had failed.\n"
+    )
+    assert _speaker_of(attribution, "\u201cThe cranes") == "Mara Quell"

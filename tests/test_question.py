@@ -283,3 +283,13 @@ def test_plural_possessive_names_are_known_names():
     assert unknown_names("What happens to the tax rate under Dunmore Falls' proposed budget?", facts) == []
     assert unknown_names("Is Abernathy's budget larger?", facts) == []
     assert unknown_names("What did Angela Merkel say about Dunmore Falls'?", facts) == ["Angela Merkel"]
+
+
+def test_said_about_finds_the_topic_of_a_what_did_x_say_question():
+    from rag.question import said_about
+
+    assert said_about("What did Suslov tell RFE/RL about New START?") == "New START"
+    assert said_about("What did the minister say about the harbour tolls?") == "the harbour tolls"
+    assert said_about("What did Greer comment on the wage offer?") == "the wage offer"
+    assert said_about("What did he say has to exist for that to happen?") is None
+    assert said_about("Who said the talks failed?") is None
