@@ -253,12 +253,37 @@ def score_rows(rows: list[dict], source_text: Callable[[str], Optional[str]]) ->
     return rows
 
 
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
 def _progress(label: str) -> Callable[[int, int, dict], None]:
+    """Progress on stderr: a bar with the time left on a terminal (tqdm), else
+    one line per question with the estimated time left, for logs."""
+    started = time.perf_counter()
+    bar = None
+
     def show(i: int, n: int, row: dict) -> None:
+        nonlocal bar
+        if sys.stderr.isatty():
+            if bar is None:
+                from tqdm import tqdm
+
+                bar = tqdm(total=n, desc=label, unit="question", file=sys.stderr, dynamic_ncols=True)
+            if row.get("error"):
+                bar.write(f"[{label} {i}/{n}] {row['id']}: {row['error']}", file=sys.stderr)
+            bar.set_postfix_str(f"{row['id']} {row['mode']}", refresh=False)
+            bar.update(1)
+            if i >= n:
+                bar.close()
+            return
         t = (row.get("timings") or {}).get("total_s")
         took = f"{t:.2f}s" if t is not None else f"{row.get('wall_s', 0):.2f}s wall"
         extra = f"  {row['error']}" if row.get("error") else ""
-        print(f"[{label} {i}/{n}] {row['id']:<10} {row['mode']:<10} {took}{extra}", file=sys.stderr, flush=True)
+        left = (time.perf_counter() - started) / i * (n - i)
+        print(f"[{label} {i}/{n}] {row['id']:<10} {row['mode']:<10} {took}  ~{_clock(left)} left{extra}",
+              file=sys.stderr, flush=True)
     return show
 
 

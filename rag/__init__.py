@@ -14,14 +14,15 @@ import importlib
 
 __all__ = [
     "Assistant", "ChatSession", "Settings", "Answer", "Citation", "Draft", "Evidence", "Document", "Passage",
-    "RagError", "QuestionError", "IngestError", "LLMError", "LLMUnavailableError", "ConfigError",
-    "NoDocumentsError", "add_settings_options",
+    "Speaker", "Statement", "RagError", "QuestionError", "IngestError", "LLMError", "LLMUnavailableError",
+    "ConfigError", "NoDocumentsError", "add_settings_options",
 ]
 
 _WHERE = {
     "Assistant": "rag.assistant", "ChatSession": "rag.assistant", "Settings": "rag.settings",
-    "Answer": "rag.types", "Citation": "rag.types", "Draft": "rag.types", "Evidence": "rag.types", "Document": "rag.types",
-    "Passage": "rag.types", "RagError": "rag.errors", "QuestionError": "rag.errors",
+    "Answer": "rag.types", "Citation": "rag.types", "Draft": "rag.types", "Evidence": "rag.types",
+    "Document": "rag.types", "Passage": "rag.types", "Speaker": "rag.types", "Statement": "rag.types",
+    "RagError": "rag.errors", "QuestionError": "rag.errors",
     "IngestError": "rag.errors", "LLMError": "rag.errors", "LLMUnavailableError": "rag.errors",
     "ConfigError": "rag.errors", "NoDocumentsError": "rag.errors", "add_settings_options": "rag.settings",
 }

@@ -119,16 +119,17 @@ class Answerer:
                 best = max(passages, key=lambda p: len(stems & content_stems(p.text)))
                 if len(stems & content_stems(best.text)) > 0:
                     start, end = best.start, best.end
-        text = self.retriever.index.text_of(e.source)
+        document = self.retriever.index.documents[e.source]
         return Citation(
             marker=marker,
             source=e.source,
             start=start,
             end=end,
-            quote=text[start:end],
+            quote=document.text[start:end],
             speaker=e.speaker,
             section=e.section,
             paragraph=e.paragraph,
+            page=document.page_at(start),
         )
 
     # -- answer modes ----------------------------------------------------
@@ -379,12 +380,14 @@ class Answerer:
                 return None
             if found not in chosen:
                 chosen.append(found)
-        text = self.retriever.index.text_of(chosen[0].source)
+        document = self.retriever.index.documents[chosen[0].source]
+        text = document.text
         parts, citations = [], []
         for n, p in enumerate(chosen, 1):
             parts.append(f"{' '.join(p.text.split())} [{n}]")
             citations.append(Citation(marker=n, source=p.source, start=p.start, end=p.end, quote=text[p.start:p.end],
-                                      speaker=None, section=p.section, paragraph=p.paragraph))
+                                      speaker=None, section=p.section, paragraph=p.paragraph,
+                                      page=document.page_at(p.start)))
         return self._answer(question, " ".join(parts), citations, retrieval, "extractive", t0, None, None, resolved)
 
     # -- the pipeline ------------------------------------------------------

@@ -12,6 +12,9 @@ he say about Ukraine?") against the conversation with fixed rules
 the question, which a 135M model cannot do reliably. Uploaded files are copied under the data directory and indexed
 incrementally; the index is swapped in only when the new one is complete.
 
+``speakers()`` lists who said what (``rag.speakers``), for auditing the
+attribution; ``add_file(path, progress=...)`` reports the indexer's steps.
+
 What it does not do: presentation (``ui/``, ``rag.cli``) or evaluation (``eval/``).
 """
 
@@ -30,7 +33,7 @@ from rag.ingest import read_document, source_name
 from rag.question import CorpusFacts, resolve_follow_up
 from rag.retrieve import Retriever
 from rag.settings import Settings
-from rag.types import Answer
+from rag.types import Answer, Speaker
 
 _DEFAULT = object()
 
@@ -66,10 +69,10 @@ class Assistant:
         extra = [uploads] if uploads.is_dir() and any(uploads.iterdir()) else []
         return self.paths + extra
 
-    def _build(self) -> Answerer:
+    def _build(self, on_progress=None) -> Answerer:
         index = open_index(
             self.settings, self._all_paths(), embed_model=self._embed_model,
-            vector_store=self._vector_store, key_paths=self.paths,
+            vector_store=self._vector_store, key_paths=self.paths, on_progress=on_progress,
         )
         self._embed_model = index.embed_model
         self.warnings = list(index.warnings)
@@ -193,10 +196,36 @@ class Assistant:
             a, b = start, end
         return a, b, text[a:b]
 
-    def add_file(self, path) -> str:
+    def speakers(self, source: Optional[str] = None) -> list[Speaker]:
+        """Everyone the attribution found speaking, with roles and statements in document order.
+
+        ``source`` limits it to one document: its source id, or a unique end
+        of one ("hearing.pdf"). Raises IngestError naming the documents when
+        none matches.
+        """
+        from rag.speakers import collect_speakers
+
+        index = self.index
+        if source is not None:
+            source = self._document_named(source)
+        return collect_speakers(index.documents, index.passages, index.people, source)
+
+    def _document_named(self, name: str) -> str:
+        sources = sorted(self.index.documents)
+        if name in sources:
+            return name
+        matches = [s for s in sources if s.endswith("/" + name.lstrip("/"))]
+        if len(matches) == 1:
+            return matches[0]
+        problem = "matches several documents" if matches else "is not an indexed document"
+        raise IngestError(name, problem, "Name one of: " + ", ".join(matches or sources) + ".")
+
+    def add_file(self, path, progress=None) -> str:
         """Copy a file into the uploads folder and index it; returns its source name.
 
         Raises IngestError (index unchanged) when the file cannot be used.
+        ``progress(stage, done, total)`` hears of each file read, document
+        analysed and batch of passages embedded (``rag.index.ProgressFn``).
         """
         path = Path(path)
         read_document(path, self.settings.ingest)  # validates: raises IngestError
@@ -210,7 +239,7 @@ class Assistant:
                 n += 1
             shutil.copyfile(path, target)
             try:
-                self._answerer = self._build()
+                self._answerer = self._build(progress)
             except RagError:
                 target.unlink(missing_ok=True)
                 raise

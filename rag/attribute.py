@@ -195,6 +195,9 @@ class _Registry:
         words = [w for w in words if w.rstrip(".") not in _TITLES]
         if not words:
             return None
+        if len(words[-1]) > 2:
+            # The sentence's full stop, not an initial: '…," said Ines Marchetti.'
+            words[-1] = words[-1].rstrip(".")
         name = " ".join(words)
         if name in self.people:
             return name

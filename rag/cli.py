@@ -1,10 +1,11 @@
-"""The ``rag`` command: index, ask, chat, ui, eval, models.
+"""The ``rag`` command: index, ask, speakers, chat, ui, eval, models.
 
 A thin shell over the public API (``rag.Assistant``). Errors from ``rag``
 become one line on stderr and exit code 2 here, at the boundary; nothing
 below this module prints. Heavy libraries are imported only by the
 subcommand that needs them, so ``rag --help`` is instant and ``rag ask`` does
-not pay for Gradio.
+not pay for Gradio. Progress bars go to stderr, and only when stderr is a
+terminal or ``--progress`` asks, so stdout (``--json``) stays clean.
 """
 
 from __future__ import annotations
@@ -32,8 +33,42 @@ def _assistant(args):
     return Assistant(settings=_settings(args))
 
 
+class _Bars:
+    """Progress bars on stderr, one per indexing stage (``rag.index.ProgressFn``)."""
+
+    _LABELS = {"reading": ("reading", "file"), "analysing": ("analysing", "doc"), "embedding": ("embedding", "passage")}
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.bars: dict = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        bar = self.bars.get(stage)
+        if bar is None:
+            desc, unit = self._LABELS.get(stage, (stage, "item"))
+            bar = self.bars[stage] = tqdm(total=total, desc=f"{desc:<9}", unit=unit, file=self.stream,
+                                          dynamic_ncols=True, mininterval=0.2)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+def _show_progress(args, settings) -> bool:
+    """Bars only where a person watches (stderr is a terminal) or when asked (--progress)."""
+    if args.progress is not None:
+        return args.progress
+    return settings.index.show_progress and sys.stderr.isatty()
+
+
 def cmd_index(args) -> int:
     from rag.index import open_index
+    from rag.speakers import collect_speakers
 
     # `rag index PATHS` is --docs without the word: both pick the documents.
     args.docs = (args.paths or []) + (args.docs or [])
@@ -45,13 +80,23 @@ def cmd_index(args) -> int:
         from rag.index import index_dir
 
         shutil.rmtree(index_dir(settings, paths), ignore_errors=True)
+    bars = _Bars() if _show_progress(args, settings) else None
     t0 = time.perf_counter()
-    index = open_index(settings, paths, progress=True)
+    try:
+        index = open_index(settings, paths, progress=False, on_progress=bars)
+    finally:
+        if bars is not None:
+            bars.close()
     total = time.perf_counter() - t0
     for warning in index.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     t = index.timings
+    speakers = collect_speakers(index.documents, index.passages, index.people)
+    statements = [st for sp in speakers for st in sp.statements]
+    quotations = sum(1 for st in statements if st.quoted)
     print(f"documents: {len(index.documents)}  passages: {len(index.passages)}  newly embedded: {int(t.get('embedded', 0))}")
+    print(f"quotations: {quotations}  reported statements: {len(statements) - quotations}  speakers: {len(speakers)}"
+          "  (`rag speakers` lists them)")
     if t.get("embedded"):
         print(
             f"model load: {t.get('model_load_s', 0):.2f} s  parse+attribute: {t.get('parse_s', 0):.2f} s  "
@@ -59,6 +104,9 @@ def cmd_index(args) -> int:
         )
     else:
         print(f"reopened without re-embedding in {total:.2f} s")
+    if index.warnings:
+        n = len(index.warnings)
+        print(f"skipped: {n} file{'s' if n != 1 else ''} (warnings on stderr)")
     print(f"index: {index.directory}")
     return 0
 
@@ -126,6 +174,32 @@ def cmd_chat(args) -> int:
             print(f"error: {exc}", file=sys.stderr)
 
 
+def _format_speaker(speaker) -> str:
+    lines = [speaker.name + (f" — {'; '.join(speaker.roles)}" if speaker.roles else "")
+             + ("" if speaker.kind == "person" else "  (organisation or group)")]
+    if speaker.organisations:
+        lines.append(f"  organisation: {'; '.join(speaker.organisations)}")
+    for n, st in enumerate(speaker.statements, 1):
+        where = f"{st.source}:{st.start}-{st.end}" + (f" p. {st.page}" if st.page else "")
+        kind = "quote" if st.quoted else "reported"
+        lines.append(f"  [{n}] {where} ({kind})\n      {' '.join(st.text.split())}")
+    return "\n".join(lines)
+
+
+def cmd_speakers(args) -> int:
+    speakers = _assistant(args).speakers(args.doc)
+    if args.json:
+        print(json.dumps([s.to_json() for s in speakers], ensure_ascii=False))
+        return 0
+    if not speakers:
+        print("No speakers found: no sentence in these documents is attributed to anyone.")
+        return 0
+    statements = sum(len(s.statements) for s in speakers)
+    print(f"{len(speakers)} speakers, {statements} statements" + (f" in {args.doc}" if args.doc else "") + "\n")
+    print("\n\n".join(_format_speaker(s) for s in speakers))
+    return 0
+
+
 def cmd_ui(args, rest) -> int:
     from ui.app import main as ui_main
 
@@ -153,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="build or update the index of the documents")
     p.add_argument("paths", nargs="*", help="files or folders (default: seeds/ or RAG_DOCS)")
     p.add_argument("--rebuild", action="store_true", help="discard the stored index and embed everything again")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bars on stderr (default: only when stderr is a terminal)")
     add_settings_options(p)
     p.set_defaults(func=cmd_index)
 
@@ -162,6 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-draft", action="store_true", help="stream the model's draft before the verified answer")
     add_settings_options(p)
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("speakers", help="who said what: every speaker, their roles and statements")
+    p.add_argument("--json", action="store_true", help="print one JSON list")
+    p.add_argument("--doc", metavar="SOURCE", help="only this document (its source id, or a unique end of it)")
+    add_settings_options(p)
+    p.set_defaults(func=cmd_speakers)
 
     p = sub.add_parser("chat", help="a conversation in the terminal (follow-up questions work)")
     add_settings_options(p)

@@ -27,7 +27,7 @@ import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from rag.attribute import attribute
 from rag.errors import IndexCorruptError
@@ -38,9 +38,14 @@ from rag.types import Document, Passage
 
 log = logging.getLogger(__name__)
 
+# Told about long work as it happens: (stage, done, total), stage one of
+# "reading" (files), "analysing" (documents parsed and attributed) and
+# "embedding" (passages). The CLI draws bars with it, the UI its progress.
+ProgressFn = Callable[[str, int, int], None]
+
 INDEX_FORMAT_VERSION = 1
 # Bump when parse/attribute change what passages they produce.
-PARSER_VERSION = 3
+PARSER_VERSION = 4
 
 
 def embedding_text(p: Passage) -> str:
@@ -208,19 +213,24 @@ def analyse(doc: Document, settings: Settings) -> tuple[list[Passage], dict[str,
 EMBED_CHUNK = 512
 
 
-def _embed_in_chunks(embed_model, texts: list[str], progress: bool):
+def _embed_in_chunks(embed_model, texts: list[str], progress: bool, on_progress: Optional[ProgressFn] = None,
+                     chunk: int = EMBED_CHUNK):
     import numpy as np
 
     bar = None
-    if progress and len(texts) > EMBED_CHUNK:
+    if progress and on_progress is None and len(texts) > chunk:
         from tqdm import tqdm
 
         bar = tqdm(total=len(texts), desc="embedding", unit="passage")
     parts = []
-    for start in range(0, len(texts), EMBED_CHUNK):
-        parts.append(embed_model.embed_batch(texts[start : start + EMBED_CHUNK]))
+    done = 0
+    for start in range(0, len(texts), chunk):
+        parts.append(embed_model.embed_batch(texts[start : start + chunk]))
+        done += len(parts[-1])
         if bar is not None:
             bar.update(len(parts[-1]))
+        if on_progress is not None:
+            on_progress("embedding", done, len(texts))
     if bar is not None:
         bar.close()
     return np.concatenate(parts)
@@ -234,18 +244,22 @@ def build_index(
     vector_store=None,
     previous: Optional[_Stored] = None,
     progress: bool = False,
+    on_progress: Optional[ProgressFn] = None,
 ) -> CorpusIndex:
     """Analyse, embed (reusing ``previous`` vectors for unchanged passages) and
-    persist to ``directory`` when given."""
+    persist to ``directory`` when given; ``on_progress`` hears of each document
+    analysed and each batch embedded."""
     import numpy as np
 
     t0 = time.perf_counter()
     passages: list[Passage] = []
     people: dict[str, dict[str, list[str]]] = {}
-    for doc in documents:
+    for number, doc in enumerate(documents, 1):
         ps, pp = analyse(doc, settings)
         passages.extend(ps)
         people[doc.source] = pp
+        if on_progress is not None:
+            on_progress("analysing", number, len(documents))
     t_parse = time.perf_counter() - t0
 
     cache: dict[str, Any] = {}
@@ -265,7 +279,9 @@ def build_index(
         t_load = time.perf_counter() - t_load
     t1 = time.perf_counter()
     if len(missing) > 1:
-        new = _embed_in_chunks(embed_model, [texts[i] for i in missing[1:]], progress)
+        # Smaller batches when someone is watching, so the progress moves.
+        new = _embed_in_chunks(embed_model, [texts[i] for i in missing[1:]], progress, on_progress,
+                               EMBED_CHUNK if on_progress is None else settings.embedding.batch_size)
         for row, i in enumerate(missing[1:]):
             vectors[i] = new[row]
     for i, t in enumerate(texts):
@@ -303,6 +319,7 @@ def open_index(
     progress: Optional[bool] = None,
     persist: bool = True,
     key_paths=None,
+    on_progress: Optional[ProgressFn] = None,
 ) -> CorpusIndex:
     """Reopen the persisted index for ``paths`` (default ``settings.docs``) or
     build it; skipped files come back in ``CorpusIndex.warnings``.
@@ -318,7 +335,7 @@ def open_index(
     embed_model = embed_model or make_embedder(settings)
     progress = settings.index.show_progress if progress is None else progress
     t0 = time.perf_counter()
-    loaded = load_documents(paths, settings.ingest)
+    loaded = load_documents(paths, settings.ingest, on_progress)
     directory = index_dir(settings, key_paths if key_paths is not None else paths) if persist else None
     stored = _read_stored(directory) if directory is not None else None
     wanted = _manifest(settings, embed_model, loaded.documents)
@@ -336,7 +353,7 @@ def open_index(
         )
     else:
         index = build_index(
-            loaded.documents, settings, embed_model, directory, vector_store, stored, progress
+            loaded.documents, settings, embed_model, directory, vector_store, stored, progress, on_progress
         )
     index.warnings = loaded.warnings
     index.timings["total_s"] = time.perf_counter() - t0

@@ -44,7 +44,15 @@ class _Section(BaseModel):
 
 
 class IngestSettings(_Section):
-    extensions: tuple[str, ...] = (".txt", ".md", ".html", ".htm")
+    extensions: tuple[str, ...] = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
+    # A PDF has no paragraphs, only positioned lines (rag.ingest rebuilds them):
+    # a gap between two lines this many times the page's usual line step
+    # starts a new paragraph, and a line whose font is this many times the
+    # body text's size is a heading.
+    pdf_paragraph_gap: float = Field(
+        1.35, gt=1.0, description="A PDF line gap over this multiple of the usual line step starts a paragraph.")
+    pdf_heading_size: float = Field(
+        1.15, gt=1.0, description="A PDF line in a font this many times the body size is a heading.")
     # A news article is a few tens of KB; 20 MB of text is a book shelf and
     # almost always a mistake (a log file, a dump) rather than a document.
     max_file_bytes: int = Field(20_000_000, gt=0)

@@ -8,6 +8,7 @@ document, so ``document.text[p.start:p.end] == p.text`` for every passage and
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Literal, Optional
 
@@ -22,8 +23,20 @@ class Document:
     source: str  # path relative to the project root when inside it
     text: str  # the decoded raw text; offsets index this string
     sha256: str  # of the raw bytes
-    format: str  # "txt" | "md" | "html"
-    # For HTML the text above is the extracted text, not the markup.
+    format: str  # "txt" | "md" | "html" | "pdf" | "docx"
+    # For HTML, PDF and DOCX the text above is the extracted text, not the file.
+    # Paged formats (PDF): the offset in ``text`` where each page starts, in
+    # page order; empty for formats without pages.
+    pages: tuple[int, ...] = ()
+
+    def page_at(self, offset: int) -> Optional[int]:
+        """The 1-based page holding ``text[offset]``; None for non-paged formats.
+
+        Example: with ``pages=(0, 120)``, ``page_at(5)`` -> 1 and ``page_at(130)`` -> 2.
+        """
+        if not self.pages:
+            return None
+        return max(1, bisect.bisect_right(self.pages, offset))
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,7 @@ class Citation:
     speaker: Optional[str] = None
     section: Optional[str] = None
     paragraph: int = 0
+    page: Optional[int] = None  # 1-based page of ``start`` in a paged source (PDF); None otherwise
 
 
 @dataclass(frozen=True)
@@ -132,6 +146,7 @@ class Answer:
                     "end": c.end,
                     "quote": c.quote,
                     "speaker": c.speaker,
+                    "page": c.page,
                 }
                 for c in self.citations
             ],
@@ -150,3 +165,42 @@ class Answer:
             "notice": self.notice,
             "resolved_question": self.resolved_question,
         }
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One quotation or reported statement: consecutive sentences of one
+    paragraph attributed to the same speaker (all quoted or all reported), as an exact span."""
+
+    source: str
+    start: int
+    end: int
+    text: str  # == raw_text(source)[start:end]
+    quoted: bool  # a direct quotation (else reported speech)
+    section: Optional[str] = None
+    paragraph: int = 0
+    page: Optional[int] = None  # 1-based, paged sources (PDF) only
+
+    def to_json(self) -> dict:
+        return {"source": self.source, "start": self.start, "end": self.end, "text": self.text,
+                "quoted": self.quoted, "section": self.section, "paragraph": self.paragraph, "page": self.page}
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """Someone (or some body) the attribution found speaking, with what they said."""
+
+    name: str
+    kind: Literal["person", "organisation"]  # a named person, or a body/group ("Kremlin", "the report")
+    roles: tuple[str, ...]  # as the documents state them ("Kremlin spokesman", "a professor at …")
+    organisations: tuple[str, ...]  # institutions those roles name ("Moscow's Higher School of Economics")
+    statements: tuple[Statement, ...]  # in document order
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s.source for s in self.statements))
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "roles": list(self.roles),
+                "organisations": list(self.organisations), "sources": list(self.sources),
+                "statements": [s.to_json() for s in self.statements]}

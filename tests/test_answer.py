@@ -192,7 +192,8 @@ def test_json_shape(make_assistant):
     answer = make_assistant(None).ask(HEADLINE)
     data = json.loads(json.dumps(answer.to_json()))
     assert set(data) >= {"question", "answer", "mode", "refused", "citations", "evidence", "timings"}
-    assert set(data["citations"][0]) == {"marker", "source", "start", "end", "quote", "speaker"}
+    assert set(data["citations"][0]) == {"marker", "source", "start", "end", "quote", "speaker", "page"}
+    assert data["citations"][0]["page"] is None  # a .txt source has no pages
     assert data["citations"][0]["source"] == "seeds/rferl-2020-04-26-us-russia-reset.txt"
     assert set(data["timings"]) == {"retrieve_s", "first_token_s", "total_s"}
 

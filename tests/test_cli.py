@@ -24,7 +24,7 @@ def test_bad_question_is_one_clear_line_and_exit_2(question, message):
 
 def test_empty_folder_is_a_clear_error(tmp_path):
     result = run("index", str(tmp_path), "--data-dir", str(tmp_path / "data"))
-    assert result.returncode == 2 and "No readable .txt, .md or .html documents" in result.stderr
+    assert result.returncode == 2 and "No readable .txt, .md, .html, .pdf or .docx documents" in result.stderr
 
 
 @pytest.mark.slow
@@ -47,3 +47,25 @@ def test_index_then_ask_json(tmp_path):
         assert c["source"] == "seeds/" + ARTICLE.name
         assert text[c["start"] : c["end"]] == c["quote"]
     assert "outdated" in data["answer"]
+
+
+def test_index_progress_bars_go_to_the_given_stream_only_when_asked():
+    import argparse
+    import io
+
+    from rag.cli import _Bars, _show_progress
+    from rag.settings import Settings
+
+    out = io.StringIO()
+    bars = _Bars(out)
+    for stage, done, total in [("reading", 1, 2), ("reading", 2, 2), ("analysing", 2, 2),
+                               ("embedding", 64, 130), ("embedding", 130, 130)]:
+        bars(stage, done, total)
+    bars.close()
+    text = out.getvalue()
+    assert "reading" in text and "2/2" in text and "analysing" in text and "130/130" in text
+    settings = Settings()
+    # stderr is not a terminal under pytest: no bars unless asked, and --no-progress wins
+    assert _show_progress(argparse.Namespace(progress=None), settings) is False
+    assert _show_progress(argparse.Namespace(progress=True), settings) is True
+    assert _show_progress(argparse.Namespace(progress=False), settings) is False

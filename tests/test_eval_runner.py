@@ -496,3 +496,24 @@ def test_a_dev_test_gap_over_five_points_is_a_finding():
                             "test": {"key_fact_accuracy": 0.70, "refusal_accuracy": 0.88}})
     assert found == ["key_fact_accuracy: dev 80.8% vs test 70.0% (10.8 points)"]
     assert split_findings({"test": {"key_fact_accuracy": 0.1}}) == []
+
+
+def test_progress_lines_carry_the_time_left_and_a_terminal_gets_a_bar(capsys, monkeypatch):
+    import sys
+
+    from eval.runner import _progress
+
+    show = _progress("ours")
+    rows = [{"id": f"q{i}", "mode": "generated", "timings": {"total_s": 0.1}} for i in range(3)]
+    for i, row in enumerate(rows, 1):
+        show(i, 3, row)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 3 and lines[0].startswith("[ours 1/3] q0") and "left" in lines[0]
+    assert lines[-1].endswith("~0s left")
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    show = _progress("ours")
+    for i, row in enumerate(rows, 1):
+        show(i, 3, row)
+    err = capsys.readouterr().err
+    assert "ours" in err and "3/3" in err and "question" in err and "<" in err  # tqdm: elapsed<remaining

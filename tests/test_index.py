@@ -118,3 +118,30 @@ def test_half_written_folder_without_manifest_is_ignored(corpus):
 def test_index_folder_depends_on_the_document_paths(corpus, tmp_path):
     docs, settings = corpus
     assert index_dir(settings, [docs]) != index_dir(settings, [tmp_path])
+
+
+def test_open_index_reports_progress_per_file_document_and_batch(tmp_path):
+    from fakes import HashEmbedding
+
+    from rag.index import open_index
+    from rag.settings import Settings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n in range(3):
+        (docs / f"d{n}.md").write_text(f"# Note {n}\n\n" + " ".join(f"Sentence {k} of note {n}." for k in range(12)))
+    (docs / "skip.csv").write_text("a,b")
+    settings = Settings().with_updates(index={"data_dir": tmp_path / "data", "show_progress": False},
+                                       embedding={"batch_size": 10})
+    events = []
+    index = open_index(settings, [docs], embed_model=HashEmbedding(), on_progress=lambda *e: events.append(e))
+    assert [e for e in events if e[0] == "reading"] == [("reading", k, 4) for k in range(1, 5)]
+    assert [e for e in events if e[0] == "analysing"] == [("analysing", k, 3) for k in range(1, 4)]
+    embedding = [e for e in events if e[0] == "embedding"]
+    total = len(index.passages) - 1  # the first passage is embedded alone (model load)
+    assert embedding[-1] == ("embedding", total, total) and len(embedding) == -(-total // 10)
+    assert [e[1] for e in embedding] == sorted(e[1] for e in embedding)
+    # reopened unchanged: files are read again, nothing is analysed or embedded
+    events.clear()
+    open_index(settings, [docs], embed_model=HashEmbedding(), on_progress=lambda *e: events.append(e))
+    assert {e[0] for e in events} == {"reading"}

@@ -8,7 +8,7 @@ from rag.settings import IngestSettings
 
 
 def test_empty_directory(tmp_path):
-    with pytest.raises(NoDocumentsError, match="No readable .txt, .md or .html documents"):
+    with pytest.raises(NoDocumentsError, match="No readable .txt, .md, .html, .pdf or .docx documents"):
         load_documents([tmp_path])
 
 

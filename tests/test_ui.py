@@ -8,7 +8,9 @@ article, so the sources panel and highlighting work as with the real thing.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import socket
 import threading
 import time
@@ -216,16 +218,28 @@ class FakeAssistant:
             docs.append({"source": source, "chars": len(text), "passages": 1, "removable": True})
         return docs
 
-    def add_file(self, path) -> str:
+    def add_file(self, path, progress=None) -> str:
         path = Path(path)
-        if path.suffix.lower() not in self.settings.ingest.extensions:
-            raise IngestError(str(path), f"unsupported file type {path.suffix}", "Upload a .txt, .md or .html file")
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if not text.strip():
-            raise IngestError(path.name, "the file is empty", "Upload a file with text in it")
+        # The real reader validates (type, encoding, damaged/encrypted PDFs) and extracts the text.
+        text = read_document(path, self.settings.ingest).text
+        # (nothing is indexed here, so there is no progress to report)
         source = f"uploads/{path.name}"
         self.uploads[source] = text
         return source
+
+    def speakers(self, source=None):
+        """The real attribution and speaker rules, run on the seed article."""
+        from rag.index import analyse
+        from rag.speakers import collect_speakers
+        from rag.types import Document
+
+        if source not in (None, SOURCE):
+            raise IngestError(source, "is not an indexed document", f"Name one of: {SOURCE}.")
+        if getattr(self, "_speakers", None) is None:
+            doc = Document(SOURCE, TEXT, "0", "txt")
+            passages, people = analyse(doc, self.settings)
+            self._speakers = collect_speakers({SOURCE: doc}, passages, {SOURCE: people})
+        return self._speakers
 
     def remove_document(self, source: str) -> None:
         if source not in self.uploads:
@@ -373,15 +387,27 @@ def test_upload_list_and_remove_via_api(app_url, fake, tmp_path):
 def test_upload_of_wrong_type_is_refused(app_url, tmp_path):
     from gradio_client import handle_file
 
-    bad = tmp_path / "slides.pdf"
-    bad.write_bytes(b"%PDF-1.4 not really")
+    bad = tmp_path / "slides.pptx"
+    bad.write_bytes(b"PK\x03\x04 not really")
     c = client(app_url)
     before = c.predict(api_name="/documents")
     try:
         status, *_ = c.predict(handle_file(str(bad)), api_name="/upload")
     except Exception as exc:  # gradio itself may refuse the file type
         status = str(exc)
-    assert "pdf" in status.lower() or "file type" in status.lower() or "invalid" in status.lower()
+    assert "pptx" in status.lower() or "file type" in status.lower() or "invalid" in status.lower()
+    assert c.predict(api_name="/documents") == before
+
+
+def test_damaged_pdf_upload_names_the_problem_and_adds_nothing(app_url, tmp_path):
+    from gradio_client import handle_file
+
+    bad = tmp_path / "minutes.pdf"
+    bad.write_bytes(b"%PDF-1.4 cut off in the middle")
+    c = client(app_url)
+    before = c.predict(api_name="/documents")
+    status, *_ = c.predict(handle_file(str(bad)), api_name="/upload")
+    assert "Could not add minutes.pdf" in status and "damaged PDF" in status and "re-export" in status
     assert c.predict(api_name="/documents") == before
 
 
@@ -606,3 +632,114 @@ def test_real_assistant_api_under_load_and_upload(tmp_path):
         status, *_ = c.predict(source, api_name="/remove")
         assert "Removed" in status, status
         assert all(not d["removable"] for d in c.predict(api_name="/documents"))
+
+
+def test_sources_panel_shows_the_page_of_a_paged_source():
+    answer = canned("What did Suslov say about New START?")
+    paged = Answer(**{**answer.__dict__, "citations": tuple(
+        Citation(**{**c.__dict__, "page": n + 1}) for n, c in enumerate(answer.citations))})
+    panel = render.sources_panel(paged)
+    assert '<span class="src-page">p. 1</span>' in panel and '<span class="src-page">p. 2</span>' in panel
+    assert "src-page" not in render.sources_panel(answer)  # text sources have no page
+
+
+# --------------------------------------------------------------------------- speakers and export
+
+
+def test_speakers_endpoint_and_filter(app_url):
+    c = client(app_url)
+    speakers = c.predict("", api_name="/speakers")
+    suslov = next(sp for sp in speakers if sp["name"] == "Dmitry Suslov")
+    assert suslov["kind"] == "person" and "Moscow's Higher School of Economics" in suslov["organisations"]
+    for st in suslov["statements"]:
+        assert TEXT[st["start"]:st["end"]] == st["text"] and st["page"] is None
+    assert c.predict(SOURCE, api_name="/speakers") == speakers
+    with pytest.raises(Exception, match="is not an indexed document"):
+        c.predict("nope.txt", api_name="/speakers")
+
+
+def test_speakers_panel_highlights_each_statement_and_escapes():
+    fake = FakeAssistant()
+    html = render.speakers_panel(fake.speakers(), fake.paragraph)
+    assert 'data-question="What did Dmitry Suslov say about "' in html
+    # the statement holding the quote is marked inside its paragraph
+    assert re.search(r"<mark>[^<]*" + re.escape(render.esc(SUSLOV_QUOTE)) + r"[^<]*</mark>", html)
+    assert "Kremlin spokesman" in html and "organisation or group" in html  # the Kremlin itself speaks once
+    assert "characters " in html and "p. " not in html  # a text source: spans, no pages
+    from rag.types import Speaker, Statement
+
+    evil = Speaker("<b>Eve</b>", "person", ("<i>spy</i>",), (), (Statement("e.pdf", 0, 5, "<x>!", True, page=4),))
+    out = render.speakers_panel([evil])
+    assert "<b>" not in out and "<i>" not in out and "<x>" not in out and "p. 4" in out
+    assert render.speakers_panel([]) == render.SPEAKERS_EMPTY
+
+
+def _two_turns():
+    first = canned("What did Suslov say about New START?")
+    paged = Answer(**{**canned("What did the ambassador say about sanctions?").__dict__})
+    paged = Answer(**{**paged.__dict__, "citations": tuple(
+        Citation(**{**c.__dict__, "page": 7}) for c in paged.citations)})
+    return [("What did Suslov say about New START?", first, None),
+            ("Why?", None, "The question is too vague."),
+            ("What did the ambassador say about sanctions?", paged, None)]
+
+
+def test_markdown_export_has_numbered_footnotes_with_quote_document_place_and_speaker():
+    md = render.conversation_markdown(_two_turns(), "2026-11-29 14:00 UTC")
+    assert md.startswith("# Conversation with the documents\n\nExported 2026-11-29 14:00 UTC.")
+    assert "## 1. What did Suslov say about New START?" in md
+    assert "is outdated [^1], and that" in md and "impossible now [^2]." in md
+    assert "[^1]: “" + " ".join(SUSLOV_QUOTE.split()) + "” — Dmitry Suslov. " + SOURCE + ", characters " in md
+    assert "*Not answered: The question is too vague.*" in md
+    # numbering runs through the file; a paged source gives its page
+    assert "humanitarian assistance [^3]." in md
+    assert "[^3]: “" + SULLIVAN + "” — John Sullivan. " + SOURCE + ", p. 7, section “'Propaganda Victory'”." in md
+    assert "[1]" not in md and "[2]" not in md
+
+
+def test_json_export_is_a_list_of_ask_json_objects():
+    data = json.loads(json.dumps(render.conversation_json(_two_turns())))
+    assert [d["question"] for d in data] == ["What did Suslov say about New START?",
+                                             "What did the ambassador say about sanctions?"]
+    assert set(data[0]) == set(canned("x").to_json())
+    assert data[1]["citations"][0]["page"] == 7 and data[0]["citations"][0]["page"] is None
+
+
+def test_export_files_follow_the_conversation():
+    demo = build_app(FakeAssistant())
+    respond = _handler(demo, "respond")
+    export = _handler(demo, "export")
+    md, js = export(None)
+    assert md["interactive"] is False and md["value"] is None
+    *_, (_chat, _src, _box, _btn, state) = respond("What did Suslov say about New START?", None)
+    md, js = export(state)
+    assert md["interactive"] is True
+    text = Path(md["value"]).read_text(encoding="utf-8")
+    assert "[^1]: “" in text and "Dmitry Suslov" in text
+    assert json.loads(Path(js["value"]).read_text(encoding="utf-8"))[0]["citations"][0]["marker"] == 1
+
+
+def test_upload_progress_comes_from_the_real_indexer(tmp_path, make_assistant):
+    """A real Assistant (fake models): the bar moves with files read, documents analysed, batches embedded."""
+    from pdfmaker import COUNCIL_PAGES, make_pdf
+
+    assistant = make_assistant(embedding={"batch_size": 8})
+    demo = build_app(assistant)
+    pdf = tmp_path / "hearing.pdf"
+    pdf.write_bytes(make_pdf(COUNCIL_PAGES * 4))
+    seen = []
+
+    def progress(fraction, desc=None, **_):
+        seen.append((fraction, desc))
+
+    status, *_ = _handler(demo, "upload")(str(pdf), progress=progress)
+    assert "Added" in status and "hearing.pdf" in status
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    descs = [d for _, d in seen]
+    assert any(d.startswith("Reading files: ") for d in descs)
+    assert any(d.startswith("Finding sentences and speakers: ") for d in descs)
+    embedding = [d for d in descs if d.startswith("Embedding passages: ")]
+    assert len(embedding) >= 3  # one step per batch of 8 passages
+    assert embedding[-1].split(": ")[1].split("/")[0] == embedding[-1].split("/")[1]
+    assert any(d["source"].endswith("hearing.pdf") for d in assistant.documents())

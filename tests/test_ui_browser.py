@@ -17,6 +17,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_ui import (  # noqa: E402
     GREAT_CALL,
+    SOURCE as TEXT_SOURCE,
     SUSLOV_QUOTE,
     TEXT,
     FakeAssistant,
@@ -211,3 +212,80 @@ def test_real_assistant_in_browser(browser):
             page.screenshot(path=str(ARTIFACTS / "ui-real.png"), full_page=True)
         finally:
             page.close()
+
+
+def test_speakers_tab_filter_highlight_and_ask(browser, fake_url):
+    page = open_page(browser, fake_url)
+    try:
+        page.get_by_role("tab", name="Speakers").click()
+        listing = page.locator("#speakers-list")
+        suslov = listing.locator(".speaker-card", has=page.locator("button.ask-speaker", has_text="Dmitry Suslov"))
+        expect(suslov).to_have_count(1, timeout=30_000)
+        expect(suslov.locator(".speaker-roles")).to_contain_text("Higher School of Economics")
+        # each statement shows its span highlighted in its paragraph, with where it is
+        first = suslov.locator("li.statement").first
+        expect(first.locator("mark")).to_be_visible()
+        expect(first.locator(".src-meta")).to_contain_text(TEXT_SOURCE)
+        expect(first.locator(".src-meta")).to_contain_text("characters ")
+        expect(listing.locator(".sources-title")).to_contain_text("speakers")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "ui-speakers.png"))
+
+        # filter by document: the one document, then back to all
+        page.locator("#speakers-doc input").click()
+        page.get_by_role("option", name=TEXT_SOURCE).click()
+        expect(listing.locator(".speaker-card")).not_to_have_count(0, timeout=30_000)
+        expect(listing.locator("li.statement .src-doc").first).to_have_text(TEXT_SOURCE)
+
+        # a click on the name opens the chat with the question begun
+        suslov.locator("button.ask-speaker").click()
+        box = page.locator("#question textarea")
+        expect(box).to_be_visible(timeout=10_000)
+        expect(box).to_have_value("What did Dmitry Suslov say about ")
+        box.press_sequentially("New START?")
+        box.press("Enter")
+        expect(last_bot(page).locator(".badge-generated")).to_be_visible(timeout=30_000)
+        expect(page.locator("#src-1")).to_contain_text("Dmitry Suslov")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "ui-speakers-asked.png"), full_page=True)
+    finally:
+        page.close()
+
+
+def test_export_downloads_markdown_and_json(browser, fake_url, tmp_path):
+    import json
+
+    page = open_page(browser, fake_url)
+    try:
+        md_button = page.locator("#export-md")
+        expect(md_button).to_be_disabled()
+        ask(page, "What did Suslov say about New START?")
+        ask(page, "What did the U.S. ambassador to Russia say about sanctions?")
+        expect(md_button).to_be_enabled(timeout=30_000)
+
+        def download(button):
+            with page.expect_download(timeout=30_000) as info:
+                button.click()
+            path = tmp_path / info.value.suggested_filename
+            info.value.save_as(path)
+            return path
+
+        # The files are rewritten just after each answer: wait for the one holding both.
+        for _ in range(20):
+            path = download(md_button)
+            md = path.read_text(encoding="utf-8")
+            if "## 2." in md:
+                break
+            page.wait_for_timeout(250)
+        assert path.suffix == ".md"
+        assert "## 1. What did Suslov say about New START?" in md and "## 2. What did the U.S." in md
+        assert "[^1]: “" in md and "[^3]: “" in md and "— Dmitry Suslov." in md and "— John Sullivan." in md
+
+        path = download(page.locator("#export-json"))
+        assert path.suffix == ".json"
+        data = json.loads(path.read_text(encoding="utf-8"))
+        assert [d["question"] for d in data] == ["What did Suslov say about New START?",
+                                                 "What did the U.S. ambassador to Russia say about sanctions?"]
+        assert data[0]["citations"][0]["speaker"] == "Dmitry Suslov" and "page" in data[0]["citations"][0]
+    finally:
+        page.close()

@@ -11,16 +11,24 @@ API endpoints for ``gradio_client``:
   * ``/upload``    a .txt/.md/.html file -> (status message, documents, ...)
   * ``/documents`` -> the document list (``assistant.documents()``)
   * ``/remove``    source id -> (status message, documents, ...)
+  * ``/speakers``  source id or "" -> every speaker as JSON (``Speaker.to_json()``)
+
+The "Speakers" tab lists who said what (``assistant.speakers()``); the chat
+offers the conversation as Markdown with footnotes and as ``rag ask --json``
+objects (``render.conversation_markdown`` / ``conversation_json``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import queue
 import sys
+import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 
@@ -29,7 +37,7 @@ import gradio as gr
 from rag import IngestError, QuestionError, RagError, Settings, add_settings_options
 
 from ui import render
-from ui.assets import CITE_JS, CSS
+from ui.assets import CITE_JS, CSS, SPEAKER_JS
 
 log = logging.getLogger("ui")
 
@@ -42,6 +50,8 @@ EXAMPLES = [
 
 # One local model: the answer, ask and indexing events share one slot.
 MODEL_SLOT = "model"
+
+ALL_DOCUMENTS = "All documents"
 
 
 @dataclass
@@ -319,9 +329,19 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
             )
             gr.Warning(message)
             return (message, *docs_outputs(), None)
-        progress(0.05, desc=f"Reading and indexing {name}…")
+        progress(0.02, desc=f"Reading {name}…")
+        # Real steps from the indexer: files read, documents analysed, passages
+        # embedded. Embedding is most of the time, so it gets most of the bar.
+        spans = {"reading": (0.02, 0.15), "analysing": (0.15, 0.30), "embedding": (0.30, 0.98)}
+        words = {"reading": "Reading files", "analysing": "Finding sentences and speakers",
+                 "embedding": "Embedding passages"}
+
+        def step(stage: str, done: int, total: int) -> None:
+            lo, hi = spans.get(stage, (0.02, 0.98))
+            progress(lo + (hi - lo) * (done / max(total, 1)), desc=f"{words.get(stage, stage)}: {done}/{total}")
+
         try:
-            source = assistant.add_file(path)
+            source = assistant.add_file(path, progress=step)
         except (IngestError, RagError) as exc:
             message = f"Could not add {name}: {exc}"
             gr.Warning(message)
@@ -351,6 +371,52 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
     def documents() -> list[dict]:
         return assistant.documents()
 
+    # ------------------------------------------------------------------ speakers
+
+    def speakers_view(choice: Optional[str]) -> str:
+        source = None if choice in (None, "", ALL_DOCUMENTS) else choice
+        try:
+            return render.speakers_panel(assistant.speakers(source), paragraph)
+        except RagError as exc:
+            return f'<div class="docs-empty">{render.esc(str(exc))}</div>'
+
+    def open_speakers(choice: Optional[str]):
+        """Opening the tab: the current documents as filter choices, and the list."""
+        try:
+            sources = [d["source"] for d in assistant.documents()]
+        except RagError:
+            sources = []
+        if choice not in sources:
+            choice = ALL_DOCUMENTS
+        return gr.update(choices=[ALL_DOCUMENTS, *sources], value=choice), speakers_view(choice)
+
+    def speakers(source: str = "") -> list[dict]:
+        """Every speaker (of one document, when ``source`` names it) as JSON."""
+        try:
+            return [sp.to_json() for sp in assistant.speakers(source or None)]
+        except RagError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+
+    # ------------------------------------------------------------------ export
+
+    export_dir = tempfile.mkdtemp(prefix="rag-export-")
+
+    def export(state: Optional[ChatState]):
+        """The conversation as Markdown and JSON files for the two download buttons."""
+        turns = state.turns if state is not None else []
+        if not any(answer is not None for _q, answer, _e in turns):
+            off = gr.update(value=None, interactive=False)
+            return off, off
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+        folder = tempfile.mkdtemp(prefix=f"{stamp}-", dir=export_dir)
+        md_path = os.path.join(folder, f"conversation-{stamp}.md")
+        json_path = os.path.join(folder, f"conversation-{stamp}.json")
+        with open(md_path, "w", encoding="utf-8") as fh:
+            fh.write(render.conversation_markdown(turns, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())))
+        with open(json_path, "w", encoding="utf-8") as fh:
+            json.dump(render.conversation_json(turns), fh, ensure_ascii=False, indent=1)
+        return gr.update(value=md_path, interactive=True), gr.update(value=json_path, interactive=True)
+
     # ------------------------------------------------------------------ layout
 
     with gr.Blocks(title="Ask the documents", analytics_enabled=False) as demo:
@@ -361,52 +427,77 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
             elem_id="rag-title",
         )
         banner_html = gr.HTML(banner(), elem_id="status-banner")
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=380):
-                chatbot = gr.Chatbot(
-                    label="Conversation",
-                    elem_id="chat",
-                    height=560,
-                    placeholder="**Ask a question about the documents**\n\nor pick an example:",
-                    examples=[{"text": q} for q in EXAMPLES],
-                    sanitize_html=True,
-                    render_markdown=True,
-                    latex_delimiters=[],
-                    feedback_options=None,
-                    buttons=[],
-                    layout="bubble",
+        with gr.Tabs(elem_id="tabs"):
+            with gr.Tab("Chat", id="chat-tab", elem_id="chat-tab"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=380):
+                        chatbot = gr.Chatbot(
+                            label="Conversation",
+                            elem_id="chat",
+                            height=560,
+                            placeholder="**Ask a question about the documents**\n\nor pick an example:",
+                            examples=[{"text": q} for q in EXAMPLES],
+                            sanitize_html=True,
+                            render_markdown=True,
+                            latex_delimiters=[],
+                            feedback_options=None,
+                            buttons=[],
+                            layout="bubble",
+                        )
+                        with gr.Row(equal_height=True):
+                            question_box = gr.Textbox(
+                                placeholder="Ask a question about the documents…",
+                                show_label=False,
+                                lines=1,
+                                max_lines=4,
+                                scale=6,
+                                elem_id="question",
+                                autofocus=True,
+                            )
+                            ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
+                        with gr.Row():
+                            clear_btn = gr.Button(
+                                "Clear conversation",
+                                variant="secondary",
+                                size="sm",
+                                scale=0,
+                                min_width=160,
+                                elem_id="clear",
+                            )
+                            # Filled after every answer: the conversation so far, as files.
+                            md_download = gr.DownloadButton(
+                                "Download Markdown", value=None, size="sm", variant="secondary", scale=0,
+                                min_width=170, elem_id="export-md", interactive=False,
+                            )
+                            json_download = gr.DownloadButton(
+                                "Download JSON", value=None, size="sm", variant="secondary", scale=0,
+                                min_width=150, elem_id="export-json", interactive=False,
+                            )
+                    with gr.Column(scale=2, min_width=320):
+                        sources_html = gr.HTML(
+                            render.SOURCES_EMPTY,
+                            elem_id="sources-panel",
+                            label="Sources",
+                            show_label=False,
+                            max_height=640,
+                            container=True,
+                            padding=True,
+                            head=CSS,
+                            js_on_load=CITE_JS,
+                        )
+            with gr.Tab("Speakers", id="speakers-tab", elem_id="speakers-tab") as speakers_tab:
+                gr.Markdown(
+                    "Everyone the documents quote or report, with their roles as the documents state them, "
+                    "and everything the assistant attributes to them, in document order.",
+                    elem_id="speakers-intro",
                 )
-                with gr.Row(equal_height=True):
-                    question_box = gr.Textbox(
-                        placeholder="Ask a question about the documents…",
-                        show_label=False,
-                        lines=1,
-                        max_lines=4,
-                        scale=6,
-                        elem_id="question",
-                        autofocus=True,
-                    )
-                    ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
-                with gr.Row():
-                    clear_btn = gr.Button(
-                        "Clear conversation",
-                        variant="secondary",
-                        size="sm",
-                        scale=0,
-                        min_width=160,
-                        elem_id="clear",
-                    )
-            with gr.Column(scale=2, min_width=320):
-                sources_html = gr.HTML(
-                    render.SOURCES_EMPTY,
-                    elem_id="sources-panel",
-                    label="Sources",
-                    show_label=False,
-                    max_height=640,
-                    container=True,
-                    padding=True,
-                    head=CSS,
-                    js_on_load=CITE_JS,
+                speakers_doc = gr.Dropdown(
+                    choices=[ALL_DOCUMENTS], value=ALL_DOCUMENTS, label="Document",
+                    elem_id="speakers-doc", scale=0, min_width=320,
+                )
+                speakers_html = gr.HTML(
+                    render.SPEAKERS_EMPTY, elem_id="speakers-list", container=True, padding=True,
+                    js_on_load=SPEAKER_JS,
                 )
         with gr.Accordion("Documents", open=False, elem_id="documents"):
             with gr.Row(equal_height=False):
@@ -467,8 +558,22 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
             api_visibility="private",
             cancels=answer_events,  # stop an answer that is still streaming
         )
-        clear_btn.click(**clear_io)
-        chatbot.clear(**clear_io)
+        export_io = dict(
+            fn=export, inputs=[state], outputs=[md_download, json_download], queue=False,
+            api_visibility="private", show_progress="hidden",
+        )
+        for event in answer_events:
+            event.then(**export_io)
+        clear_btn.click(**clear_io).then(**export_io)
+        chatbot.clear(**clear_io).then(**export_io)
+
+        speakers_tab.select(
+            open_speakers, [speakers_doc], [speakers_doc, speakers_html], api_visibility="private",
+            concurrency_limit=None,
+        )
+        speakers_doc.input(speakers_view, [speakers_doc], [speakers_html], api_visibility="private",
+                           concurrency_limit=None)
+        gr.api(speakers, api_name="speakers", concurrency_limit=None)
 
         gr.api(
             ask,

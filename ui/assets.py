@@ -66,6 +66,21 @@ span.cite-old { color: var(--body-text-color-subdued); }
 .src-text { font-size: 0.9rem; line-height: 1.55; overflow-wrap: anywhere; }
 .src-text mark { background: #fde68a; color: #1f2937; padding: 1px 2px; border-radius: 3px; }
 
+/* speakers */
+.speakers-hint { font-weight: 400; color: var(--body-text-color-subdued); font-size: 0.85rem; }
+.speaker-card { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 10px 12px;
+  margin-bottom: 12px; background: var(--background-fill-primary); }
+.speaker-head { display: flex; align-items: baseline; gap: 10px; flex-wrap: wrap; }
+button.ask-speaker { font-weight: 700; font-size: 1rem; color: var(--color-accent, #2563eb);
+  background: none; border: 0; padding: 0; cursor: pointer; text-align: left; }
+button.ask-speaker:hover { text-decoration: underline; }
+.speaker-count, .speaker-kind { font-size: 0.78rem; color: var(--body-text-color-subdued); }
+.speaker-roles { font-size: 0.88rem; margin-top: 2px; }
+.speaker-orgs { font-size: 0.8rem; color: var(--body-text-color-subdued); }
+ol.statements { margin: 8px 0 0 0; padding-left: 1.4em; }
+li.statement { margin-bottom: 8px; }
+.statement-kind { font-style: italic; }
+
 /* documents */
 .docs-table { width: 100%; border-collapse: collapse; font-size: 0.88rem; margin: 0 !important;
   border: 0 !important; }
@@ -77,6 +92,39 @@ span.cite-old { color: var(--body-text-color-subdued); }
 .doc-src { overflow-wrap: anywhere; }
 .docs-empty { color: var(--body-text-color-subdued); }
 </style>
+"""
+
+# Runs once per page (guarded): a click on a speaker's name in the Speakers
+# tab opens the Chat tab with "What did NAME say about " in the question box,
+# the cursor after it. The value is set the way typing sets it (an input
+# event), so Gradio sees it.
+SPEAKER_JS = """
+if (!window.__ragSpeakerHandler) {
+  window.__ragSpeakerHandler = true;
+  document.addEventListener('click', function (ev) {
+    var t = ev.target;
+    var b = t && t.closest ? t.closest('button.ask-speaker') : null;
+    if (!b) return;
+    ev.preventDefault();
+    var question = b.getAttribute('data-question') || '';
+    var tabs = Array.prototype.slice.call(document.querySelectorAll('button[role="tab"]'));
+    var chat = tabs.filter(function (x) { return x.textContent.trim() === 'Chat'; })[0];
+    if (chat) chat.click();
+    var tries = 0;
+    (function fill() {
+      var box = document.querySelector('#question textarea');
+      if (!box || box.offsetParent === null) {
+        if (tries++ < 40) setTimeout(fill, 50);
+        return;
+      }
+      var setter = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value').set;
+      setter.call(box, question);
+      box.dispatchEvent(new Event('input', {bubbles: true}));
+      box.focus();
+      box.setSelectionRange(question.length, question.length);
+    })();
+  }, true);
+}
 """
 
 # Runs once per page (guarded): a click on an ``[n]`` marker scrolls the

@@ -143,19 +143,29 @@ SOURCES_EMPTY = (
 SOURCES_PENDING = '<div class="sources-empty"><p>Finding the sources…</p></div>'
 
 
-def _paragraph_html(citation: Any, paragraph: Optional[Callable]) -> str:
-    """The citation's paragraph with the cited span in <mark> (all escaped)."""
-    quote_only = f"<mark>{esc(citation.quote)}</mark>"
+def highlighted(source: str, start: int, end: int, quote: str, paragraph: Optional[Callable]) -> str:
+    """The paragraph around ``[start, end)`` with that span in <mark> (all escaped).
+
+    ``paragraph(source, start, end)`` gives ``(para_start, para_end, text)``
+    (``Assistant.paragraph``); without it, or when it fails or disagrees with
+    the span, the quote alone is shown.
+    """
+    quote_only = f"<mark>{esc(quote)}</mark>"
     if paragraph is None:
         return quote_only
     try:
-        pstart, pend, ptext = paragraph(citation.source, citation.start, citation.end)
+        pstart, pend, ptext = paragraph(source, start, end)
     except Exception:  # the document may have been removed since; show the quote alone
         return quote_only
-    a, b = citation.start - pstart, citation.end - pstart
+    a, b = start - pstart, end - pstart
     if not (0 <= a <= b <= len(ptext)) or pend - pstart != len(ptext):
         return quote_only
     return f"{esc(ptext[:a])}<mark>{esc(ptext[a:b])}</mark>{esc(ptext[b:])}"
+
+
+def _paragraph_html(citation: Any, paragraph: Optional[Callable]) -> str:
+    """The citation's paragraph with the cited span in <mark> (all escaped)."""
+    return highlighted(citation.source, citation.start, citation.end, citation.quote, paragraph)
 
 
 def sources_panel(answer: Any, paragraph: Optional[Callable] = None) -> str:
@@ -172,6 +182,8 @@ def sources_panel(answer: Any, paragraph: Optional[Callable] = None) -> str:
     cards = []
     for c in sorted(answer.citations, key=lambda c: c.marker):
         meta = [f'<span class="src-doc" title="{esc(c.source)}">{esc(c.source)}</span>']
+        if getattr(c, "page", None):
+            meta.append(f'<span class="src-page">p. {int(c.page)}</span>')
         if c.section:
             meta.append(f'<span class="src-section">{esc(c.section)}</span>')
         if c.paragraph:
@@ -191,6 +203,112 @@ def sources_panel(answer: Any, paragraph: Optional[Callable] = None) -> str:
     count = len(cards)
     title = f'{count} source{"s" if count != 1 else ""} for “{esc(answer.question)}”'
     return f'<div class="sources"><div class="sources-title">{title}</div>{"".join(cards)}</div>'
+
+
+# --------------------------------------------------------------------------- speakers
+
+SPEAKERS_EMPTY = (
+    '<div class="sources-empty">No one is quoted or reported in these documents: '
+    "the attribution found no speaker.</div>"
+)
+
+
+def ask_about(name: str) -> str:
+    """The question a click on a speaker puts in the chat box."""
+    return f"What did {name} say about "
+
+
+def speakers_panel(speakers: list, paragraph: Optional[Callable] = None) -> str:
+    """A card per speaker (``rag.Speaker``): the name (a click asks about them),
+    roles and organisations as the documents state them, and every statement in
+    document order, highlighted in its paragraph with its source and page or span."""
+    if not speakers:
+        return SPEAKERS_EMPTY
+    cards = []
+    total = sum(len(sp.statements) for sp in speakers)
+    for i, sp in enumerate(speakers, 1):
+        count = len(sp.statements)
+        head = (
+            f'<div class="speaker-head"><button type="button" class="ask-speaker" '
+            f'data-question="{esc(ask_about(sp.name))}" title="Ask what {esc(sp.name)} said">{esc(sp.name)}</button>'
+            f'<span class="speaker-count">{count} statement{"s" if count != 1 else ""}</span>'
+            + ("" if sp.kind == "person" else '<span class="speaker-kind">organisation or group</span>')
+            + "</div>"
+        )
+        about = ""
+        if sp.roles:
+            about += f'<div class="speaker-roles">{esc("; ".join(sp.roles))}</div>'
+        if sp.organisations:
+            about += f'<div class="speaker-orgs">organisation: {esc("; ".join(sp.organisations))}</div>'
+        items = []
+        for j, st in enumerate(sp.statements, 1):
+            where = [f'<span class="src-doc" title="{esc(st.source)}">{esc(st.source)}</span>']
+            if st.page:
+                where.append(f'<span class="src-page">p. {int(st.page)}</span>')
+            else:
+                where.append(f'<span class="src-span">characters {int(st.start)}–{int(st.end)}</span>')
+            if st.section:
+                where.append(f'<span class="src-section">{esc(st.section)}</span>')
+            where.append(f'<span class="statement-kind">{"quotation" if st.quoted else "reported"}</span>')
+            items.append(
+                f'<li class="statement" id="statement-{i}-{j}" data-source="{esc(st.source)}" '
+                f'data-start="{int(st.start)}" data-end="{int(st.end)}">'
+                f'<div class="src-meta">{" · ".join(where)}</div>'
+                f'<div class="src-text">{highlighted(st.source, st.start, st.end, st.text, paragraph)}</div></li>'
+            )
+        cards.append(f'<div class="speaker-card" id="speaker-{i}">{head}{about}<ol class="statements">{"".join(items)}</ol></div>')
+    title = f'{len(speakers)} speaker{"s" if len(speakers) != 1 else ""}, {total} statement{"s" if total != 1 else ""}'
+    hint = "Click a name to ask about them in the chat."
+    return f'<div class="speakers"><div class="sources-title">{title}<span class="speakers-hint"> · {hint}</span></div>{"".join(cards)}</div>'
+
+
+# --------------------------------------------------------------------------- export
+
+
+def _one_line(text: str) -> str:
+    return " ".join((text or "").split())
+
+
+def conversation_markdown(turns: list, exported_at: str = "") -> str:
+    """The conversation as Markdown: each question, its answer with numbered
+    footnotes (the quote, document, page or span, and speaker), or the problem.
+
+    ``turns`` are ``(question, Answer | None, error | None)``. Footnotes are
+    numbered through the whole file, so each ``[n]`` of an answer becomes a unique ``[^k]``.
+    """
+    out = ["# Conversation with the documents"]
+    if exported_at:
+        out.append(f"\nExported {exported_at}. Every footnote quotes the source word for word.")
+    number = 0
+    for q, (question, answer, error) in enumerate(turns, 1):
+        out.append(f"\n## {q}. {_one_line(question)}\n")
+        if answer is None:
+            out.append(f"*Not answered: {_one_line(error or 'something went wrong')}*")
+            continue
+        if answer.resolved_question and answer.resolved_question.strip() != (answer.question or "").strip():
+            out.append(f"*Understood as: {_one_line(answer.resolved_question)}*\n")
+        labels = {}
+        for c in sorted(answer.citations, key=lambda c: c.marker):
+            number += 1
+            labels[c.marker] = number
+        text = re.sub(r"\[(\d+)\]", lambda m: f"[^{labels[int(m.group(1))]}]" if int(m.group(1)) in labels else m.group(0),
+                      _one_line(answer.text))
+        out.append(text)
+        out.append(f"\n*{MODE_LABELS.get(answer.mode, answer.mode)}*" + (f" — {_one_line(answer.notice)}" if answer.notice else ""))
+        notes = []
+        for c in sorted(answer.citations, key=lambda c: c.marker):
+            where = f"p. {c.page}" if getattr(c, "page", None) else f"characters {c.start}–{c.end}"
+            who = c.speaker or "narration (no speaker)"
+            notes.append(f"[^{labels[c.marker]}]: “{_one_line(c.quote)}” — {who}. {c.source}, {where}"
+                         + (f", section “{c.section}”" if c.section else "") + ".")
+        if notes:
+            out.append("\n" + "\n".join(notes))
+    return "\n".join(out) + "\n"
+
+
+def conversation_json(turns: list) -> list[dict]:
+    """The answered turns as a list of ``rag ask --json`` objects."""
+    return [answer.to_json() for _q, answer, _e in turns if answer is not None]
 
 
 # --------------------------------------------------------------------------- documents, status
