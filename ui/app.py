@@ -22,11 +22,12 @@ import queue
 import sys
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
 import gradio as gr
 
-from rag import IngestError, QuestionError, RagError, Settings, add_settings_options
+from rag import ConfigError, IngestError, QuestionError, RagError, Settings, add_settings_options
 
 from ui import render
 from ui.assets import CITE_JS, CSS
@@ -531,13 +532,25 @@ def launch_app(
     host: str = "127.0.0.1",
     port: Optional[int] = 7860,
     share: bool = False,
+    auth: Optional[list[tuple[str, str]]] = None,
     **kwargs: Any,
 ):
-    """``demo.launch`` with the options this app needs (upload size limit, no telemetry)."""
+    """``demo.launch`` with the options this app needs (upload size limit, no telemetry).
+
+    ``auth``: the logins from ``login_config``; ``launch_app`` itself refuses
+    an exposed address or a share link without them, whoever calls it.
+    """
+    if (share or not is_loopback(host)) and not auth:
+        raise ConfigError(
+            f"Refusing to serve the chat on {host}{' with a share link' if share else ''} without a login. "
+            "Fix: set RAG_UI__AUTH='user:password' (or RAG_UI__AUTH_FILE), or use 127.0.0.1."
+        )
     options: dict[str, Any] = dict(
         server_name=host,
         server_port=port,
         share=share,
+        auth=auth or None,
+        auth_message="Log in to ask the documents." if auth else None,
         max_file_size=int(assistant.settings.ingest.max_file_bytes),
         footer_links=["api"],
         run_history=False,
@@ -546,6 +559,74 @@ def launch_app(
     )
     options.update(kwargs)
     return demo.launch(**options)
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost).
+
+    Example: ``is_loopback("127.0.0.1")`` -> True; ``is_loopback("0.0.0.0")`` -> False
+    """
+    import ipaddress
+
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost may resolve to anything
+
+
+def _parse_logins(text: str, where: str) -> list[tuple[str, str]]:
+    """``user:password`` entries (comma- or line-separated); the password is never echoed."""
+    logins = []
+    for n, entry in enumerate(text.replace(",", "\n").splitlines(), 1):
+        entry = entry.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        user, sep, password = entry.partition(":")
+        if not sep or not user.strip() or not password:
+            raise ConfigError(
+                f"{where}: entry {n} is not 'user:password' (the user and a non-empty password, "
+                "separated by a colon). Fix it or unset it."
+            )
+        logins.append((user.strip(), password))
+    return logins
+
+
+def login_config(settings: Settings, host: str, share: bool) -> Optional[list[tuple[str, str]]]:
+    """The logins ``launch`` must require, from ``ui.auth`` / ``ui.auth_file``; None when there are none.
+
+    Raises ``ConfigError`` when the chat would be reachable from other machines
+    (a non-loopback ``host``, or ``share``) without any login configured:
+    documents and uploads must never be opened to a network by accident, and
+    there is no default password to fall back on.
+    """
+    ui = settings.ui
+    logins: list[tuple[str, str]] = []
+    if ui.auth is not None:
+        logins += _parse_logins(ui.auth.get_secret_value(), "RAG_UI__AUTH")
+    if ui.auth_file is not None:
+        try:
+            text = Path(ui.auth_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(
+                f"RAG_UI__AUTH_FILE={str(ui.auth_file)!r} cannot be read ({exc.strerror}). "
+                "Fix: point it at a readable file of 'user:password' lines."
+            ) from None
+        logins += _parse_logins(text, f"RAG_UI__AUTH_FILE ({ui.auth_file})")
+        if not logins:
+            raise ConfigError(f"RAG_UI__AUTH_FILE ({ui.auth_file}) has no 'user:password' line. Add one.")
+    exposed = [] if is_loopback(host) else [f"--host {host}"]
+    if share:
+        exposed.append("--share")
+    if exposed and not logins:
+        raise ConfigError(
+            f"Refusing to start: {' and '.join(exposed)} would let other machines reach the chat, "
+            "its documents and its uploads, and no login is configured. Fix: set RAG_UI__AUTH='user:password' "
+            "(or RAG_UI__AUTH_FILE=a file of such lines), or listen on 127.0.0.1 without --share."
+        )
+    return logins or None
 
 
 def make_assistant(settings: Optional[Settings] = None):
@@ -581,11 +662,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     try:
-        assistant, startup_error = make_assistant(Settings.from_args(args))
+        settings = Settings.from_args(args)
+        # Before anything loads: an exposed chat without a login never starts.
+        logins = login_config(settings, args.host, bool(args.share))
+        assistant, startup_error = make_assistant(settings)
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     demo = build_app(assistant, startup_error=startup_error)
-    print(f"Open http://{args.host}:{args.port} in a browser (Ctrl+C to stop).")
-    launch_app(demo, assistant, host=args.host, port=args.port, share=bool(args.share))
+    users = f" (login required: {len(logins)} user{'s' if len(logins) != 1 else ''})" if logins else ""
+    print(f"Open http://{args.host}:{args.port} in a browser{users} (Ctrl+C to stop).")
+    launch_app(demo, assistant, host=args.host, port=args.port, share=bool(args.share), auth=logins)
     return 0
