@@ -216,14 +216,14 @@ class FakeAssistant:
             docs.append({"source": source, "chars": len(text), "passages": 1, "removable": True})
         return docs
 
-    def add_file(self, path) -> str:
+    def add_file(self, path, name=None) -> str:
         path = Path(path)
         if path.suffix.lower() not in self.settings.ingest.extensions:
             raise IngestError(str(path), f"unsupported file type {path.suffix}", "Upload a .txt, .md or .html file")
         text = path.read_text(encoding="utf-8", errors="replace")
         if not text.strip():
             raise IngestError(path.name, "the file is empty", "Upload a file with text in it")
-        source = f"uploads/{path.name}"
+        source = f"uploads/{name or path.name}"
         self.uploads[source] = text
         return source
 

@@ -19,6 +19,7 @@ import argparse
 import logging
 import os
 import queue
+import re
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -164,6 +165,21 @@ class ThreadedStream:
         self._stop.set()
 
 
+# An absolute path of at least two parts, not inside a URL or a fraction.
+_SERVER_PATH = re.compile(r"(?<![\w:/.~-])/(?:[^\s/:'\"<>]+/)+([^\s/:'\"<>]*)")
+
+
+def without_server_paths(text: str) -> str:
+    """``text`` with every absolute file path cut to its last part (the file name).
+
+    Messages shown in the browser must not tell a visitor where the server
+    keeps its files (``/tmp/gradio/3f2…/x.txt`` becomes ``x.txt``).
+
+    Example: ``without_server_paths("/tmp/gradio/ab12/x.txt: empty")`` -> ``"x.txt: empty"``
+    """
+    return _SERVER_PATH.sub(r"\1", text)
+
+
 def _fmt_bytes(n: int) -> str:
     return f"{n / 1_000_000:.1f} MB" if n >= 1_000_000 else f"{n / 1000:.0f} kB"
 
@@ -172,6 +188,8 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
     """The whole page for ``assistant`` (anything implementing the rag public API)."""
     settings = assistant.settings
     max_bytes = int(settings.ingest.max_file_bytes)
+    ui_settings = getattr(settings, "ui", None)
+    max_session_bytes = int(ui_settings.max_session_upload_bytes) if ui_settings is not None else max_bytes
     extensions = list(settings.ingest.extensions)
 
     # ------------------------------------------------------------------ helpers
@@ -265,11 +283,12 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
             yield _messages(state), keep_sources(), question, gr.update(**idle_btn), state
             return
         except RagError as exc:
-            yield failed(str(exc))
+            yield failed(without_server_paths(str(exc)))
             return
         except Exception as exc:  # never let one question break the session
             log.exception("answering %r failed", question)
-            yield failed(f"Something went wrong while answering ({type(exc).__name__}: {exc}).")
+            yield failed(f"Something went wrong while answering ({type(exc).__name__}: "
+                         f"{without_server_paths(str(exc))}).")
             return
         if answer is None:
             yield failed("The assistant returned no answer.")
@@ -302,39 +321,61 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
         try:
             return assistant.ask(question or "").to_json()
         except RagError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise gr.Error(without_server_paths(str(exc)), print_exception=False) from None
 
-    def upload(path: Optional[str], progress=gr.Progress()):
-        """Index an uploaded file; outputs: status, documents, remove choices, file box."""
-        if not path:
-            return ("No file was received.", *docs_outputs(), None)
-        name = os.path.basename(path)
+    def upload_one(path: str, session_bytes: int) -> tuple[bool, str, int]:
+        """Add one uploaded file: (added?, a message naming only the file, its size)."""
+        name = os.path.basename(path)  # Gradio keeps the browser's file name; never show the folder
         try:
             size = os.path.getsize(path)
         except OSError:
-            size = 0
+            return False, f"Could not add {name}: it was not received completely. Upload it again.", 0
         if size > max_bytes:
-            message = (
+            return False, (
                 f"{name} is {_fmt_bytes(size)}; the limit is {_fmt_bytes(max_bytes)} "
                 "(setting ingest.max_file_bytes, env RAG_INGEST__MAX_FILE_BYTES). Nothing was added."
-            )
-            gr.Warning(message)
-            return (message, *docs_outputs(), None)
-        progress(0.05, desc=f"Reading and indexing {name}…")
+            ), 0
+        if session_bytes + size > max_session_bytes:
+            return False, (
+                f"Could not add {name}: this session has uploaded {_fmt_bytes(session_bytes)} and the limit "
+                f"per session is {_fmt_bytes(max_session_bytes)} (RAG_UI__MAX_SESSION_UPLOAD_BYTES)."
+            ), 0
         try:
-            source = assistant.add_file(path)
-        except (IngestError, RagError) as exc:
-            message = f"Could not add {name}: {exc}"
-            gr.Warning(message)
-            return (message, *docs_outputs(), None)
-        except Exception as exc:
-            log.exception("add_file(%s) failed", path)
-            message = f"Could not add {name}: {type(exc).__name__}: {exc}"
-            gr.Warning(message)
-            return (message, *docs_outputs(), None)
+            source = assistant.add_file(path, name=name)
+        except IngestError as exc:  # its message starts with the file's name
+            return False, f"Could not add {without_server_paths(str(exc))}", 0
+        except RagError as exc:
+            return False, f"Could not add {name}: {without_server_paths(str(exc))}", 0
+        except Exception:
+            log.exception("add_file(%s) failed", path)  # the details go to the server log only
+            return False, f"Could not add {name}: an unexpected error (details are in the server's log).", 0
+        # The source id is absolute when the data dir is outside the project: show the name only.
+        return True, f"Added **{without_server_paths(source)}**: you can ask about it now.", size
+
+    def upload(paths, session_bytes: Optional[int], progress=gr.Progress()):
+        """Index uploaded files, one at a time; outputs: status, documents, remove choices, file box, session bytes.
+
+        A file that is refused (type, size, limits) is reported by name and
+        the others are still added.
+        """
+        session_bytes = int(session_bytes or 0)
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        paths = [str(p) for p in (paths or []) if p]
+        if not paths:
+            return ("No file was received.", *docs_outputs(), None, session_bytes)
+        lines = []
+        for i, path in enumerate(paths):
+            progress((i + 0.05) / len(paths), desc=f"Reading and indexing {os.path.basename(path)}…")
+            added, message, size = upload_one(path, session_bytes)
+            session_bytes += size
+            if added:
+                gr.Info(message.replace("**", ""), duration=4)
+            else:
+                gr.Warning(message)
+            lines.append(message)
         progress(1.0, desc="Done")
-        gr.Info(f"Added {source}", duration=4)
-        return (f"Added **{source}**: you can ask about it now.", *docs_outputs(), None)
+        return ("\n\n".join(lines), *docs_outputs(), None, session_bytes)
 
     def remove(source: Optional[str]):
         """Remove an uploaded document; outputs: status, documents, remove choices."""
@@ -344,7 +385,7 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
         try:
             assistant.remove_document(source)
         except (RagError, KeyError) as exc:
-            message = f"Could not remove {source}: {exc}"
+            message = f"Could not remove {source}: {without_server_paths(str(exc))}"
             gr.Warning(message)
             return (message, *docs_outputs())
         return (f"Removed **{source}**.", *docs_outputs())
@@ -417,12 +458,13 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
                     upload_box = gr.File(
                         label=f"Add a document ({', '.join(extensions)}, up to {_fmt_bytes(max_bytes)})",
                         file_types=extensions,
-                        file_count="single",
+                        file_count="multiple",
                         type="filepath",
                         height=150,
                         elem_id="upload",
                     )
                     upload_status = gr.Markdown("", elem_id="upload-status")
+                    session_upload_bytes = gr.State(0)
                     remove_choice = gr.Dropdown(
                         choices=[],
                         label="Remove an uploaded document",
@@ -479,12 +521,24 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
         )
         upload_box.upload(
             upload,
-            [upload_box],
-            [upload_status, docs_html, remove_choice, upload_box],
-            api_name="upload",
+            [upload_box, session_upload_bytes],
+            [upload_status, docs_html, remove_choice, upload_box, session_upload_bytes],
+            api_name="upload_files",
             concurrency_limit=1,
             concurrency_id=MODEL_SLOT,
             show_progress="full",
+        )
+        # The API's /upload takes one file, as it always has: an invisible
+        # single-file input and button carry it (the page's box takes several).
+        api_file = gr.File(file_count="single", type="filepath", visible=False)
+        api_upload_btn = gr.Button(visible=False)
+        api_upload_btn.click(
+            upload,
+            [api_file, session_upload_bytes],
+            [upload_status, docs_html, remove_choice, api_file, session_upload_bytes],
+            api_name="upload",
+            concurrency_limit=1,
+            concurrency_id=MODEL_SLOT,
         )
         remove_btn.click(
             remove,
