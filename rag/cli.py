@@ -39,14 +39,9 @@ def cmd_index(args) -> int:
     args.docs = (args.paths or []) + (args.docs or [])
     settings = _settings(args)
     paths = list(settings.docs)
-    if args.rebuild:
-        import shutil
-
-        from rag.index import index_dir
-
-        shutil.rmtree(index_dir(settings, paths), ignore_errors=True)
     t0 = time.perf_counter()
-    index = open_index(settings, paths, progress=True)
+    # --rebuild swaps a new index in like any update: killed midway, the old one is still there.
+    index = open_index(settings, paths, progress=True, rebuild=args.rebuild)
     total = time.perf_counter() - t0
     for warning in index.warnings:
         print(f"warning: {warning}", file=sys.stderr)
