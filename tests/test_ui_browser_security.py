@@ -80,12 +80,17 @@ def hostile_files(tmp_path):
         "ferry.html": HTML,
         "garden.txt": TEXT,
         "<img src=x onerror=alert('name')>.md": "The file name itself carries markup. The bell rings at six.\n",
+        # refused (binary): its name is shown in the status and the warning toast
+        "<img src=x onerror=\"window.__pwned='toast';alert('toast')\">.txt": b"\x89PNG\r\n\x1a\n" + bytes(64),
     }
     out = []
     for name, text in files.items():
         path = tmp_path / "upload" / name
         path.parent.mkdir(exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
         out.append(path)
     return out
 
@@ -104,7 +109,10 @@ def test_document_markup_never_runs(browser, make_assistant, tmp_path, hostile_f
             status = page.locator("#upload-status")
             expect(status).to_contain_text("Added", timeout=60_000)
             expect(page.locator("#docs-list")).to_contain_text("lighthouse.md", timeout=60_000)
+            expect(status).to_contain_text("Could not add", timeout=60_000)
             assert status.inner_text().count("Added") == 4, status.inner_text()
+            assert "onerror" in status.inner_text()  # the refused file's name, shown as text
+            page.wait_for_timeout(500)  # the warning toast is up
 
             seen = ""
             for question, _payload in QUESTIONS:
