@@ -216,7 +216,8 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
             f"**Evidence token budget:** {r.evidence_tokens} tokens retrieved"
             f" (the model reads the first {settings.answer.llm_evidence_tokens})",
             f"**Settings hash:** `{settings.hash()}`",
-            f"**Upload limit:** {_fmt_bytes(max_bytes)} · {', '.join(extensions)}",
+            f"**Upload limits:** {_fmt_bytes(max_bytes)} per file, {_fmt_bytes(max_session_bytes)} per session, "
+            f"{_fmt_bytes(int(getattr(settings.ingest, 'max_upload_bytes', 0)))} for all uploads · {', '.join(extensions)}",
         ]
         if startup_error:
             lines.append(f"**Start-up problem:** {render.esc_md(startup_error)}")
