@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: install install-test run test test-fast index eval clean
+.PHONY: install install-test run test test-fast index eval faults injection security clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,20 @@ index: install
 
 eval: install
 	$(BIN)/rag eval
+
+# Long fault-injection runs (kill -9 of `rag index` at 20 moments, the UI restart), not part of `make test`.
+faults: install-test
+	RAG_LONG_TESTS=1 $(BIN)/python -m pytest tests/test_faults.py tests/test_ui_restart.py -v
+
+# Prompt-injection attack success rate with the embedded model (22 cases + 6 held out).
+injection: install
+	$(BIN)/python -m eval.injection
+	$(BIN)/python -m eval.injection --cases eval/injection/heldout.jsonl
+	RAG_LONG_TESTS=1 $(BIN)/python -m pytest tests/test_injection.py -v
+
+# The security tests: exposed mode, uploads, markup in the browser, injection (fast versions).
+security: install-test
+	$(BIN)/python -m pytest tests/test_exposed_mode.py tests/test_uploads.py tests/test_ui_browser_security.py tests/test_injection.py -v
 
 clean:
 	rm -rf $(VENV) .rag-data

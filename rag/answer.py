@@ -31,8 +31,8 @@ from rag.types import Answer, Citation, Draft, Evidence, Passage, Timings
 from rag.parse import split_answer_sentences
 from rag.question import MONTHS, QUOTATION, CorpusFacts, counted_noun, document_facets, expected_detail, \
     said_about, two_part
-from rag.verify import attributed_to, content_stems, names_in, refusal_reason, same_person, supports, \
-    without_instructions
+from rag.verify import attributed_to, content_stems, has_instructions, names_in, refusal_reason, same_person, \
+    supports
 
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 
@@ -157,9 +157,10 @@ class Answerer:
         question asks for (the named person's words, a date for "when", a
         number for "how many"), and a second item when the question has two
         parts or the same voice continues."""
-        # A sentence that gives the assistant orders is shown as evidence but
-        # never becomes the answer.
-        evidence = [e for e in retrieval.evidence if without_instructions(e.text).strip()] or list(retrieval.evidence)
+        # Evidence that gives the assistant orders (an injected instruction)
+        # may be shown as what a document says, but never becomes the answer,
+        # not even quoted: an extractive answer would repeat the instruction.
+        evidence = [e for e in retrieval.evidence if not has_instructions(e.text)] or list(retrieval.evidence)
         detail = expected_detail(question)
         for wanted in (
             lambda e: e.speaker in retrieval.speakers,
@@ -213,6 +214,9 @@ class Answerer:
         rank order, as far as the prompt budget goes (at least one item)."""
         budget = self.settings.answer.llm_evidence_tokens
         ordered = best + [e for e in retrieval.evidence if e not in best]
+        # The model never reads an injected instruction: a small model obeys
+        # what it reads, and verification alone would only catch it afterwards.
+        ordered = [e for e in ordered if not has_instructions(e.text)] or ordered
         chosen, spent = [], 0
         for e in ordered:
             cost = estimate_tokens(e.text) + self.settings.answer.evidence_line_tokens

@@ -220,23 +220,53 @@ class Assistant:
         problem = "matches several documents" if matches else "is not an indexed document"
         raise IngestError(name, problem, "Name one of: " + ", ".join(matches or sources) + ".")
 
-    def add_file(self, path, progress=None) -> str:
+    def add_file(self, path, name: Optional[str] = None, progress=None) -> str:
         """Copy a file into the uploads folder and index it; returns its source name.
 
-        Raises IngestError (index unchanged) when the file cannot be used.
-        ``progress(stage, done, total)`` hears of each file read, document
-        analysed and batch of passages embedded (``rag.index.ProgressFn``).
+        ``name`` is the name the user gave the file (a browser upload arrives
+        under a temporary path); it is sanitised (no folders, no ``..``, no
+        control characters, at most ``ingest.max_upload_name_chars``) and the
+        copy always lands directly in the uploads folder. Errors name only
+        that file name, never a server path.
+
+        Raises IngestError (index unchanged) when the file cannot be used:
+        unreadable, binary by its content, too large, or over the uploads'
+        total limit (``ingest.max_upload_bytes``). ``progress(stage, done,
+        total)`` hears of each file read, document analysed and batch of
+        passages embedded (``rag.index.ProgressFn``).
         """
         path = Path(path)
-        read_document(path, self.settings.ingest)  # validates: raises IngestError
+        ingest = self.settings.ingest
+        stored_name = safe_upload_name(name if name is not None else path.name, ingest.max_upload_name_chars)
+        shown = stored_name
+        try:
+            read_document(path, ingest)  # validates: raises IngestError
+            size = path.stat().st_size
+        except IngestError as exc:
+            raise IngestError(shown, exc.problem, exc.fix) from None
+        except OSError as exc:
+            raise IngestError(shown, f"cannot be read ({exc.strerror})", "Upload it again.") from None
+        if Path(stored_name).suffix.lower() != path.suffix.lower():
+            # the check above read the file as its own extension says; store it as that too
+            stored_name = (Path(stored_name).stem or "document") + path.suffix.lower()
         with self._lock:
             uploads = self.uploads_dir
             uploads.mkdir(parents=True, exist_ok=True)
-            target = uploads / _safe_name(path.name)
+            held = sum(f.stat().st_size for f in uploads.iterdir() if f.is_file())
+            if held + size > ingest.max_upload_bytes:
+                raise IngestError(
+                    shown,
+                    f"would bring the uploaded documents to {(held + size) / 1e6:.1f} MB, over the "
+                    f"{ingest.max_upload_bytes / 1e6:.1f} MB limit for all uploads together",
+                    "Remove uploaded documents you no longer need, or raise RAG_INGEST__MAX_UPLOAD_BYTES.",
+                )
+            target = uploads / stored_name
             n = 1
             while target.exists() and target.read_bytes() != path.read_bytes():
-                target = uploads / f"{target.stem}-{n}{target.suffix}"
+                target = uploads / f"{Path(stored_name).stem}-{n}{Path(stored_name).suffix}"
                 n += 1
+            # invariant: whatever the name said, the copy is a direct child of the uploads folder
+            assert target.resolve().parent == uploads.resolve(), target
             shutil.copyfile(path, target)
             try:
                 self._answerer = self._build(progress)
@@ -298,9 +328,27 @@ class ChatSession:
         return _last(self.stream(question))
 
 
-def _safe_name(name: str) -> str:
-    name = re.sub(r"[^\w.-]+", "_", Path(name).name).strip("._") or "document.txt"
-    return name
+def safe_upload_name(name: str, max_chars: int = 120) -> str:
+    """A file name that is safe to create in the uploads folder, from whatever a client sent.
+
+    Only the last component of a ``/`` or ``\\`` path is kept; anything but
+    letters, digits, ``.``, ``-`` and ``_`` becomes ``_`` (NUL, control
+    characters, spaces); leading dots go (no hidden files, no ``..``); the stem
+    is cut so the name has at most ``max_chars`` characters and 240 UTF-8
+    bytes, keeping the extension.
+
+    Example: ``safe_upload_name("../../etc/pass wd.txt")`` -> ``"pass_wd.txt"``
+    """
+    base = re.split(r"[/\\]", name or "")[-1]
+    base = re.sub(r"[^\w.-]+", "_", base).strip("._") or "document"
+    stem, dot, suffix = base.rpartition(".")
+    if not dot or not stem:
+        stem, suffix = base, ""
+    suffix = ("." + suffix[:16]) if suffix else ""
+    stem = stem[: max(1, max_chars - len(suffix))]
+    while len((stem + suffix).encode("utf-8")) > 240:  # file systems count bytes, at most 255
+        stem = stem[:-1]
+    return (stem.rstrip("._") or "document") + suffix
 
 
 def _facts(index: CorpusIndex) -> CorpusFacts:

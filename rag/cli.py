@@ -74,16 +74,11 @@ def cmd_index(args) -> int:
     args.docs = (args.paths or []) + (args.docs or [])
     settings = _settings(args)
     paths = list(settings.docs)
-    if args.rebuild:
-        import shutil
-
-        from rag.index import index_dir
-
-        shutil.rmtree(index_dir(settings, paths), ignore_errors=True)
     bars = _Bars() if _show_progress(args, settings) else None
     t0 = time.perf_counter()
     try:
-        index = open_index(settings, paths, progress=False, on_progress=bars)
+        # --rebuild swaps a new index in like any update: killed midway, the old one is still there.
+        index = open_index(settings, paths, progress=False, on_progress=bars, rebuild=args.rebuild)
     finally:
         if bars is not None:
             bars.close()

@@ -34,6 +34,10 @@ class IndexCorruptError(RagError):
     """A persisted index or manifest is unreadable (it is rebuilt, never trusted)."""
 
 
+class IndexWriteError(RagError):
+    """The index could not be written (disk full, read-only data dir); the previous one is unchanged."""
+
+
 class QuestionError(RagError):
     """The question itself is unusable (empty, too long)."""
 

@@ -13,6 +13,12 @@ sha256 per source file), ``passages.jsonl``, ``vectors.npy``, ``people.json``
 and ``texts.json`` (the text each span indexes). A folder is written beside
 the old one and swapped in by rename, so a crash mid-write leaves the previous
 index usable; an unreadable or inconsistent folder is reported and rebuilt.
+Building takes an exclusive ``flock`` on ``<folder>.lock`` beside it, so two
+``rag index`` processes never build the same index at once: the second waits,
+then reopens what the first wrote. Reopening an up-to-date index takes no lock
+and writes nothing, so it works on a read-only data dir. A write that fails
+(disk full, read-only) raises ``IndexWriteError`` and leaves the previous
+index as it was.
 
 What it does not do: rank passages for a question (``rag.retrieve``).
 """
@@ -30,7 +36,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from rag.attribute import attribute
-from rag.errors import IndexCorruptError
+from rag.errors import IndexCorruptError, IndexWriteError
 from rag.ingest import load_documents
 from rag.parse import parse_document
 from rag.settings import Settings
@@ -155,11 +161,74 @@ def _read_stored(directory: Path) -> Optional[_Stored]:
     return None
 
 
+def _write_failed(directory: Path, exc: OSError) -> IndexWriteError:
+    import errno
+
+    why = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        fix = "Free disk space there (or raise the quota / file size limit), or set RAG_INDEX__DATA_DIR to another disk"
+    elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        fix = "Make it writable, or set RAG_INDEX__DATA_DIR (--data-dir) to a writable folder"
+    else:
+        fix = "Check the folder, or set RAG_INDEX__DATA_DIR (--data-dir) to another one"
+    return IndexWriteError(
+        f"Could not write the index under {directory.parent} ({why}). The previous index, if any, is unchanged. "
+        f"Fix: {fix}."
+    )
+
+
+class _IndexLock:
+    """An exclusive ``flock`` on ``<index folder>.lock``, held while an index is built and written.
+
+    Waits for another holder (saying so on the log) rather than failing: the
+    second ``rag index`` then reopens what the first wrote. The kernel drops
+    the lock when its process dies, so a killed ``rag index`` never leaves it held.
+    """
+
+    def __init__(self, directory: Path):
+        self.path = directory.with_name(directory.name + ".lock")
+        self._fh = None
+
+    def __enter__(self) -> "_IndexLock":
+        import fcntl
+
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.path, "a+b")
+        except OSError as exc:
+            raise _write_failed(self.path.with_suffix(""), exc) from None
+        try:
+            fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning("another process is building the index in %s; waiting for it", self.path.parent)
+            fcntl.flock(self._fh, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._fh is not None:
+            self._fh.close()  # closing releases the flock
+            self._fh = None
+
+
+def _remove_stale_temporaries(directory: Path) -> None:
+    """Half-written folders of writers that died (``kill -9``, power cut); called holding the lock."""
+    for leftover in directory.parent.glob(directory.name + ".tmp-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
 def _write_atomically(directory: Path, manifest, passages, vectors, people, texts) -> None:
+    tmp = directory.with_name(f"{directory.name}.tmp-{os.getpid()}")
+    try:
+        _write_folder(directory, tmp, manifest, passages, vectors, people, texts)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)  # never leave half a folder (or a full disk) behind
+        raise _write_failed(directory, exc) from exc
+
+
+def _write_folder(directory: Path, tmp: Path, manifest, passages, vectors, people, texts) -> None:
     import numpy as np
 
     directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = directory.with_name(f"{directory.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     with open(tmp / "passages.jsonl", "w", encoding="utf-8") as fh:
@@ -320,15 +389,17 @@ def open_index(
     persist: bool = True,
     key_paths=None,
     on_progress: Optional[ProgressFn] = None,
+    rebuild: bool = False,
 ) -> CorpusIndex:
     """Reopen the persisted index for ``paths`` (default ``settings.docs``) or
     build it; skipped files come back in ``CorpusIndex.warnings``.
 
     ``key_paths`` (default ``paths``) name the index folder, so adding an
     uploads folder to the paths updates the same index instead of starting a
-    new one."""
-    import numpy as np
+    new one. ``rebuild`` embeds everything again (nothing reused) and swaps
+    the new index in like any update: the old one stays until then.
 
+    Raises ``IndexWriteError`` when a needed build cannot be written."""
     from rag.embed import make_embedder
 
     paths = list(paths if paths is not None else settings.docs)
@@ -337,24 +408,40 @@ def open_index(
     t0 = time.perf_counter()
     loaded = load_documents(paths, settings.ingest, on_progress)
     directory = index_dir(settings, key_paths if key_paths is not None else paths) if persist else None
-    stored = _read_stored(directory) if directory is not None else None
     wanted = _manifest(settings, embed_model, loaded.documents)
+    stored = _read_stored(directory) if directory is not None and not rebuild else None
     if stored is not None and stored.manifest == wanted:
-        store = vector_store if vector_store is not None else make_vector_store(wanted["embedding_dim"])
-        _fill_store(store, stored.passages, stored.vectors.astype(np.float32))
-        index = CorpusIndex(
-            documents={d.source: d for d in loaded.documents},
-            passages=stored.passages,
-            people=stored.people,
-            vector_store=store,
-            embed_model=embed_model,
-            directory=directory,
-            timings={"embedded": 0.0},
-        )
+        index = _reopened(stored, loaded, embed_model, vector_store, directory, wanted)
+    elif directory is None:
+        index = build_index(loaded.documents, settings, embed_model, None, vector_store, None, progress, on_progress)
     else:
-        index = build_index(
-            loaded.documents, settings, embed_model, directory, vector_store, stored, progress, on_progress
-        )
+        with _IndexLock(directory):
+            # Another process may have written it while this one waited.
+            stored = _read_stored(directory)
+            if stored is not None and stored.manifest == wanted and not rebuild:
+                index = _reopened(stored, loaded, embed_model, vector_store, directory, wanted)
+            else:
+                _remove_stale_temporaries(directory)
+                index = build_index(
+                    loaded.documents, settings, embed_model, directory, vector_store,
+                    None if rebuild else stored, progress, on_progress,
+                )
     index.warnings = loaded.warnings
     index.timings["total_s"] = time.perf_counter() - t0
     return index
+
+
+def _reopened(stored: _Stored, loaded, embed_model, vector_store, directory: Path, wanted: dict) -> CorpusIndex:
+    import numpy as np
+
+    store = vector_store if vector_store is not None else make_vector_store(wanted["embedding_dim"])
+    _fill_store(store, stored.passages, stored.vectors.astype(np.float32))
+    return CorpusIndex(
+        documents={d.source: d for d in loaded.documents},
+        passages=stored.passages,
+        people=stored.people,
+        vector_store=store,
+        embed_model=embed_model,
+        directory=directory,
+        timings={"embedded": 0.0},
+    )

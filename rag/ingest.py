@@ -56,6 +56,47 @@ def source_name(path: Path) -> str:
         return path.as_posix()
 
 
+# File types recognised by their first bytes, whatever the extension says: a
+# PNG renamed .txt is an image. (Text formats have no signature; for them the
+# control-character check below decides.)
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (or a .docx/.xlsx/.odt, which are ZIP files)"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"BZh", "a bzip2 archive"),
+    (b"\xfd7zXZ\x00", "an xz archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"\x7fELF", "an executable (ELF)"),
+    (b"MZ", "a Windows executable"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Microsoft Office document"),
+    (b"GGUF", "a GGUF model file"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"RIFF", "a RIFF media file (WAV, AVI, WebP)"),
+    (b"OggS", "an Ogg media file"),
+    (b"ID3", "an MP3 file"),
+    (b"\x93NUMPY", "a NumPy array"),
+)
+
+
+def sniff_binary_type(data: bytes) -> str | None:
+    """What a file is by its content, when that is a known binary format; None otherwise.
+
+    Example: ``sniff_binary_type(b"\\x89PNG\\r\\n\\x1a\\n...")`` -> ``"a PNG image"``
+    """
+    head = data[:32]
+    for magic, what in _SIGNATURES:
+        # A short signature of printable letters ("MZ", "RIFF") can begin a
+        # text too: only trust one of those on data that is not text anyway.
+        printable = all(32 <= b < 127 for b in magic)
+        if head.startswith(magic) and (not printable or len(magic) >= 5 or _looks_binary(data)):
+            return what
+    return None
+
+
 def _looks_binary(data: bytes) -> bool:
     if b"\x00" in data[:65536]:
         return True
@@ -120,6 +161,12 @@ def read_document(path: Path, settings: IngestSettings | None = None) -> Documen
         fmt = "docx"
         text = docx_to_text(data, name)
     else:
+        kind = sniff_binary_type(data)
+        if kind is not None:
+            raise IngestError(
+                name, f"is {kind} (a binary file, going by its content rather than its extension)",
+                "Add the document as plain text, Markdown, HTML, PDF or Word (.docx), with the extension its content has.",
+            )
         text = _decode_text(data, name)
         fmt = {".htm": "html", ".html": "html", ".md": "md"}.get(suffix, "txt")
         if fmt == "html":

@@ -684,13 +684,27 @@ def _openai_llm_class() -> type:
 
         def _guard(self, inner: Iterator[Any]) -> Iterator[Any]:
             # The HTTP request is made on the first next(), so errors surface here.
+            finished = False
             try:
-                yield from inner
+                for item in inner:
+                    choices = getattr(getattr(item, "raw", None), "choices", None) or []
+                    if choices and getattr(choices[0], "finish_reason", None):
+                        finished = True
+                    yield item
             except Exception as e:
                 translated = self._translated(e)
                 if translated is e:
                     raise
                 raise translated from e
+            if not finished:
+                # A server that dies mid-answer may just close the connection:
+                # over HTTP/1.0 (or a proxy) that ends the stream without any
+                # error, and only the missing finish_reason tells.
+                raise LLMUnavailableError(
+                    f"The LLM server at {self.api_base} stopped in the middle of an answer (its stream ended "
+                    "without a finish reason). Fix: check the server's log (did it crash or restart?), or use "
+                    "RAG_LLM__BACKEND=embedded."
+                )
 
         def probe(self, timeout_s: Optional[float] = None) -> None:
             """GET {api_base}/models; raise LLMUnavailableError if that fails."""

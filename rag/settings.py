@@ -28,7 +28,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, Sequence, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from rag.errors import ConfigError
@@ -56,6 +56,35 @@ class IngestSettings(_Section):
     # A news article is a few tens of KB; 20 MB of text is a book shelf and
     # almost always a mistake (a log file, a dump) rather than a document.
     max_file_bytes: int = Field(20_000_000, gt=0)
+    max_upload_bytes: int = Field(
+        200_000_000, gt=0,
+        description="All uploaded documents together (the uploads folder under data_dir) may hold at most "
+        "this many bytes; an upload beyond it is refused and nothing is added.",
+    )
+    max_upload_name_chars: int = Field(
+        120, ge=16,
+        description="An uploaded file's stored name is cut to this many characters (its extension kept): "
+        "file systems refuse names over 255 bytes.",
+    )
+
+
+class UISettings(_Section):
+    """The web chat (``rag ui``). None of these change answers."""
+
+    auth: Optional[SecretStr] = Field(
+        None,
+        description="'user:password' (or several, comma-separated) for the web chat's login. Required before "
+        "`rag ui` listens on a non-loopback address or makes a --share link; never has a default.",
+    )
+    auth_file: Optional[Path] = Field(
+        None,
+        description="A file of 'user:password' lines, read at start-up, instead of ui.auth (keeps the password "
+        "out of the environment).",
+    )
+    max_session_upload_bytes: int = Field(
+        50_000_000, gt=0,
+        description="One browser session may upload at most this many bytes in total.",
+    )
 
 
 class EmbeddingSettings(_Section):
@@ -275,6 +304,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     answer: AnswerSettings = AnswerSettings()
     verify: VerifySettings = VerifySettings()
+    ui: UISettings = UISettings()
 
     def __init__(self, **values: Any):
         try:

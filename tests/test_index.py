@@ -5,6 +5,8 @@ import os
 import shutil
 
 import pytest
+
+from rag.errors import IndexWriteError
 from fakes import HashEmbedding
 
 from rag.index import index_dir, open_index
@@ -95,7 +97,7 @@ def test_crash_mid_write_leaves_the_previous_index_usable(corpus, monkeypatch):
         return real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(IndexWriteError, match="simulated crash.*previous index, if any, is unchanged"):
         open_index(settings, embed_model=emb)
     monkeypatch.setattr(os, "replace", real_replace)
     # The old folder (moved aside to .old) is found and read; the change is then indexed.

@@ -218,12 +218,12 @@ class FakeAssistant:
             docs.append({"source": source, "chars": len(text), "passages": 1, "removable": True})
         return docs
 
-    def add_file(self, path, progress=None) -> str:
+    def add_file(self, path, name=None, progress=None) -> str:
         path = Path(path)
         # The real reader validates (type, encoding, damaged/encrypted PDFs) and extracts the text.
         text = read_document(path, self.settings.ingest).text
         # (nothing is indexed here, so there is no progress to report)
-        source = f"uploads/{path.name}"
+        source = f"uploads/{name or path.name}"
         self.uploads[source] = text
         return source
 

@@ -25,16 +25,18 @@ import json
 import logging
 import os
 import queue
+import re
 import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
 import gradio as gr
 
-from rag import IngestError, QuestionError, RagError, Settings, add_settings_options
+from rag import ConfigError, IngestError, QuestionError, RagError, Settings, add_settings_options
 
 from ui import render
 from ui.assets import CITE_JS, CSS, SPEAKER_JS
@@ -173,6 +175,21 @@ class ThreadedStream:
         self._stop.set()
 
 
+# An absolute path of at least two parts, not inside a URL or a fraction.
+_SERVER_PATH = re.compile(r"(?<![\w:/.~-])/(?:[^\s/:'\"<>]+/)+([^\s/:'\"<>]*)")
+
+
+def without_server_paths(text: str) -> str:
+    """``text`` with every absolute file path cut to its last part (the file name).
+
+    Messages shown in the browser must not tell a visitor where the server
+    keeps its files (``/tmp/gradio/3f2…/x.txt`` becomes ``x.txt``).
+
+    Example: ``without_server_paths("/tmp/gradio/ab12/x.txt: empty")`` -> ``"x.txt: empty"``
+    """
+    return _SERVER_PATH.sub(r"\1", text)
+
+
 def _fmt_bytes(n: int) -> str:
     return f"{n / 1_000_000:.1f} MB" if n >= 1_000_000 else f"{n / 1000:.0f} kB"
 
@@ -181,6 +198,8 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
     """The whole page for ``assistant`` (anything implementing the rag public API)."""
     settings = assistant.settings
     max_bytes = int(settings.ingest.max_file_bytes)
+    ui_settings = getattr(settings, "ui", None)
+    max_session_bytes = int(ui_settings.max_session_upload_bytes) if ui_settings is not None else max_bytes
     extensions = list(settings.ingest.extensions)
 
     # ------------------------------------------------------------------ helpers
@@ -207,7 +226,8 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
             f"**Evidence token budget:** {r.evidence_tokens} tokens retrieved"
             f" (the model reads the first {settings.answer.llm_evidence_tokens})",
             f"**Settings hash:** `{settings.hash()}`",
-            f"**Upload limit:** {_fmt_bytes(max_bytes)} · {', '.join(extensions)}",
+            f"**Upload limits:** {_fmt_bytes(max_bytes)} per file, {_fmt_bytes(max_session_bytes)} per session, "
+            f"{_fmt_bytes(int(getattr(settings.ingest, 'max_upload_bytes', 0)))} for all uploads · {', '.join(extensions)}",
         ]
         if startup_error:
             lines.append(f"**Start-up problem:** {render.esc_md(startup_error)}")
@@ -274,11 +294,12 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
             yield _messages(state), keep_sources(), question, gr.update(**idle_btn), state
             return
         except RagError as exc:
-            yield failed(str(exc))
+            yield failed(without_server_paths(str(exc)))
             return
         except Exception as exc:  # never let one question break the session
             log.exception("answering %r failed", question)
-            yield failed(f"Something went wrong while answering ({type(exc).__name__}: {exc}).")
+            yield failed(f"Something went wrong while answering ({type(exc).__name__}: "
+                         f"{without_server_paths(str(exc))}).")
             return
         if answer is None:
             yield failed("The assistant returned no answer.")
@@ -311,49 +332,73 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
         try:
             return assistant.ask(question or "").to_json()
         except RagError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise gr.Error(without_server_paths(str(exc)), print_exception=False) from None
 
-    def upload(path: Optional[str], progress=gr.Progress()):
-        """Index an uploaded file; outputs: status, documents, remove choices, file box."""
-        if not path:
-            return ("No file was received.", *docs_outputs(), None)
-        name = os.path.basename(path)
+    def upload_one(path: str, session_bytes: int, step=None) -> tuple[bool, str, int]:
+        """Add one uploaded file: (added?, a message naming only the file, its size)."""
+        name = os.path.basename(path)  # Gradio keeps the browser's file name; never show the folder
         try:
             size = os.path.getsize(path)
         except OSError:
-            size = 0
+            return False, f"Could not add {name}: it was not received completely. Upload it again.", 0
         if size > max_bytes:
-            message = (
+            return False, (
                 f"{name} is {_fmt_bytes(size)}; the limit is {_fmt_bytes(max_bytes)} "
                 "(setting ingest.max_file_bytes, env RAG_INGEST__MAX_FILE_BYTES). Nothing was added."
-            )
-            gr.Warning(message)
-            return (message, *docs_outputs(), None)
-        progress(0.02, desc=f"Reading {name}…")
+            ), 0
+        if session_bytes + size > max_session_bytes:
+            return False, (
+                f"Could not add {name}: this session has uploaded {_fmt_bytes(session_bytes)} and the limit "
+                f"per session is {_fmt_bytes(max_session_bytes)} (RAG_UI__MAX_SESSION_UPLOAD_BYTES)."
+            ), 0
+        try:
+            source = assistant.add_file(path, name=name, progress=step)
+        except IngestError as exc:  # its message starts with the file's name
+            return False, f"Could not add {without_server_paths(str(exc))}", 0
+        except RagError as exc:
+            return False, f"Could not add {name}: {without_server_paths(str(exc))}", 0
+        except Exception:
+            log.exception("add_file(%s) failed", path)  # the details go to the server log only
+            return False, f"Could not add {name}: an unexpected error (details are in the server's log).", 0
+        # The source id is absolute when the data dir is outside the project: show the name only.
+        return True, f"Added **{without_server_paths(source)}**: you can ask about it now.", size
+
+    def upload(paths, session_bytes: Optional[int], progress=gr.Progress()):
+        """Index uploaded files, one at a time; outputs: status, documents, remove choices, file box, session bytes.
+
+        A file that is refused (type, size, limits) is reported by name and
+        the others are still added.
+        """
+        session_bytes = int(session_bytes or 0)
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        paths = [str(p) for p in (paths or []) if p]
+        if not paths:
+            return ("No file was received.", *docs_outputs(), None, session_bytes)
+        lines = []
         # Real steps from the indexer: files read, documents analysed, passages
-        # embedded. Embedding is most of the time, so it gets most of the bar.
+        # embedded. Embedding is most of the time, so it gets most of each file's share of the bar.
         spans = {"reading": (0.02, 0.15), "analysing": (0.15, 0.30), "embedding": (0.30, 0.98)}
         words = {"reading": "Reading files", "analysing": "Finding sentences and speakers",
                  "embedding": "Embedding passages"}
+        for i, path in enumerate(paths):
+            name = os.path.basename(path)
+            progress((i + 0.02) / len(paths), desc=f"Reading {name}…")
 
-        def step(stage: str, done: int, total: int) -> None:
-            lo, hi = spans.get(stage, (0.02, 0.98))
-            progress(lo + (hi - lo) * (done / max(total, 1)), desc=f"{words.get(stage, stage)}: {done}/{total}")
+            def step(stage: str, done: int, total: int, i=i, name=name) -> None:
+                lo, hi = spans.get(stage, (0.02, 0.98))
+                progress((i + lo + (hi - lo) * (done / max(total, 1))) / len(paths),
+                         desc=f"{name}: {words.get(stage, stage)} {done}/{total}")
 
-        try:
-            source = assistant.add_file(path, progress=step)
-        except (IngestError, RagError) as exc:
-            message = f"Could not add {name}: {exc}"
-            gr.Warning(message)
-            return (message, *docs_outputs(), None)
-        except Exception as exc:
-            log.exception("add_file(%s) failed", path)
-            message = f"Could not add {name}: {type(exc).__name__}: {exc}"
-            gr.Warning(message)
-            return (message, *docs_outputs(), None)
+            added, message, size = upload_one(path, session_bytes, step)
+            session_bytes += size
+            if added:
+                gr.Info(message.replace("**", ""), duration=4)
+            else:
+                gr.Warning(message)
+            lines.append(message)
         progress(1.0, desc="Done")
-        gr.Info(f"Added {source}", duration=4)
-        return (f"Added **{source}**: you can ask about it now.", *docs_outputs(), None)
+        return ("\n\n".join(lines), *docs_outputs(), None, session_bytes)
 
     def remove(source: Optional[str]):
         """Remove an uploaded document; outputs: status, documents, remove choices."""
@@ -363,7 +408,7 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
         try:
             assistant.remove_document(source)
         except (RagError, KeyError) as exc:
-            message = f"Could not remove {source}: {exc}"
+            message = f"Could not remove {source}: {without_server_paths(str(exc))}"
             gr.Warning(message)
             return (message, *docs_outputs())
         return (f"Removed **{source}**.", *docs_outputs())
@@ -507,12 +552,13 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
                     upload_box = gr.File(
                         label=f"Add a document ({', '.join(extensions)}, up to {_fmt_bytes(max_bytes)})",
                         file_types=extensions,
-                        file_count="single",
+                        file_count="multiple",
                         type="filepath",
                         height=150,
                         elem_id="upload",
                     )
                     upload_status = gr.Markdown("", elem_id="upload-status")
+                    session_upload_bytes = gr.State(0)
                     remove_choice = gr.Dropdown(
                         choices=[],
                         label="Remove an uploaded document",
@@ -583,12 +629,24 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
         )
         upload_box.upload(
             upload,
-            [upload_box],
-            [upload_status, docs_html, remove_choice, upload_box],
-            api_name="upload",
+            [upload_box, session_upload_bytes],
+            [upload_status, docs_html, remove_choice, upload_box, session_upload_bytes],
+            api_name="upload_files",
             concurrency_limit=1,
             concurrency_id=MODEL_SLOT,
             show_progress="full",
+        )
+        # The API's /upload takes one file, as it always has: an invisible
+        # single-file input and button carry it (the page's box takes several).
+        api_file = gr.File(file_count="single", type="filepath", visible=False)
+        api_upload_btn = gr.Button(visible=False)
+        api_upload_btn.click(
+            upload,
+            [api_file, session_upload_bytes],
+            [upload_status, docs_html, remove_choice, api_file, session_upload_bytes],
+            api_name="upload",
+            concurrency_limit=1,
+            concurrency_id=MODEL_SLOT,
         )
         remove_btn.click(
             remove,
@@ -636,13 +694,25 @@ def launch_app(
     host: str = "127.0.0.1",
     port: Optional[int] = 7860,
     share: bool = False,
+    auth: Optional[list[tuple[str, str]]] = None,
     **kwargs: Any,
 ):
-    """``demo.launch`` with the options this app needs (upload size limit, no telemetry)."""
+    """``demo.launch`` with the options this app needs (upload size limit, no telemetry).
+
+    ``auth``: the logins from ``login_config``; ``launch_app`` itself refuses
+    an exposed address or a share link without them, whoever calls it.
+    """
+    if (share or not is_loopback(host)) and not auth:
+        raise ConfigError(
+            f"Refusing to serve the chat on {host}{' with a share link' if share else ''} without a login. "
+            "Fix: set RAG_UI__AUTH='user:password' (or RAG_UI__AUTH_FILE), or use 127.0.0.1."
+        )
     options: dict[str, Any] = dict(
         server_name=host,
         server_port=port,
         share=share,
+        auth=auth or None,
+        auth_message="Log in to ask the documents." if auth else None,
         max_file_size=int(assistant.settings.ingest.max_file_bytes),
         footer_links=["api"],
         run_history=False,
@@ -651,6 +721,74 @@ def launch_app(
     )
     options.update(kwargs)
     return demo.launch(**options)
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost).
+
+    Example: ``is_loopback("127.0.0.1")`` -> True; ``is_loopback("0.0.0.0")`` -> False
+    """
+    import ipaddress
+
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost may resolve to anything
+
+
+def _parse_logins(text: str, where: str) -> list[tuple[str, str]]:
+    """``user:password`` entries (comma- or line-separated); the password is never echoed."""
+    logins = []
+    for n, entry in enumerate(text.replace(",", "\n").splitlines(), 1):
+        entry = entry.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        user, sep, password = entry.partition(":")
+        if not sep or not user.strip() or not password:
+            raise ConfigError(
+                f"{where}: entry {n} is not 'user:password' (the user and a non-empty password, "
+                "separated by a colon). Fix it or unset it."
+            )
+        logins.append((user.strip(), password))
+    return logins
+
+
+def login_config(settings: Settings, host: str, share: bool) -> Optional[list[tuple[str, str]]]:
+    """The logins ``launch`` must require, from ``ui.auth`` / ``ui.auth_file``; None when there are none.
+
+    Raises ``ConfigError`` when the chat would be reachable from other machines
+    (a non-loopback ``host``, or ``share``) without any login configured:
+    documents and uploads must never be opened to a network by accident, and
+    there is no default password to fall back on.
+    """
+    ui = settings.ui
+    logins: list[tuple[str, str]] = []
+    if ui.auth is not None:
+        logins += _parse_logins(ui.auth.get_secret_value(), "RAG_UI__AUTH")
+    if ui.auth_file is not None:
+        try:
+            text = Path(ui.auth_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(
+                f"RAG_UI__AUTH_FILE={str(ui.auth_file)!r} cannot be read ({exc.strerror}). "
+                "Fix: point it at a readable file of 'user:password' lines."
+            ) from None
+        logins += _parse_logins(text, f"RAG_UI__AUTH_FILE ({ui.auth_file})")
+        if not logins:
+            raise ConfigError(f"RAG_UI__AUTH_FILE ({ui.auth_file}) has no 'user:password' line. Add one.")
+    exposed = [] if is_loopback(host) else [f"--host {host}"]
+    if share:
+        exposed.append("--share")
+    if exposed and not logins:
+        raise ConfigError(
+            f"Refusing to start: {' and '.join(exposed)} would let other machines reach the chat, "
+            "its documents and its uploads, and no login is configured. Fix: set RAG_UI__AUTH='user:password' "
+            "(or RAG_UI__AUTH_FILE=a file of such lines), or listen on 127.0.0.1 without --share."
+        )
+    return logins or None
 
 
 def make_assistant(settings: Optional[Settings] = None):
@@ -686,11 +824,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     try:
-        assistant, startup_error = make_assistant(Settings.from_args(args))
+        settings = Settings.from_args(args)
+        # Before anything loads: an exposed chat without a login never starts.
+        logins = login_config(settings, args.host, bool(args.share))
+        assistant, startup_error = make_assistant(settings)
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     demo = build_app(assistant, startup_error=startup_error)
-    print(f"Open http://{args.host}:{args.port} in a browser (Ctrl+C to stop).")
-    launch_app(demo, assistant, host=args.host, port=args.port, share=bool(args.share))
+    users = f" (login required: {len(logins)} user{'s' if len(logins) != 1 else ''})" if logins else ""
+    print(f"Open http://{args.host}:{args.port} in a browser{users} (Ctrl+C to stop).")
+    launch_app(demo, assistant, host=args.host, port=args.port, share=bool(args.share), auth=logins)
     return 0
