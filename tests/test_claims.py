@@ -54,6 +54,10 @@ def test_claim_evidence_is_text_of_the_shipped_documents(all_claims):
             assert " ".join(docs[e["source"]][e["start"]:e["end"]].split()) == " ".join(e["text"].split()), c["id"]
 
 
+def test_the_shipped_claims_meet_the_gate(capsys):
+    assert eval_main(["--claims", "--gate", "--quiet"]) == 0, capsys.readouterr().err
+
+
 def test_test_claims_come_only_from_test_questions(all_claims):
     """Held-out claims are drafts of held-out questions (or negatives made from them)."""
     dev_questions = {c["question"] for c in all_claims if c["split"] == "dev" and c.get("question")}
