@@ -732,7 +732,7 @@ def test_upload_progress_comes_from_the_real_indexer(tmp_path, make_assistant):
     def progress(fraction, desc=None, **_):
         seen.append((fraction, desc))
 
-    status, *_ = _handler(demo, "upload")(str(pdf), progress=progress)
+    status, *_ = _handler(demo, "upload")([str(pdf)], 0, progress=progress)
     assert "Added" in status and "hearing.pdf" in status
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0

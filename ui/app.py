@@ -385,10 +385,10 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
             name = os.path.basename(path)
             progress((i + 0.02) / len(paths), desc=f"Reading {name}…")
 
-            def step(stage: str, done: int, total: int, i=i, name=name) -> None:
+            def step(stage: str, done: int, total: int, i=i) -> None:
                 lo, hi = spans.get(stage, (0.02, 0.98))
                 progress((i + lo + (hi - lo) * (done / max(total, 1))) / len(paths),
-                         desc=f"{name}: {words.get(stage, stage)} {done}/{total}")
+                         desc=f"{words.get(stage, stage)}: {done}/{total}")
 
             added, message, size = upload_one(path, session_bytes, step)
             session_bytes += size
