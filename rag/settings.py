@@ -244,6 +244,18 @@ class VerifySettings(_Section):
     )
 
 
+class UISettings(_Section):
+    # One local model answers one request at a time; the rest wait in Gradio's
+    # queue. A bound on that queue turns overload into an immediate "busy"
+    # reply (the browser shows "This application is currently busy. Please
+    # try again."; gradio_client raises QueueError) instead of a wait with no end.
+    queue_max_size: int = Field(
+        64, ge=1,
+        description="How many chat, ask, upload and remove requests `rag ui` keeps waiting for the model; "
+        "one more is told at once that the server is busy.",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RAG_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -259,6 +271,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     answer: AnswerSettings = AnswerSettings()
     verify: VerifySettings = VerifySettings()
+    ui: UISettings = UISettings()
 
     def __init__(self, **values: Any):
         try:
