@@ -21,15 +21,16 @@ from dataclasses import dataclass
 
 from hypothesis import HealthCheck, settings, strategies as st
 
-# ``make fuzz`` sets FUZZ_LONG=1: every property test runs fifty times its CI examples.
-LONG = os.environ.get("FUZZ_LONG") == "1"
+# ``make fuzz`` sets FUZZ_LONG=1: every property test runs fifty times its CI
+# examples (FUZZ_FACTOR=n for n times instead).
+FACTOR = int(os.environ.get("FUZZ_FACTOR") or (50 if os.environ.get("FUZZ_LONG") == "1" else 1))
 
 
 def fuzz_settings(ci: int) -> settings:
     """Hypothesis settings for a property test: ``ci`` examples in CI, fifty
     times as many under ``make fuzz``; no deadline (the machine is shared)."""
     return settings(
-        max_examples=ci * 50 if LONG else ci,
+        max_examples=ci * FACTOR,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
         print_blob=True,

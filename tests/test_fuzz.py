@@ -14,8 +14,8 @@ ingest -> parse -> attribute -> index (fake embedder) -> ask and follow-ups
   * a speaker is only ever a name or role the document's text contains.
 
 CI runs a few hundred examples in all. ``make fuzz`` runs fifty times as
-many (``FUZZ_LONG=1``) with a printed seed; ``FUZZ_SEED=<seed> make fuzz``
-replays a run.
+many (``FUZZ_LONG=1``; ``FUZZ_FACTOR=n`` for n times) with a printed seed;
+``FUZZ_SEED=<seed> make fuzz`` replays a run.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def _assistant(root: Path, llm):
     return Assistant(settings=s, paths=[root / "docs"], llm=llm, embed_model=HashEmbedding())
 
 
-@examples(40)
+@examples(20)
 @given(doc=document(), data=st.data())
 def test_generated_documents_through_the_whole_pipeline(doc, data):
     with tempfile.TemporaryDirectory() as tmp:

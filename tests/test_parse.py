@@ -42,7 +42,7 @@ def test_spans_hold_for_crlf_and_blank_line_documents(lines, eol):
         assert not any("\r" in p.text or p.text.startswith("#") for p in passages)
 
 
-@fuzz_settings(150)
+@fuzz_settings(60)
 @given(document())
 def test_generated_documents_parse_and_attribute_within_their_text(generated):
     """Whole generated documents (quotes of every kind, open or nested, RTL and
