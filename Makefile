@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: install install-test run test test-fast index eval faults injection security clean
+.PHONY: install install-test run test test-fast index eval faults injection security fuzz load soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,24 @@ injection: install
 # The security tests: exposed mode, uploads, markup in the browser, injection (fast versions).
 security: install-test
 	$(BIN)/python -m pytest tests/test_exposed_mode.py tests/test_uploads.py tests/test_ui_browser_security.py tests/test_injection.py -v
+
+# Fifty times the CI examples of every fuzz test, with a seed printed for replay:
+#   make fuzz                  a new random seed
+#   FUZZ_SEED=123 make fuzz    the same run again
+fuzz: install
+	@seed=$${FUZZ_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
+	echo "fuzz seed $$seed (replay: FUZZ_SEED=$$seed make fuzz)"; \
+	FUZZ_LONG=1 $(BIN)/python -m pytest tests/test_fuzz.py tests/test_parse.py -q -p no:cacheprovider \
+		--hypothesis-seed=$$seed --hypothesis-show-statistics; \
+	status=$$?; echo "fuzz seed $$seed (replay: FUZZ_SEED=$$seed make fuzz)"; exit $$status
+
+# 50 gradio_client users for 2 minutes against `rag ui` on loopback (extractive answers;
+# LOAD_ARGS="--backend embedded" for SmolLM2), and a 1,000-question soak. Not part of `make test`.
+load: install
+	$(BIN)/python benchmarks/load_bench.py load --users 50 --seconds 120 $(LOAD_ARGS)
+
+soak: install
+	$(BIN)/python benchmarks/load_bench.py soak --questions 1000 $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) .rag-data

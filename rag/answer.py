@@ -34,7 +34,9 @@ from rag.question import MONTHS, QUOTATION, CorpusFacts, counted_noun, document_
 from rag.verify import attributed_to, content_stems, has_instructions, names_in, refusal_reason, same_person, \
     supports
 
-_MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# ASCII digits only: ``\d`` also matches other scripts' digits, and "[\u0663]"
+# (Arabic-Indic three) in a document or a reply is text, not citation 3.
+_MARKER = re.compile(r"\[([0-9]+(?:\s*[,;]\s*[0-9]+)*)\]")
 
 
 def check_question(question: str, limit: int) -> str:

@@ -270,7 +270,9 @@ class Assistant:
             shutil.copyfile(path, target)
             try:
                 self._answerer = self._build(progress)
-            except RagError:
+            except BaseException:
+                # Whatever failed, the copy must not stay: every later build
+                # (and so every later question) would read it again.
                 target.unlink(missing_ok=True)
                 raise
             return source_name(target)

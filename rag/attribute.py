@@ -25,6 +25,7 @@ rather than getting a guess.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field, replace
 
@@ -102,6 +103,16 @@ def _quote_spans(text: str, start: int, end: int) -> list[tuple[int, int, bool]]
     if len(marks) % 2:
         spans.append((marks[-1], end, False))
     return spans
+
+
+def _overlapping(starts: list[int], ends: list[int], lo: int, hi: int) -> range:
+    """Indices of the spans ``(starts[i], ends[i])`` that overlap ``[lo, hi)``,
+    for spans sorted and disjoint (quotations, or the sentences of a paragraph).
+
+    By bisection, so a paragraph of thousands of sentences and quotations is
+    not quadratic. Example: ``_overlapping([0, 10], [5, 20], 4, 12)`` -> ``range(0, 2)``
+    """
+    return range(bisect.bisect_right(ends, lo), bisect.bisect_left(starts, hi))
 
 
 def _frame(text: str, start: int, end: int, quotes) -> str:
@@ -394,9 +405,11 @@ def attribute(passages: list[Passage], text: str, settings: IndexSettings = Inde
         # Who the frame of each sentence names.
         # In reading order, so a pronoun refers to whoever the sentences
         # before it named as a speaker or made their subject.
+        q_starts, q_ends = [q[0] for q in quotes], [q[1] for q in quotes]
+        p_starts, p_ends = [p.start for p in ps], [p.end for p in ps]
         named: list[str | None] = []
         for p in ps:
-            frame = _frame(text, p.start, p.end, quotes)
+            frame = _frame(text, p.start, p.end, [quotes[q] for q in _overlapping(q_starts, q_ends, p.start, p.end)])
             who = attributor.subject(frame)
             named.append(who)
             attributor.note(who or attributor.topic(frame))
@@ -404,11 +417,11 @@ def attribute(passages: list[Passage], text: str, settings: IndexSettings = Inde
         # Speaker of each quotation: a name in the frame of any sentence it touches.
         quote_speaker: dict[int, str | None] = {}
         for q, (qs, qe, _) in enumerate(quotes):
-            touching = [k for k, p in enumerate(ps) if p.start < qe and p.end > qs]
+            touching = _overlapping(p_starts, p_ends, qs, qe)
             who = next((named[k] for k in touching if named[k]), None)
             quote_speaker[q] = who
         for k, p in enumerate(ps):
-            inside = [q for q, (qs, qe, _) in enumerate(quotes) if p.start < qe and p.end > qs]
+            inside = list(_overlapping(q_starts, q_ends, p.start, p.end))
             quoted = bool(inside)
             who = named[k] or next((quote_speaker[q] for q in inside if quote_speaker[q]), None)
             if turn:

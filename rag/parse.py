@@ -165,7 +165,7 @@ def split_sentences(text: str) -> list[str]:
 _SENTENCE_END = re.compile(
     r"(?:(?<=[.!?])|(?<=[.!?][\"\u201d]))"
     r"(?<![A-Z]\.[A-Z]\.)(?<!\b[A-Z]\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMrs\.)(?<!\bNo\.)"
-    r"(?:\s*(?:\[\d+(?:\s*[,;]\s*\d+)*\]))*\s+(?=[A-Z\"\u201c])"
+    r"(?:\s*(?:\[[0-9]+(?:\s*[,;]\s*[0-9]+)*\]))*\s+(?=[A-Z\"\u201c])"
 )
 
 
@@ -188,7 +188,7 @@ def split_answer_sentences(text: str) -> list[str]:
         return []
     pieces, last = [], 0
     for m in _SENTENCE_END.finditer(text):
-        pieces.append(text[last : m.start()].strip() + "".join(re.findall(r"\s*\[[\d,; ]+\]", m.group(0))))
+        pieces.append(text[last : m.start()].strip() + "".join(re.findall(r"\s*\[[0-9,; ]+\]", m.group(0))))
         last = m.end()
     pieces.append(text[last:].strip())
     return [p.strip() for p in pieces if p.strip()]

@@ -46,6 +46,21 @@ class Retrieval:
     seconds: float = 0.0
 
 
+def _bm25(retriever_cls, nodes, top_k: int):
+    """llama-index's BM25 retriever over ``nodes``; None when no node has a
+    word BM25 indexes (a corpus of stopwords and punctuation, such as a
+    Markdown table "| the |"): bm25s cannot build an empty vocabulary, and
+    lexical search over such a corpus finds nothing anyway."""
+    try:
+        return retriever_cls.from_defaults(nodes=nodes, similarity_top_k=top_k)
+    except ValueError:
+        import bm25s
+
+        if bm25s.tokenize([n.text for n in nodes], stopwords="en", show_progress=False).vocab:
+            raise  # not the empty-vocabulary case
+        return None
+
+
 class Retriever:
     """Hybrid retriever over one ``CorpusIndex``."""
 
@@ -57,9 +72,7 @@ class Retriever:
         self.index = index
         self.settings = settings or RetrievalSettings()
         nodes = [TextNode(id_=p.id, text=embedding_text(p)) for p in index.passages]
-        self.bm25 = BM25Retriever.from_defaults(
-            nodes=nodes, similarity_top_k=min(self.settings.lexical_top_k, max(1, len(nodes)))
-        )
+        self.bm25 = _bm25(BM25Retriever, nodes, min(self.settings.lexical_top_k, max(1, len(nodes))))
         # Quote parity: does a passage start inside an open quotation?
         self._opens_inside = self._quote_state(index.passages)
         # Who the documents quote, for resolving the people a question names.
@@ -87,7 +100,7 @@ class Retriever:
         return hits
 
     def _lexical(self, query: str) -> list[tuple[int, float]]:
-        if not content_words(query):
+        if not content_words(query) or self.bm25 is None:
             return []
         hits = []
         for hit in self.bm25.retrieve(query):

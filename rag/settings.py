@@ -85,6 +85,15 @@ class UISettings(_Section):
         50_000_000, gt=0,
         description="One browser session may upload at most this many bytes in total.",
     )
+    # One local model answers one request at a time; the rest wait in Gradio's
+    # queue. A bound on that queue turns overload into an immediate "busy"
+    # reply (the browser shows "This application is currently busy. Please
+    # try again."; gradio_client raises QueueError) instead of a wait with no end.
+    queue_max_size: int = Field(
+        64, ge=1,
+        description="How many chat, ask, upload and remove requests `rag ui` keeps waiting for the model; "
+        "one more is told at once that the server is busy.",
+    )
 
 
 class EmbeddingSettings(_Section):

@@ -1,7 +1,10 @@
 """Parsing keeps exact spans whatever the input; structure is found in news articles."""
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
+from fuzzdocs import document, fuzz_settings
+from rag.attribute import attribute
+from rag.ingest import html_to_text
 from rag.parse import looks_like_heading, parse_document
 from rag.types import Document
 
@@ -19,14 +22,14 @@ def _assert_exact(doc, passages):
 _alphabet = st.sampled_from(list("abc XYZ.,!?\"'\n\r\t-é漢字😀Ωж") + ["\r\n", "\n\n", ". ", '." ', "U.S. "])
 
 
-@settings(max_examples=300, deadline=None)
+@fuzz_settings(300)
 @given(st.lists(_alphabet, max_size=200).map("".join))
 def test_every_passage_is_an_exact_span_of_the_raw_text(text):
     doc = _doc(text)
     _assert_exact(doc, parse_document(doc))
 
 
-@settings(max_examples=100, deadline=None)
+@fuzz_settings(100)
 @given(st.lists(st.sampled_from(["Peace talks resume.", "He said \"yes.\" Then left.", "Short Title",
                                  "A long sentence about the treaty, which is new, and the talks.", "# Heading"]),
                 max_size=12),
@@ -37,6 +40,28 @@ def test_spans_hold_for_crlf_and_blank_line_documents(lines, eol):
         passages = parse_document(doc)
         _assert_exact(doc, passages)
         assert not any("\r" in p.text or p.text.startswith("#") for p in passages)
+
+
+@fuzz_settings(60)
+@given(document())
+def test_generated_documents_parse_and_attribute_within_their_text(generated):
+    """Whole generated documents (quotes of every kind, open or nested, RTL and
+    zero-width characters, mixed line ends, tables, HTML): exact spans, and
+    every speaker and role is words of the document. ``tests/test_fuzz.py``
+    runs the same documents through the whole pipeline, fewer of them."""
+    raw = generated.data.decode("utf-8-sig")
+    fmt = generated.name.rsplit(".", 1)[1]
+    text = html_to_text(raw) if fmt == "html" else raw
+    doc = Document(generated.name, text, "x", fmt)
+    passages = parse_document(doc)
+    _assert_exact(doc, passages)
+    result = attribute(passages, text)
+    _assert_exact(doc, result.passages)
+    flat = " ".join(text.split()).lower()
+    for p in result.passages:
+        assert p.speaker is None or " ".join(p.speaker.split()).lower() in flat, p.speaker
+    for name, roles in result.people.items():
+        assert all(" ".join(w.split()).lower() in flat for w in [name, *roles]), (name, roles)
 
 
 def test_article_structure(article_text):

@@ -8,6 +8,8 @@
 
 API endpoints for ``gradio_client``:
   * ``/ask``       question (str) -> the answer JSON (``Answer.to_json()``)
+  * ``/chat``      question (str) -> the answer JSON, within this client's conversation
+                   (follow-ups resolved as in the browser chat)
   * ``/upload``    a .txt/.md/.html file -> (status message, documents, ...)
   * ``/documents`` -> the document list (``assistant.documents()``)
   * ``/remove``    source id -> (status message, documents, ...)
@@ -334,6 +336,17 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
         except RagError as exc:
             raise gr.Error(without_server_paths(str(exc)), print_exception=False) from None
 
+    def chat_api(question: str, state: Optional[ChatState]):
+        """Answer within the client's own conversation; outputs: answer JSON, state."""
+        state = state if state is not None else ChatState()
+        if state.session is None:
+            state.session = assistant.chat()
+        try:
+            answer = state.session.ask(question or "")
+        except RagError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        return answer.to_json(), state
+
     def upload_one(path: str, session_bytes: int, step=None) -> tuple[bool, str, int]:
         """Add one uploaded file: (added?, a message naming only the file, its size)."""
         name = os.path.basename(path)  # Gradio keeps the browser's file name; never show the folder
@@ -657,6 +670,19 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
             concurrency_id=MODEL_SLOT,
         )
         gr.api(documents, api_name="documents", concurrency_limit=None)
+        # API only (gradio_client): a conversation per client session, kept in
+        # the same per-session state as the browser chat. Nothing on the page
+        # shows or triggers these two components.
+        chat_json = gr.JSON(visible=False)
+        chat_trigger = gr.Button(visible=False)
+        chat_trigger.click(
+            chat_api,
+            [question_box, state],
+            [chat_json, state],
+            api_name="chat",
+            concurrency_limit=1,
+            concurrency_id=MODEL_SLOT,
+        )
 
         def on_load():
             return (banner(), *docs_outputs(), status_markdown())
@@ -672,7 +698,9 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
         demo.load(**load_io)
         refresh_btn.click(**load_io)
 
-    demo.queue(default_concurrency_limit=1)
+    # A bounded queue: past ui.queue_max_size waiting requests, the next one is
+    # told at once that the server is busy rather than left waiting.
+    demo.queue(default_concurrency_limit=1, max_size=settings.ui.queue_max_size)
     return demo
 
 

@@ -49,7 +49,7 @@ _MD_ENTITIES = {
     "}": "&#125;",
 }
 _MD_RE = re.compile("[" + re.escape("".join(_MD_ENTITIES)) + "]")
-_MARKER_RE = re.compile(r"&#91;(\d+)&#93;")
+_MARKER_RE = re.compile(r"&#91;([0-9]+)&#93;")  # ASCII digits, as rag.answer's markers
 
 
 def esc(text: Optional[str]) -> str:
