@@ -39,7 +39,11 @@ def cmd_index(args) -> int:
     args.docs = (args.paths or []) + (args.docs or [])
     settings = _settings(args)
     paths = list(settings.docs)
-    if args.rebuild:
+    if args.rebuild and settings.index.backend == "milvus":
+        from rag.milvus import drop
+
+        drop(settings, paths)
+    elif args.rebuild:
         import shutil
 
         from rag.index import index_dir
@@ -59,7 +63,7 @@ def cmd_index(args) -> int:
         )
     else:
         print(f"reopened without re-embedding in {total:.2f} s")
-    print(f"index: {index.directory}")
+    print(f"index: {index.engine.location if index.engine is not None else index.directory}")
     return 0
 
 

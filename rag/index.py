@@ -5,7 +5,9 @@ the index persisted for them (nothing re-embedded when nothing changed) or
 builds it, re-embedding only passages whose text it has not embedded before.
 Vectors live in a llama-index ``FaissVectorStore`` (cosine = inner product of
 normalised vectors); any other llama-index vector store (Qdrant, Milvus,
-OpenSearch, …) can be passed as ``vector_store=`` instead.
+OpenSearch, …) can be passed as ``vector_store=`` instead. With
+``settings.index.backend == "milvus"`` the whole index (rows, BM25, hybrid
+search) lives in Milvus instead: ``rag.milvus``, imported only then.
 
 On disk, one folder per set of document paths under ``settings.index.data_dir``:
 ``manifest.json`` (format version, embedding model, chunking settings, a
@@ -69,6 +71,9 @@ class CorpusIndex:
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     by_id: dict[str, int] = field(default_factory=dict)
+    # A search engine that ranks passages itself (``rag.milvus.MilvusSearch``);
+    # None means FAISS here and BM25 in ``rag.retrieve``.
+    engine: Any = None
 
     def __post_init__(self):
         self.by_id = {p.id: i for i, p in enumerate(self.passages)}
@@ -317,6 +322,10 @@ def open_index(
     paths = list(paths if paths is not None else settings.docs)
     embed_model = embed_model or make_embedder(settings)
     progress = settings.index.show_progress if progress is None else progress
+    if settings.index.backend == "milvus":
+        from rag.milvus import open_milvus_index
+
+        return open_milvus_index(settings, paths, embed_model, progress, key_paths)
     t0 = time.perf_counter()
     loaded = load_documents(paths, settings.ingest)
     directory = index_dir(settings, key_paths if key_paths is not None else paths) if persist else None
