@@ -85,6 +85,14 @@ def _is_server(uri: str) -> bool:
     return uri.startswith(("http://", "https://", "tcp://", "unix:"))
 
 
+def _check_uri(uri: str) -> None:
+    if not _is_server(uri) and not uri.endswith(".db"):
+        raise ConfigError(
+            f"RAG_INDEX__MILVUS_URI={uri!r} is neither a server (http://host:19530) nor a Milvus Lite "
+            "file (a path ending in .db). Fix: give one of those, or unset it for <data_dir>/milvus.db"
+        )
+
+
 def _pymilvus():
     try:
         import pymilvus
@@ -108,8 +116,9 @@ def connect(settings: Settings, fresh: bool = False):
 
     Raises ``IndexUnavailableError`` (server unreachable, Lite folder in use)
     or ``IndexCorruptError`` (Lite folder unreadable), each naming the fix."""
-    pymilvus = _pymilvus()
     uri = milvus_uri(settings)
+    _check_uri(uri)
+    pymilvus = _pymilvus()
     token = settings.index.milvus_token.get_secret_value() if settings.index.milvus_token else ""
     key = f"{uri}\0{hashlib.sha256(token.encode()).hexdigest()}"
     if not fresh and key in _CLIENTS:
@@ -146,6 +155,21 @@ def _forget_clients(uri: str) -> None:
             _CLIENTS.pop(key).close()
         except Exception:  # closing a broken client must not hide the real problem
             pass
+    if not _is_server(uri):
+        # Milvus Lite runs one server thread per folder until the process ends.
+        try:
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(uri)
+        except ImportError:
+            pass
+
+
+def release_all() -> None:
+    """Close every client this process opened (and its Milvus Lite servers),
+    so another process may open the folders."""
+    for uri in {k.split("\0")[0] for k in _CLIENTS}:
+        _forget_clients(uri)
 
 
 def collection_names(settings: Settings, key_paths) -> tuple[str, str]:
