@@ -104,6 +104,10 @@ def _pymilvus():
     # pymilvus logs every failed call at ERROR with a traceback; the errors
     # raised here say the same in one line with the fix.
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+    # Milvus Lite's in-process gRPC server logs a traceback for each call it
+    # does not implement (AllocTimestamp, which the query iterator tries
+    # first and then does without).
+    logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
     return pymilvus
 
 
