@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: install install-test run test test-fast index eval clean
+.PHONY: install install-test run test test-fast index eval bench-scale clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ index: install
 
 eval: install
 	$(BIN)/rag eval
+
+# FAISS+BM25 beside Milvus Lite on a generated corpus (long; not part of `make test`).
+# PASSAGES=20000 for a shorter run.
+PASSAGES ?= 100000
+bench-scale: install
+	$(BIN)/python benchmarks/scale_bench.py --passages $(PASSAGES)
 
 clean:
 	rm -rf $(VENV) .rag-data

@@ -40,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
 import time
 from pathlib import Path
@@ -60,13 +61,16 @@ INSERT_BATCH = 512
 # Milvus requires a vector field in every collection; the documents
 # collection has no use for one.
 _PLACEHOLDER_DIM = 2
-# BM25 analysis like bm25s's English setting on the FAISS path: lowercase,
-# English stop words, Snowball stemming. (Milvus Lite has no "english"
-# analyzer type, so it is spelled out.)
-ANALYZER = {
-    "tokenizer": "standard",
-    "filter": ["lowercase", {"type": "stop", "stop_words": ["_english_"]}, {"type": "stemmer", "language": "english"}],
-}
+# BM25 text is analysed here, as bm25s analyses it on the FAISS path (tokens
+# of 2+ word characters, lowercase, bm25s's English stop words, Snowball
+# stemming), and stored as space-separated stems; the engine only splits on
+# spaces. Milvus Lite ignores analyzer filters (stemmer, "_english_" stop
+# words) that a server applies, so leaving analysis to the engine would rank
+# differently on Lite and on a server, and unlike FAISS on both.
+ANALYZER = {"tokenizer": "standard"}
+LEXICAL_ANALYSIS = "bm25s-en-stopwords+snowball-english"
+# bm25s's (and so the FAISS path's) BM25 parameters; a server's default k1 is 1.2.
+BM25_PARAMS = {"bm25_k1": 1.5, "bm25_b": 0.75}
 _PASSAGE_FIELDS = ("pid", "source", "start", "end", "text", "kind", "section", "paragraph", "sentence", "speaker", "quoted")
 _VARCHAR = 65535
 
@@ -94,6 +98,9 @@ def _check_uri(uri: str) -> None:
 
 
 def _pymilvus():
+    # gRPC's C core logs keepalive chatter with Milvus Lite's in-process
+    # server ("too_many_pings") on stderr; failures reach the user as errors.
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
     try:
         import pymilvus
     except ImportError as exc:
@@ -195,7 +202,30 @@ def _wanted_manifest(settings: Settings, embed_model) -> dict:
     manifest = _manifest(settings, embed_model, [])
     manifest.pop("files")
     manifest["rows_format_version"] = ROWS_FORMAT_VERSION
+    manifest["lexical_analysis"] = LEXICAL_ANALYSIS
     return manifest
+
+
+_ANALYSE = None
+
+
+def lexical_terms(text: str) -> str:
+    """The text BM25 sees: its stems, as bm25s makes them, joined by spaces.
+
+    Example: ``lexical_terms("What did the presidents say?")`` -> ``'what did presid say'``
+    """
+    global _ANALYSE
+    if _ANALYSE is None:
+        import re
+
+        import Stemmer
+        from bm25s.stopwords import STOPWORDS_EN
+
+        stem = Stemmer.Stemmer("english").stemWord
+        stop = frozenset(STOPWORDS_EN)
+        token = re.compile(r"(?u)\b\w\w+\b")
+        _ANALYSE = lambda t: " ".join(stem(w) for w in token.findall(t.lower()) if w not in stop)  # noqa: E731
+    return _ANALYSE(text)
 
 
 def _create(client, settings: Settings, names: tuple[str, str], manifest: dict) -> None:
@@ -230,7 +260,8 @@ def _create(client, settings: Settings, names: tuple[str, str], manifest: dict) 
     elif settings.index.milvus_dense_index in ("IVF_FLAT", "IVF_PQ"):
         dense["params"] = {"nlist": 1024, **({"m": 48} if settings.index.milvus_dense_index == "IVF_PQ" else {})}
     params.add_index(**dense)
-    params.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+    params.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+                     params=BM25_PARAMS)
     params.add_index(field_name="source", index_type="INVERTED")
     params.add_index(field_name="speaker", index_type="INVERTED")
     # The documents collection first: a passages collection (which carries the
@@ -273,7 +304,7 @@ def _describe_difference(stored: Optional[dict], wanted: dict) -> str:
 def _row(p: Passage, model: str, sha: str, vector) -> dict:
     return {
         "pk": passage_key(model, p), "pid": p.id, "source": p.source, "start": p.start, "end": p.end,
-        "text": p.text, "search_text": embedding_text(p), "kind": p.kind, "section": p.section or "",
+        "text": p.text, "search_text": lexical_terms(embedding_text(p)), "kind": p.kind, "section": p.section or "",
         "paragraph": p.paragraph, "sentence": p.sentence, "speaker": p.speaker or "", "quoted": p.quoted,
         "doc_sha256": sha, "dense": [float(x) for x in vector],
     }
@@ -325,13 +356,13 @@ class MilvusSearch:
         self.embed_model = embed_model
         self.location = location  # for messages: "<uri> collection <name>"
 
-    def _requests(self, pymilvus, vector, query: str, lexical: bool, settings: RetrievalSettings,
+    def _requests(self, pymilvus, vector, terms: str, lexical: bool, settings: RetrievalSettings,
                   expr: str) -> list:
         kw = {"expr": expr or None}
         reqs = [pymilvus.AnnSearchRequest(data=[vector], anns_field="dense", param={"metric_type": "IP"},
                                           limit=settings.dense_top_k, **kw)]
         if lexical:
-            reqs.append(pymilvus.AnnSearchRequest(data=[query], anns_field="sparse", param={"metric_type": "BM25"},
+            reqs.append(pymilvus.AnnSearchRequest(data=[terms], anns_field="sparse", param={"metric_type": "BM25"},
                                                   limit=settings.lexical_top_k, **kw))
         return reqs
 
@@ -346,13 +377,14 @@ class MilvusSearch:
 
         pymilvus = _pymilvus()
         vector = np.asarray(self.embed_model.embed_batch([query])[0], dtype=np.float32)
-        lexical = bool(content_words(query))
+        terms = lexical_terms(query)
+        lexical = bool(content_words(query)) and bool(terms)
         expr = f"source in {_literal(list(sources))}" if sources else ""
         fields = ["pid", "speaker", "dense"]
         limit = settings.dense_top_k + settings.lexical_top_k
         ranker = pymilvus.RRFRanker(settings.rrf_k)
         hits = self.client.hybrid_search(
-            self.collection, self._requests(pymilvus, vector.tolist(), query, lexical, settings, expr),
+            self.collection, self._requests(pymilvus, vector.tolist(), terms, lexical, settings, expr),
             ranker=ranker, limit=limit, output_fields=fields)[0]
         fused: dict[str, float] = {}
         best_dense = 0.0
@@ -368,19 +400,22 @@ class MilvusSearch:
             s_expr = f"speaker in {_literal(list(speakers))}" + (f" and {expr}" if expr else "")
             for hit in self.client.hybrid_search(
                 self.collection,
-                self._requests(pymilvus, vector.tolist(), query, lexical, settings, s_expr),
+                self._requests(pymilvus, vector.tolist(), terms, lexical, settings, s_expr),
                 ranker=ranker, limit=limit, output_fields=["pid"])[0]:
                 pid = hit["entity"]["pid"]
                 fused[pid] = max(fused.get(pid, 0.0), float(hit["distance"])) * settings.speaker_boost
         best_lexical = 0.0
         if lexical:
-            top = self.client.search(self.collection, data=[query], anns_field="sparse", limit=1,
+            top = self.client.search(self.collection, data=[terms], anns_field="sparse", limit=1,
                                      search_params={"metric_type": "BM25"}, output_fields=["pid"],
                                      filter=expr)[0]
             if top:
-                # Milvus Lite reports BM25 as a negated distance; a server as
-                # the score. The size is the BM25 score either way.
-                best_lexical = abs(float(top[0]["distance"]))
+                # Milvus Lite reports BM25 as a negated distance, a server as
+                # the score: the size is the score either way. Milvus's BM25
+                # keeps the classic (k1 + 1) factor that bm25s (Lucene's form)
+                # drops; dividing it out puts the score on the scale the
+                # answer step's min_lexical_score was set on.
+                best_lexical = abs(float(top[0]["distance"])) / (BM25_PARAMS["bm25_k1"] + 1.0)
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])
         return ranked, best_dense, best_lexical
 
