@@ -136,21 +136,22 @@ def connect(settings: Settings, fresh: bool = False):
         return _CLIENTS[key]
     if not _is_server(uri):
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
+        if _lite_in_use(Path(uri)):
+            raise IndexUnavailableError(
+                f"the Milvus Lite index {uri} is open in another process (Milvus Lite allows one). Fix: stop "
+                "that process (`rag ui`, `rag index`, …) first, or use a Milvus server (RAG_INDEX__MILVUS_URI=http://…)"
+            )
     timeout = settings.index.milvus_timeout_s
     try:
         client = pymilvus.MilvusClient(uri=uri, token=token, timeout=timeout)
         client.list_collections(timeout=timeout)
     except Exception as exc:  # pymilvus raises several unrelated types here
         detail = str(exc).strip() or type(exc).__name__
+        _forget_clients(uri)  # a Lite server that started but cannot read keeps the lock otherwise
         if _is_server(uri):
             raise IndexUnavailableError(
                 f"the Milvus server at {uri} cannot be reached ({detail}). Fix: start it, correct "
                 "RAG_INDEX__MILVUS_URI (and RAG_INDEX__MILVUS_TOKEN), or use RAG_INDEX__BACKEND=faiss"
-            ) from None
-        if "lock" in detail.lower():
-            raise IndexUnavailableError(
-                f"the Milvus Lite index {uri} is open in another process ({detail}). Fix: stop that "
-                "process (`rag ui`, `rag index`), or point RAG_INDEX__MILVUS_URI elsewhere"
             ) from None
         raise IndexCorruptError(
             f"the Milvus Lite index {uri} is damaged or unreadable ({detail}). "
@@ -158,6 +159,22 @@ def connect(settings: Settings, fresh: bool = False):
         ) from None
     _CLIENTS[key] = client
     return client
+
+
+def _lite_in_use(path: Path) -> bool:
+    """Does another process hold the Milvus Lite folder's lock (an advisory flock on LOCK)?"""
+    import fcntl
+
+    lock = path / "LOCK"
+    if not lock.is_file():
+        return False
+    with open(lock, "rb") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    return False
 
 
 def _forget_clients(uri: str) -> None:
@@ -422,21 +439,29 @@ class MilvusSearch:
 
 def drop(settings: Settings, key_paths) -> None:
     """Remove the collections for ``key_paths`` (``rag index --rebuild``); a
-    damaged Milvus Lite folder is removed whole, since nothing in it can be read."""
+    damaged Milvus Lite folder is removed whole, since nothing in it can be read.
+    A folder another process has open is never touched."""
     uri = milvus_uri(settings)
     try:
         client = connect(settings)
-    except IndexCorruptError:
-        _forget_clients(uri)
-        path = Path(uri)
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
+        for name in collection_names(settings, key_paths):
+            if client.has_collection(name):
+                client.drop_collection(name)
         return
-    for name in collection_names(settings, key_paths):
-        if client.has_collection(name):
-            client.drop_collection(name)
+    except IndexUnavailableError:
+        raise
+    except Exception:  # IndexCorruptError, or the engine failing on damaged data
+        if _is_server(uri):
+            raise
+    _forget_clients(uri)
+    path = Path(uri)
+    if _lite_in_use(path):
+        raise IndexUnavailableError(f"the Milvus Lite index {uri} is open in another process. Fix: stop it first")
+    log.warning("removing the damaged Milvus Lite folder %s", uri)
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
 
 
 def open_milvus_index(settings: Settings, paths, embed_model, progress: bool = False,
@@ -467,9 +492,11 @@ def open_milvus_index(settings: Settings, paths, embed_model, progress: bool = F
     except (IndexMismatchError, ConfigError):
         raise
     except IndexCorruptError as exc:
+        _forget_clients(uri)
         raise IndexCorruptError(f"{exc}. Fix: {rebuild_command(settings)}") from None
     except Exception as exc:
         if type(exc).__module__.startswith(("pymilvus", "milvus_lite", "grpc")):
+            _forget_clients(uri)
             if _is_server(uri):
                 raise IndexUnavailableError(
                     f"the Milvus server at {uri} failed ({str(exc).strip() or type(exc).__name__}). "

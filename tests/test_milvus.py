@@ -332,3 +332,27 @@ def test_bm25_scores_in_the_engine_equal_the_faiss_paths_bm25s(settings):
     for query in ["sanctions", "Peskov Peskov", "oil price collapse", "What is the capital of France?"]:
         _, _, best = milvus.engine.rank(query, (), settings.retrieval)
         assert best == pytest.approx(faiss._lexical(query)[0][1], rel=1e-4)
+
+
+def test_a_lite_file_open_in_another_process_is_named_not_called_damaged(settings):
+    open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+    release_milvus()
+    db = Path(settings.index.data_dir) / "milvus.db"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys, time\n"
+         f"fh = open({str(db / 'LOCK')!r}, 'rb'); fcntl.flock(fh, fcntl.LOCK_EX)\n"
+         "print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(IndexUnavailableError, match="open in another process"):
+            open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+        from rag.milvus import drop
+
+        with pytest.raises(IndexUnavailableError):
+            drop(settings, [ARTICLE])  # never deletes a folder in use
+        assert db.is_dir()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert len(open_index(settings, [ARTICLE], embed_model=HashEmbedding()).passages) == 85
