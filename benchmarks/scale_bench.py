@@ -104,7 +104,8 @@ def run_build(backend: str, docs: Path, data: Path) -> dict:
     t = time.perf_counter()
     _, index = _open(backend, docs, data)
     build = time.perf_counter() - t
-    return {"passages": len(index.passages), "build_s": build, "embedded": index.timings.get("embedded", 0),
+    return {"passages": len(index.passages), "build_s": build,
+            "timings": {k: round(v, 2) for k, v in index.timings.items()},
             "rss_mb": rss_mb(), "peak_rss_mb": peak_rss_mb()}
 
 

@@ -387,7 +387,19 @@ class MilvusSearch:
              sources: Optional[list[str]] = None) -> tuple[list[tuple[str, float]], float, float]:
         """Passage ids by fused score, the best cosine and the best BM25 score.
 
-        ``sources`` restricts the search to those documents (a filter in the engine)."""
+        ``sources`` restricts the search to those documents (a filter in the engine).
+        A server that fails mid-session is an ``IndexUnavailableError`` naming it."""
+        try:
+            return self._rank(query, speakers, settings, sources)
+        except Exception as exc:
+            if not type(exc).__module__.startswith(("pymilvus", "milvus_lite", "grpc")):
+                raise
+            raise IndexUnavailableError(
+                f"the Milvus index {self.location} failed to search ({str(exc).strip() or type(exc).__name__}). "
+                "Fix: check that the server is up (RAG_INDEX__MILVUS_URI), then ask again"
+            ) from None
+
+    def _rank(self, query, speakers, settings, sources):
         import numpy as np
 
         from rag.question import content_words
@@ -397,7 +409,7 @@ class MilvusSearch:
         terms = lexical_terms(query)
         lexical = bool(content_words(query)) and bool(terms)
         expr = f"source in {_literal(list(sources))}" if sources else ""
-        fields = ["pid", "speaker", "dense"]
+        fields = ["pid", "dense"]
         limit = settings.dense_top_k + settings.lexical_top_k
         ranker = pymilvus.RRFRanker(settings.rrf_k)
         hits = self.client.hybrid_search(

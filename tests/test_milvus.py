@@ -356,3 +356,11 @@ def test_a_lite_file_open_in_another_process_is_named_not_called_damaged(setting
         holder.kill()
         holder.wait()
     assert len(open_index(settings, [ARTICLE], embed_model=HashEmbedding()).passages) == 85
+
+
+def test_an_engine_gone_mid_session_is_a_clear_error(settings):
+    index = open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+    index.engine.client.close()  # as if the server went away
+    release_milvus()
+    with pytest.raises(IndexUnavailableError, match="failed to search.*Fix: check that the server is up"):
+        index.engine.rank("What did Suslov say?", (), settings.retrieval)
