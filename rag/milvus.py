@@ -26,9 +26,9 @@ mismatch is an ``IndexMismatchError`` naming the rebuild command.
 
 ``MilvusSearch.rank`` is retrieval's seam: one ``hybrid_search`` (dense cosine
 and BM25, fused by the engine's RRF ranker), filtered by document when asked;
-for a question about named people a second hybrid search restricted to their
-passages (``speaker in [...]``) ranks those among themselves, boosted as the
-FAISS path boosts them.
+for a question about named people their passages are boosted as on the FAISS
+path, and a second hybrid search restricted to their passages
+(``speaker in [...]``) adds the rest of what they said after the fused ones.
 
 What it does not do: select evidence or decide answerability (``rag.retrieve``,
 ``rag.answer`` work on the ``Passage`` list in memory as with FAISS), or start
@@ -415,30 +415,40 @@ class MilvusSearch:
         terms = lexical_terms(query)
         lexical = bool(content_words(query)) and bool(terms)
         expr = f"source in {_literal(list(sources))}" if sources else ""
-        fields = ["pid", "dense"]
+        fields = ["pid", "speaker", "dense"]
         limit = settings.dense_top_k + settings.lexical_top_k
         ranker = pymilvus.RRFRanker(settings.rrf_k)
         hits = self.client.hybrid_search(
             self.collection, self._requests(pymilvus, vector.tolist(), terms, lexical, settings, expr),
             ranker=ranker, limit=limit, output_fields=fields)[0]
         fused: dict[str, float] = {}
+        speaker_of: dict[str, str] = {}
         best_dense = 0.0
         for hit in hits:
             entity = hit["entity"]
             fused[entity["pid"]] = float(hit["distance"])
+            speaker_of[entity["pid"]] = entity["speaker"]
             # The best dense hit is always among the fused ones (the dense list
             # is one of the two fused), so its cosine is the best here.
             best_dense = max(best_dense, float(np.dot(vector, np.asarray(entity["dense"], dtype=np.float32))))
         if speakers:
-            # The people the question names: their passages ranked among
-            # themselves by the engine, then boosted as on the FAISS path.
+            # The people the question names: their passages among the fused
+            # ones are boosted exactly as on the FAISS path. A second hybrid
+            # search, filtered to their passages in the engine, finds the
+            # rest of what they said; those rank as if just past the end of
+            # the fused lists (in their filtered order), so they add evidence
+            # without reordering what FAISS would have chosen.
+            for pid in fused:
+                if speaker_of[pid] in speakers:
+                    fused[pid] *= settings.speaker_boost
             s_expr = f"speaker in {_literal(list(speakers))}" + (f" and {expr}" if expr else "")
-            for hit in self.client.hybrid_search(
+            beyond = settings.rrf_k + max(settings.dense_top_k, settings.lexical_top_k) + 1
+            filtered = self.client.hybrid_search(
                 self.collection,
                 self._requests(pymilvus, vector.tolist(), terms, lexical, settings, s_expr),
-                ranker=ranker, limit=limit, output_fields=["pid"])[0]:
-                pid = hit["entity"]["pid"]
-                fused[pid] = max(fused.get(pid, 0.0), float(hit["distance"])) * settings.speaker_boost
+                ranker=ranker, limit=limit, output_fields=["pid"])[0]
+            for rank, hit in enumerate(h for h in filtered if h["entity"]["pid"] not in fused):
+                fused[hit["entity"]["pid"]] = 1.0 / (beyond + rank)
         best_lexical = 0.0
         if lexical:
             top = self.client.search(self.collection, data=[terms], anns_field="sparse", limit=1,

@@ -151,14 +151,22 @@ def test_search_filters_by_document_in_the_engine(settings, tmp_path):
     assert best_dense > 0 and best_lexical > 0
 
 
-def test_speaker_questions_rank_the_named_speakers_passages_first(settings):
+def test_speaker_questions_boost_as_faiss_does_and_add_the_speakers_other_passages(settings):
     index = open_index(settings, [ARTICLE], embed_model=HashEmbedding())
-    ranked, _, _ = index.engine.rank("What did he say about the calls?", ("Dmitry Peskov",), settings.retrieval)
-    top = [index.passages[index.by_id[pid]].speaker for pid, _ in ranked[:2]]
-    assert top == ["Dmitry Peskov"] * 2
-    # Without the speaker, the question's words alone do not put him first.
-    ranked, _, _ = index.engine.rank("What did he say about the calls?", (), settings.retrieval)
-    assert index.passages[index.by_id[ranked[0][0]]].speaker != "Dmitry Peskov"
+    question, who = "What did he say about the calls?", "Dmitry Peskov"
+    plain, _, _ = index.engine.rank(question, (), settings.retrieval)
+    focused, _, _ = index.engine.rank(question, (who,), settings.retrieval)
+    speaker = {p.id: p.speaker for p in index.passages}
+    plain_scores, focused_scores = dict(plain), dict(focused)
+    # The fused passages keep their scores, the speaker's multiplied by the boost (the FAISS rule).
+    for pid, score in plain:
+        expected = score * (settings.retrieval.speaker_boost if speaker[pid] == who else 1.0)
+        assert focused_scores[pid] == pytest.approx(expected)
+    # The filtered search adds the speaker's other passages, after all of those.
+    added = [pid for pid, _ in focused if pid not in plain_scores]
+    assert added and all(speaker[pid] == who for pid in added)
+    assert max(focused_scores[pid] for pid in added) < min(plain_scores.values())
+    assert [pid for pid, _ in focused][: len(plain)] == sorted(plain_scores, key=lambda p: -focused_scores[p])
 
 
 def test_another_embedding_model_is_a_clear_error_naming_the_rebuild(settings):
