@@ -10,6 +10,10 @@ finds them, in the retriever's ``people`` index). It then selects
 evidence: the best sentences, each widened to the whole quotation it belongs
 to, in relevance order, until a token budget is spent.
 
+With the Milvus backend (``rag.milvus``) the engine does the dense and BM25
+searches, their fusion and the speaker boost (``CorpusIndex.engine.rank``);
+evidence selection here is the same for both backends.
+
 What it does not do: query rewriting with an LLM (the embedded model is too
 small to do it reliably), or deciding whether the evidence answers the
 question (``rag.answer`` does, with the figures this module reports).
