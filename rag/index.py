@@ -109,6 +109,14 @@ def _manifest(settings: Settings, embed_model, documents: list[Document]) -> dic
     }
 
 
+def config_manifest(settings: Settings, embed_model) -> dict:
+    """The manifest without its files: what any stored index (a folder here, a
+    Milvus collection in ``rag.milvus``) must match to be reused."""
+    manifest = _manifest(settings, embed_model, [])
+    manifest.pop("files")
+    return manifest
+
+
 def _same_config(a: dict, b: dict) -> bool:
     keys = ("format_version", "embedding_model", "embedding_dim", "chunking")
     return all(a.get(k) == b.get(k) for k in keys)
@@ -213,7 +221,7 @@ def analyse(doc: Document, settings: Settings) -> tuple[list[Passage], dict[str,
 EMBED_CHUNK = 512
 
 
-def _embed_in_chunks(embed_model, texts: list[str], progress: bool):
+def embed_in_chunks(embed_model, texts: list[str], progress: bool):
     import numpy as np
 
     bar = None
@@ -270,7 +278,7 @@ def build_index(
         t_load = time.perf_counter() - t_load
     t1 = time.perf_counter()
     if len(missing) > 1:
-        new = _embed_in_chunks(embed_model, [texts[i] for i in missing[1:]], progress)
+        new = embed_in_chunks(embed_model, [texts[i] for i in missing[1:]], progress)
         for row, i in enumerate(missing[1:]):
             vectors[i] = new[row]
     for i, t in enumerate(texts):

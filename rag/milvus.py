@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from rag.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexUnavailableError
-from rag.index import CorpusIndex, _manifest, analyse, embedding_text, index_dir
+from rag.index import CorpusIndex, analyse, config_manifest, embed_in_chunks, embedding_text, index_dir
 from rag.ingest import load_documents
 from rag.settings import RetrievalSettings, Settings
 from rag.types import Document, Passage
@@ -222,8 +222,7 @@ def passage_key(model: str, p: Passage) -> str:
 
 
 def _wanted_manifest(settings: Settings, embed_model) -> dict:
-    manifest = _manifest(settings, embed_model, [])
-    manifest.pop("files")
+    manifest = config_manifest(settings, embed_model)
     manifest["rows_format_version"] = ROWS_FORMAT_VERSION
     manifest["lexical_analysis"] = LEXICAL_ANALYSIS
     return manifest
@@ -364,9 +363,7 @@ def _all_rows(client, name: str, fields: list[str], filter: str = "") -> list[di
 
 
 def _embed(embed_model, texts: list[str]):
-    from rag.index import _embed_in_chunks
-
-    return _embed_in_chunks(embed_model, texts, progress=False)
+    return embed_in_chunks(embed_model, texts, progress=False)
 
 
 class MilvusSearch:
