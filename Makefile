@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: install install-test run test test-fast index eval faults injection security fuzz load soak clean
+.PHONY: install install-test run test test-fast index eval faults injection security fuzz load soak bench-scale clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,12 @@ load: install
 
 soak: install
 	$(BIN)/python benchmarks/load_bench.py soak --questions 1000 $(LOAD_ARGS)
+
+# FAISS+BM25 beside Milvus Lite on a generated corpus (long; not part of `make test`).
+# PASSAGES=20000 for a shorter run.
+PASSAGES ?= 100000
+bench-scale: install
+	$(BIN)/python benchmarks/scale_bench.py --passages $(PASSAGES)
 
 clean:
 	rm -rf $(VENV) .rag-data

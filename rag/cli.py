@@ -74,6 +74,10 @@ def cmd_index(args) -> int:
     args.docs = (args.paths or []) + (args.docs or [])
     settings = _settings(args)
     paths = list(settings.docs)
+    if args.rebuild and settings.index.backend == "milvus":
+        from rag.milvus import drop
+
+        drop(settings, paths)
     bars = _Bars() if _show_progress(args, settings) else None
     t0 = time.perf_counter()
     try:
@@ -102,7 +106,7 @@ def cmd_index(args) -> int:
     if index.warnings:
         n = len(index.warnings)
         print(f"skipped: {n} file{'s' if n != 1 else ''} (warnings on stderr)")
-    print(f"index: {index.directory}")
+    print(f"index: {index.engine.location if index.engine is not None else index.directory}")
     return 0
 
 

@@ -56,3 +56,11 @@ class ModelPullError(RagError):
 
 class ModelIntegrityError(ModelPullError):
     """Model bytes that are not the published file: refused, never installed or loaded."""
+
+
+class IndexUnavailableError(RagError):
+    """The configured index backend (a Milvus server or Lite file) cannot be used right now."""
+
+
+class IndexMismatchError(RagError):
+    """A stored index was built with other settings (embedding model, dimension, chunking)."""

@@ -5,7 +5,9 @@ the index persisted for them (nothing re-embedded when nothing changed) or
 builds it, re-embedding only passages whose text it has not embedded before.
 Vectors live in a llama-index ``FaissVectorStore`` (cosine = inner product of
 normalised vectors); any other llama-index vector store (Qdrant, Milvus,
-OpenSearch, …) can be passed as ``vector_store=`` instead.
+OpenSearch, …) can be passed as ``vector_store=`` instead. With
+``settings.index.backend == "milvus"`` the whole index (rows, BM25, hybrid
+search) lives in Milvus instead: ``rag.milvus``, imported only then.
 
 On disk, one folder per set of document paths under ``settings.index.data_dir``:
 ``manifest.json`` (format version, embedding model, chunking settings, a
@@ -80,6 +82,9 @@ class CorpusIndex:
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     by_id: dict[str, int] = field(default_factory=dict)
+    # A search engine that ranks passages itself (``rag.milvus.MilvusSearch``);
+    # None means FAISS here and BM25 in ``rag.retrieve``.
+    engine: Any = None
 
     def __post_init__(self):
         self.by_id = {p.id: i for i, p in enumerate(self.passages)}
@@ -113,6 +118,14 @@ def _manifest(settings: Settings, embed_model, documents: list[Document]) -> dic
         },
         "files": {d.source: d.sha256 for d in documents},
     }
+
+
+def config_manifest(settings: Settings, embed_model) -> dict:
+    """The manifest without its files: what any stored index (a folder here, a
+    Milvus collection in ``rag.milvus``) must match to be reused."""
+    manifest = _manifest(settings, embed_model, [])
+    manifest.pop("files")
+    return manifest
 
 
 def _same_config(a: dict, b: dict) -> bool:
@@ -282,8 +295,8 @@ def analyse(doc: Document, settings: Settings) -> tuple[list[Passage], dict[str,
 EMBED_CHUNK = 512
 
 
-def _embed_in_chunks(embed_model, texts: list[str], progress: bool, on_progress: Optional[ProgressFn] = None,
-                     chunk: int = EMBED_CHUNK):
+def embed_in_chunks(embed_model, texts: list[str], progress: bool, on_progress: Optional[ProgressFn] = None,
+                    chunk: int = EMBED_CHUNK):
     import numpy as np
 
     bar = None
@@ -349,8 +362,8 @@ def build_index(
     t1 = time.perf_counter()
     if len(missing) > 1:
         # Smaller batches when someone is watching, so the progress moves.
-        new = _embed_in_chunks(embed_model, [texts[i] for i in missing[1:]], progress, on_progress,
-                               EMBED_CHUNK if on_progress is None else settings.embedding.batch_size)
+        new = embed_in_chunks(embed_model, [texts[i] for i in missing[1:]], progress, on_progress,
+                              EMBED_CHUNK if on_progress is None else settings.embedding.batch_size)
         for row, i in enumerate(missing[1:]):
             vectors[i] = new[row]
     for i, t in enumerate(texts):
@@ -405,6 +418,10 @@ def open_index(
     paths = list(paths if paths is not None else settings.docs)
     embed_model = embed_model or make_embedder(settings)
     progress = settings.index.show_progress if progress is None else progress
+    if settings.index.backend == "milvus":
+        from rag.milvus import open_milvus_index
+
+        return open_milvus_index(settings, paths, embed_model, progress, key_paths)
     t0 = time.perf_counter()
     loaded = load_documents(paths, settings.ingest, on_progress)
     directory = index_dir(settings, key_paths if key_paths is not None else paths) if persist else None

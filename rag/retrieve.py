@@ -10,6 +10,10 @@ finds them, in the retriever's ``people`` index). It then selects
 evidence: the best sentences, each widened to the whole quotation it belongs
 to, in relevance order, until a token budget is spent.
 
+With the Milvus backend (``rag.milvus``) the engine does the dense and BM25
+searches, their fusion and the speaker boost (``CorpusIndex.engine.rank``);
+evidence selection here is the same for both backends.
+
 What it does not do: query rewriting with an LLM (the embedded model is too
 small to do it reliably), or deciding whether the evidence answers the
 question (``rag.answer`` does, with the figures this module reports).
@@ -71,8 +75,10 @@ class Retriever:
 
         self.index = index
         self.settings = settings or RetrievalSettings()
-        nodes = [TextNode(id_=p.id, text=embedding_text(p)) for p in index.passages]
-        self.bm25 = _bm25(BM25Retriever, nodes, min(self.settings.lexical_top_k, max(1, len(nodes))))
+        self.bm25 = None
+        if index.engine is None:  # an engine (rag.milvus) runs BM25 itself
+            nodes = [TextNode(id_=p.id, text=embedding_text(p)) for p in index.passages]
+            self.bm25 = _bm25(BM25Retriever, nodes, min(self.settings.lexical_top_k, max(1, len(nodes))))
         # Quote parity: does a passage start inside an open quotation?
         self._opens_inside = self._quote_state(index.passages)
         # Who the documents quote, for resolving the people a question names.
@@ -109,6 +115,13 @@ class Retriever:
         return hits
 
     def rank(self, query: str, speakers: tuple[str, ...]) -> tuple[list[tuple[int, float]], float, float]:
+        if self.index.engine is not None:
+            # Dense + BM25 fused (and the speaker boost) inside the engine.
+            ranked_ids, best_dense, best_lexical = self.index.engine.rank(query, speakers, self.settings)
+            by_id = self.index.by_id
+            ranked = sorted(((by_id[pid], score) for pid, score in ranked_ids if pid in by_id),
+                            key=lambda kv: (-kv[1], kv[0]))
+            return ranked, best_dense, best_lexical
         dense = self._dense(query)
         lexical = self._lexical(query)
         k = self.settings.rrf_k

@@ -117,6 +117,27 @@ class EmbeddingSettings(_Section):
 
 class IndexSettings(_Section):
     data_dir: Path = Field(DEFAULT_DATA_DIR, description="Where indexes, uploads and the Q8_0 model copy live.")
+    backend: Literal["faiss", "milvus"] = Field(
+        "faiss",
+        description="Where passages are indexed: 'faiss' (in memory, persisted under data_dir; BM25 in process) "
+        "or 'milvus' (rows in a Milvus collection; dense and BM25 search fused inside the engine, rag.milvus).",
+    )
+    milvus_uri: Optional[str] = Field(
+        None,
+        description="Backend 'milvus': a Milvus Lite file (a path; default <data_dir>/milvus.db) or a server, "
+        "e.g. http://host:19530.",
+    )
+    milvus_token: Optional[SecretStr] = Field(
+        None, description="Backend 'milvus': the token of a secured server ('user:password' or an API key).",
+    )
+    milvus_timeout_s: float = Field(
+        5.0, gt=0, description="Backend 'milvus': seconds to wait for the server before reporting it unreachable.",
+    )
+    milvus_dense_index: Literal["FLAT", "HNSW", "IVF_FLAT", "IVF_PQ", "AUTOINDEX"] = Field(
+        "FLAT",
+        description="Backend 'milvus': the dense vector index. FLAT is exact (as FAISS IndexFlatIP here); a "
+        "server with millions of passages wants HNSW or IVF_PQ (approximate, see the README).",
+    )
     max_passage_chars: int = Field(
         600, ge=100,
         description="Passages are sentences; a sentence longer than this many characters is split at clause "
@@ -353,6 +374,8 @@ class Settings(BaseSettings):
         model: Optional[str] = None,
         docs: Optional[Sequence[str | Path]] = None,
         data_dir: Optional[str | Path] = None,
+        index_backend: Optional[str] = None,
+        milvus_uri: Optional[str] = None,
     ) -> "Settings":
         """Settings from the environment, overridden by command-line options.
 
@@ -386,8 +409,16 @@ class Settings(BaseSettings):
             updates["llm"] = llm
         if docs:
             updates["docs"] = tuple(Path(p) for p in docs)
+        index: dict[str, Any] = {}
         if data_dir:
-            updates["index"] = {"data_dir": Path(data_dir)}
+            index["data_dir"] = Path(data_dir)
+        if index_backend:
+            index["backend"] = index_backend
+        if milvus_uri:
+            index["milvus_uri"] = milvus_uri
+            index.setdefault("backend", "milvus")
+        if index:
+            updates["index"] = index
         settings = cls()
         return settings.with_updates(**updates) if updates else settings
 
@@ -422,7 +453,7 @@ class Settings(BaseSettings):
 # command-line options (declared once, for every command)
 # ---------------------------------------------------------------------------
 
-OPTION_NAMES = ("backend", "model_path", "base_url", "model", "docs", "data_dir")
+OPTION_NAMES = ("backend", "model_path", "base_url", "model", "docs", "data_dir", "index_backend", "milvus_uri")
 
 
 def add_settings_options(parser: argparse.ArgumentParser) -> None:
@@ -440,6 +471,12 @@ def add_settings_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--docs", metavar="PATH", action="append",
                        help="document file or folder (repeatable; default: seeds/, or RAG_DOCS)")
     group.add_argument("--data-dir", metavar="DIR", help="where indexes are stored (default: .rag-data/)")
+    # Not --backend: that one picks the LLM (and always has).
+    group.add_argument("--index-backend", choices=["faiss", "milvus"],
+                       help="where passages are indexed (default: faiss, or RAG_INDEX__BACKEND)")
+    group.add_argument("--milvus-uri", metavar="URI",
+                       help="a Milvus Lite file or http://host:19530 (implies --index-backend milvus; "
+                            "default <data-dir>/milvus.db, or RAG_INDEX__MILVUS_URI)")
 
 
 # ---------------------------------------------------------------------------

@@ -45,7 +45,20 @@ def fake_llm():
 
 
 @pytest.fixture
-def make_assistant(tmp_path):
+def index_backend():
+    """The index backend tests build on; a test module runs both by overriding
+    this with ``both_index_backends``."""
+    return "faiss"
+
+
+def release_milvus():
+    """Close the Milvus Lite servers a test opened (only if Milvus was used)."""
+    if "rag.milvus" in sys.modules:
+        sys.modules["rag.milvus"].release_all()
+
+
+@pytest.fixture
+def make_assistant(tmp_path, index_backend):
     """An Assistant over the article (or given paths) with fake models."""
     from fakes import HashEmbedding
 
@@ -53,7 +66,10 @@ def make_assistant(tmp_path):
     from rag.settings import Settings
 
     def make(llm=None, paths=None, **settings):
-        s = Settings().with_updates(index={"data_dir": tmp_path / "data", "show_progress": False}, **settings)
+        index = {"data_dir": tmp_path / "data", "show_progress": False, "backend": index_backend,
+                 **settings.pop("index", {})}
+        s = Settings().with_updates(index=index, **settings)
         return Assistant(settings=s, paths=paths or [ARTICLE], llm=llm, embed_model=HashEmbedding())
 
-    return make
+    yield make
+    release_milvus()

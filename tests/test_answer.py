@@ -13,6 +13,12 @@ from rag.errors import LLMUnavailableError, QuestionError
 HEADLINE = "What did Suslov say about New START?"
 
 
+@pytest.fixture(params=["faiss", "milvus"])
+def index_backend(request):
+    """Every answer test here runs on FAISS and on Milvus Lite (conftest's make_assistant)."""
+    return request.param
+
+
 def _prompt_evidence(llm) -> list[str]:
     """The numbered evidence lines of the last prompt."""
     user = llm.history[-1][-1].content

@@ -7,13 +7,18 @@ from rag.index import open_index
 from rag.retrieve import Retriever, estimate_tokens
 from rag.settings import Settings
 
-from conftest import ARTICLE
+from conftest import ARTICLE, release_milvus
+
+BACKENDS = ["faiss", "milvus"]
 
 
-@pytest.fixture(scope="module")
-def retriever(tmp_path_factory):
-    settings = Settings().with_updates(index={"data_dir": tmp_path_factory.mktemp("d"), "show_progress": False})
-    return Retriever(open_index(settings, [ARTICLE], embed_model=HashEmbedding()), settings.retrieval)
+@pytest.fixture(scope="module", params=BACKENDS)
+def retriever(tmp_path_factory, request):
+    """The same tests against FAISS + in-process BM25 and against Milvus Lite."""
+    settings = Settings().with_updates(index={"data_dir": tmp_path_factory.mktemp("d"), "show_progress": False,
+                                              "backend": request.param})
+    yield Retriever(open_index(settings, [ARTICLE], embed_model=HashEmbedding()), settings.retrieval)
+    release_milvus()
 
 
 def test_headline_question_finds_suslov_on_arms_control(retriever):
@@ -66,10 +71,12 @@ def test_odd_queries_do_not_crash(retriever, query):
     assert isinstance(r.evidence, tuple)
 
 
-def test_evidence_from_two_documents(tmp_path):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_evidence_from_two_documents(tmp_path, backend):
     (tmp_path / "a.txt").write_text("Geneva Summit\nThe Geneva summit took place on June 16, 2021.\n")
     (tmp_path / "b.txt").write_text("Summit Outcome\nThe summit ended with an agreement on strategic stability talks.\n")
-    settings = Settings().with_updates(index={"data_dir": tmp_path / "d", "show_progress": False})
+    settings = Settings().with_updates(index={"data_dir": tmp_path / "d", "show_progress": False, "backend": backend})
     r = Retriever(open_index(settings, [tmp_path], embed_model=HashEmbedding()), settings.retrieval)
     sources = {e.source.rsplit("/", 1)[-1] for e in r.retrieve("When was the summit and how did the summit end?").evidence}
     assert sources == {"a.txt", "b.txt"}
+    release_milvus()

@@ -1,0 +1,193 @@
+"""Scale benchmark: FAISS + in-process BM25 beside Milvus Lite on one generated corpus.
+
+The corpus is the article (real text, real embeddings) inside N generated
+passages: documents recombining the article's sentences with other names and
+numbers (benchmarks/retrieval_bench.py's generator), so BM25 meets real
+distractors. Embedding 100,000 passages with MiniLM takes ~11 minutes on this
+machine's two shared cores, so the filler passages get deterministic
+pseudo-random unit vectors instead (seeded by their text); the article's
+passages and every question are embedded by the real model. Random vectors
+are nearly orthogonal to questions, so dense search meets weak distractors:
+the hit rate here measures the lexical side and fusion more than the dense side.
+
+For each backend, in fresh processes: build (index from nothing), then reopen
+(open the stored index + make the retriever, as `rag ask` does) and run the
+article's answerable dev questions (eval/qa/dev/article.jsonl): query p50/p95,
+evidence hit rate (an evidence item overlaps a gold sentence of the article),
+resident memory after the queries.
+
+Run: .venv/bin/python benchmarks/scale_bench.py [--passages 100000] [--backends faiss milvus]
+(`make bench-scale`). Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+ARTICLE = ROOT / "seeds" / "rferl-2020-04-26-us-russia-reset.txt"
+FILLER_MARK = "Generated Report"  # retrieval_bench.generated_corpus's headings: every filler passage's section
+
+
+class FillerAwareEmbedder:
+    """The real embedder for the article and the questions; a deterministic
+    pseudo-random unit vector for a generated filler passage."""
+
+    def __init__(self, real):
+        self.real = real
+        # Another name: such an index must never pass for a real one.
+        self.model_name = f"{real.model_name}+scale-bench-filler"
+        self.dimension = real.dimension
+
+    def _filler(self, text: str):
+        import numpy as np
+
+        seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+        v = np.random.default_rng(seed).standard_normal(self.dimension).astype("float32")
+        return v / np.linalg.norm(v)
+
+    def embed_batch(self, texts):
+        import numpy as np
+
+        out = np.zeros((len(texts), self.dimension), dtype="float32")
+        real = [i for i, t in enumerate(texts) if FILLER_MARK not in t]
+        if real:
+            out[real] = self.real.embed_batch([texts[i] for i in real])
+        for i, t in enumerate(texts):
+            if FILLER_MARK in t:
+                out[i] = self._filler(t)
+        return out
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _settings(backend: str, data: Path):
+    from rag.settings import Settings
+
+    return Settings().with_updates(index={"data_dir": data, "show_progress": False, "backend": backend})
+
+
+def _open(backend: str, docs: Path, data: Path):
+    from rag.embed import make_embedder
+    from rag.index import open_index
+
+    settings = _settings(backend, data)
+    return settings, open_index(settings, [docs], embed_model=FillerAwareEmbedder(make_embedder(settings)))
+
+
+def run_build(backend: str, docs: Path, data: Path) -> dict:
+    from rag.embed import make_embedder
+
+    make_embedder(_settings(backend, data)).embed_batch(["warm up"])  # model load is not build time
+    t = time.perf_counter()
+    _, index = _open(backend, docs, data)
+    build = time.perf_counter() - t
+    return {"passages": len(index.passages), "build_s": build,
+            "timings": {k: round(v, 2) for k, v in index.timings.items()},
+            "rss_mb": rss_mb(), "peak_rss_mb": peak_rss_mb()}
+
+
+def run_serve(backend: str, docs: Path, data: Path) -> dict:
+    from eval.metrics import percentile
+    from rag.retrieve import Retriever
+
+    from retrieval_bench import first_hit, gold_spans, load_qa
+
+    t = time.perf_counter()
+    settings, index = _open(backend, docs, data)
+    retriever = Retriever(index, settings.retrieval)
+    reopen = time.perf_counter() - t
+    assert index.timings.get("embedded", 0) == 0, "the reopen re-embedded passages"
+    qa = load_qa()
+    article = next(s for s in index.documents if s.endswith(ARTICLE.name))
+    texts = {article: index.documents[article].text}
+    for row in qa[:5]:
+        retriever.retrieve(row["question"])  # warm-up
+    times, hits = [], 0
+    for row in qa:
+        t = time.perf_counter()
+        r = retriever.retrieve(row["question"])
+        times.append(time.perf_counter() - t)
+        hits += first_hit([(e.source, e.start, e.end) for e in r.evidence], gold_spans(row, texts)) is not None
+    return {"reopen_s": reopen, "p50_ms": percentile(times, 50) * 1000, "p95_ms": percentile(times, 95) * 1000,
+            "hits": hits, "questions": len(qa), "rss_mb": rss_mb(), "peak_rss_mb": peak_rss_mb()}
+
+
+def child(args) -> int:
+    fn = {"build": run_build, "serve": run_serve}[args.child]
+    print("RESULT " + json.dumps(fn(args.backend, Path(args.docs), Path(args.data))))
+    return 0
+
+
+def in_process(step: str, backend: str, docs: Path, data: Path) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", step, "--backend", backend, "--docs", str(docs), "--data", str(data)],
+        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    line = next((l for l in out.stdout.splitlines() if l.startswith("RESULT ")), None)
+    if out.returncode != 0 or line is None:
+        raise SystemExit(f"{backend} {step} failed:\n{out.stderr[-3000:]}")
+    return json.loads(line[len("RESULT "):])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--passages", type=int, default=100_000, help="generated passages around the article")
+    parser.add_argument("--backends", nargs="+", default=["faiss", "milvus"], choices=["faiss", "milvus"])
+    parser.add_argument("--child", choices=["build", "serve"], help=argparse.SUPPRESS)
+    parser.add_argument("--backend", help=argparse.SUPPRESS)
+    parser.add_argument("--docs", help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        return child(args)
+    from retrieval_bench import generated_corpus
+
+    with tempfile.TemporaryDirectory() as tmp:
+        docs = Path(tmp) / "docs"
+        docs.mkdir()
+        generated_corpus(docs, ARTICLE.read_text(encoding="utf-8"), args.passages)
+        (docs / ARTICLE.name).write_text(ARTICLE.read_text(encoding="utf-8"), encoding="utf-8")
+        print(f"corpus: {len(list(docs.iterdir()))} documents, ~{args.passages:,} generated passages + the article "
+              f"(filler vectors pseudo-random, article and questions embedded by the real model)")
+        rows = {}
+        for backend in args.backends:
+            data = Path(tmp) / f"data-{backend}"
+            build = in_process("build", backend, docs, data)
+            serve = in_process("serve", backend, docs, data)
+            rows[backend] = (build, serve)
+            print(f"{backend}: {json.dumps({'build': build, 'serve': serve})}", flush=True)
+        print()
+        print("| backend | passages | build | reopen | query p50 | query p95 | RSS serving | peak RSS build | evidence hit rate |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for backend, (b, s) in rows.items():
+            print(f"| {backend} | {b['passages']:,} | {b['build_s']:.1f} s | {s['reopen_s']:.2f} s | {s['p50_ms']:.1f} ms | "
+                  f"{s['p95_ms']:.1f} ms | {s['rss_mb']:.0f} MB | {b['peak_rss_mb']:.0f} MB | "
+                  f"{s['hits']}/{s['questions']} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,614 @@
+"""Milvus as the index backend: passages as rows, hybrid search inside the engine.
+
+Selected by ``RAG_INDEX__BACKEND=milvus`` (or ``rag … --index-backend milvus``);
+``rag.index.open_index`` hands over to ``open_milvus_index`` here. The same code
+runs against Milvus Lite (the engine in process, on a folder such as
+``.rag-data/milvus.db``, the default) and against a Milvus server or cluster
+(``RAG_INDEX__MILVUS_URI=http://host:19530``, ``RAG_INDEX__MILVUS_TOKEN``).
+
+One collection per set of document paths (named like the FAISS folder) holds
+one row per passage: every ``Passage`` field (so the rows give back the exact
+``Passage`` objects, spans included), the document's sha256, the dense vector,
+and a BM25 sparse vector the engine computes itself from the text that is
+embedded (``rag.index.embedding_text``: section, speaker, sentence). Primary
+keys are a hash of the embedding model, source, span and text, and rows are
+upserted, so re-running after a crash converges instead of duplicating.
+
+A second, small collection has one row per document (sha256, passage count,
+the people attribution found), written only after all of the document's rows:
+a document without its row, or with another sha256, is indexed again, first
+deleting its rows by filter. So adding a document inserts only its rows,
+removing one deletes by filter, a changed one replaces its rows.
+
+The manifest (format version, embedding model and dimension, chunking and
+attribution settings) is a property of the collection, checked on open; a
+mismatch is an ``IndexMismatchError`` naming the rebuild command.
+
+``MilvusSearch.rank`` is retrieval's seam: one ``hybrid_search`` (dense cosine
+and BM25, fused by the engine's RRF ranker), filtered by document when asked;
+for a question about named people their passages are boosted as on the FAISS
+path, and a second hybrid search restricted to their passages
+(``speaker in [...]``) adds the rest of what they said after the fused ones.
+
+What it does not do: select evidence or decide answerability (``rag.retrieve``,
+``rag.answer`` work on the ``Passage`` list in memory as with FAISS), or start
+a Milvus server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+from rag.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexUnavailableError
+from rag.index import CorpusIndex, analyse, config_manifest, embed_in_chunks, embedding_text, index_dir
+from rag.ingest import load_documents
+from rag.settings import RetrievalSettings, Settings
+from rag.types import Document, Passage
+
+log = logging.getLogger(__name__)
+
+ROWS_FORMAT_VERSION = 1
+# Rows per upsert call: large enough for throughput, small enough that a crash
+# loses little and a server's message-size limit is never near.
+INSERT_BATCH = 512
+# Milvus requires a vector field in every collection; the documents
+# collection has no use for one.
+_PLACEHOLDER_DIM = 2
+# BM25 text is analysed here, as bm25s analyses it on the FAISS path (tokens
+# of 2+ word characters, lowercase, bm25s's English stop words, Snowball
+# stemming), and stored as space-separated stems; the engine only splits on
+# spaces. Milvus Lite ignores analyzer filters (stemmer, "_english_" stop
+# words) that a server applies, so leaving analysis to the engine would rank
+# differently on Lite and on a server, and unlike FAISS on both.
+ANALYZER = {"tokenizer": "standard"}
+LEXICAL_ANALYSIS = "bm25s-en-stopwords+snowball-english"
+# bm25s's (and so the FAISS path's) BM25 parameters; a server's default k1 is 1.2.
+BM25_PARAMS = {"bm25_k1": 1.5, "bm25_b": 0.75}
+_PASSAGE_FIELDS = ("pid", "source", "start", "end", "text", "kind", "section", "paragraph", "sentence", "speaker", "quoted")
+_VARCHAR = 65535
+
+
+def rebuild_command(settings: Settings) -> str:
+    uri = settings.index.milvus_uri
+    return "rag index --index-backend milvus" + (f" --milvus-uri {uri}" if uri else "") + " --rebuild"
+
+
+def milvus_uri(settings: Settings) -> str:
+    """The configured URI; a Milvus Lite folder in the data directory by default."""
+    return settings.index.milvus_uri or str(Path(settings.index.data_dir) / "milvus.db")
+
+
+def _is_server(uri: str) -> bool:
+    return uri.startswith(("http://", "https://", "tcp://", "unix:"))
+
+
+def _check_uri(uri: str) -> None:
+    if not _is_server(uri) and not uri.endswith(".db"):
+        raise ConfigError(
+            f"RAG_INDEX__MILVUS_URI={uri!r} is neither a server (http://host:19530) nor a Milvus Lite "
+            "file (a path ending in .db). Fix: give one of those, or unset it for <data_dir>/milvus.db"
+        )
+
+
+def _pymilvus():
+    # gRPC's C core logs keepalive chatter with Milvus Lite's in-process
+    # server ("too_many_pings") on stderr; failures reach the user as errors.
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+    try:
+        import pymilvus
+    except ImportError as exc:
+        raise ConfigError(
+            "RAG_INDEX__BACKEND=milvus needs the pymilvus and milvus-lite packages "
+            f"({exc}). Fix: pip install 'rag-local[milvus]', or set RAG_INDEX__BACKEND=faiss"
+        ) from None
+    # pymilvus logs every failed call at ERROR with a traceback; the errors
+    # raised here say the same in one line with the fix.
+    logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+    # Milvus Lite's in-process gRPC server logs a traceback for each call it
+    # does not implement (AllocTimestamp, which the query iterator tries
+    # first and then does without).
+    logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+    return pymilvus
+
+
+_CLIENTS: dict[str, Any] = {}
+
+
+def connect(settings: Settings, fresh: bool = False):
+    """A ``MilvusClient`` for the configured URI, shared within the process
+    (Milvus Lite allows one opener of a folder).
+
+    Raises ``IndexUnavailableError`` (server unreachable, Lite folder in use)
+    or ``IndexCorruptError`` (Lite folder unreadable), each naming the fix."""
+    uri = milvus_uri(settings)
+    _check_uri(uri)
+    pymilvus = _pymilvus()
+    token = settings.index.milvus_token.get_secret_value() if settings.index.milvus_token else ""
+    key = f"{uri}\0{hashlib.sha256(token.encode()).hexdigest()}"
+    if not fresh and key in _CLIENTS:
+        return _CLIENTS[key]
+    if not _is_server(uri):
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+        if _lite_in_use(Path(uri)):
+            raise IndexUnavailableError(
+                f"the Milvus Lite index {uri} is open in another process (Milvus Lite allows one). Fix: stop "
+                "that process (`rag ui`, `rag index`, …) first, or use a Milvus server (RAG_INDEX__MILVUS_URI=http://…)"
+            )
+    timeout = settings.index.milvus_timeout_s
+    # Milvus Lite's in-process server answers pymilvus's keepalive pings every
+    # 10 s with GOAWAY "too_many_pings"; each reconnect then stalls a search
+    # for seconds (retrieval p50 2 s instead of 50 ms in a long `rag eval`).
+    # Loopback needs no keepalive; a server keeps pymilvus's defaults.
+    options = {} if _is_server(uri) else {"grpc_options": {"grpc.keepalive_time_ms": 2**31 - 1,
+                                                            "grpc.keepalive_permit_without_calls": 0}}
+    try:
+        client = pymilvus.MilvusClient(uri=uri, token=token, timeout=timeout, **options)
+        client.list_collections(timeout=timeout)
+    except Exception as exc:  # pymilvus raises several unrelated types here
+        detail = str(exc).strip() or type(exc).__name__
+        _forget_clients(uri)  # a Lite server that started but cannot read keeps the lock otherwise
+        if _is_server(uri):
+            raise IndexUnavailableError(
+                f"the Milvus server at {uri} cannot be reached ({detail}). Fix: start it, correct "
+                "RAG_INDEX__MILVUS_URI (and RAG_INDEX__MILVUS_TOKEN), or use RAG_INDEX__BACKEND=faiss"
+            ) from None
+        raise IndexCorruptError(
+            f"the Milvus Lite index {uri} is damaged or unreadable ({detail}). "
+            f"Fix: {rebuild_command(settings)}"
+        ) from None
+    _CLIENTS[key] = client
+    return client
+
+
+def _lite_in_use(path: Path) -> bool:
+    """Does another process hold the Milvus Lite folder's lock (an advisory flock on LOCK)?"""
+    import fcntl
+
+    lock = path / "LOCK"
+    if not lock.is_file():
+        return False
+    with open(lock, "rb") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    return False
+
+
+def _forget_clients(uri: str) -> None:
+    for key in [k for k in _CLIENTS if k.split("\0")[0] == uri]:
+        try:
+            _CLIENTS.pop(key).close()
+        except Exception:  # closing a broken client must not hide the real problem
+            pass
+    if not _is_server(uri):
+        # Milvus Lite runs one server thread per folder until the process ends.
+        try:
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(uri)
+        except ImportError:
+            pass
+
+
+def release_all() -> None:
+    """Close every client this process opened (and its Milvus Lite servers),
+    so another process may open the folders."""
+    for uri in {k.split("\0")[0] for k in _CLIENTS}:
+        _forget_clients(uri)
+
+
+def collection_names(settings: Settings, key_paths) -> tuple[str, str]:
+    """(passages, documents) collection names for a set of document paths."""
+    base = index_dir(settings, key_paths).name.replace("index-", "rag_")
+    return base, base + "_docs"
+
+
+def passage_key(model: str, p: Passage) -> str:
+    """The row's primary key: same passage, same model, same key, on every run.
+
+    Example: ``passage_key("m", Passage("a:0-2", "a", 0, 2, "Hi"))`` is the same hex string each time.
+    """
+    blob = "\0".join((model, p.source, str(p.start), str(p.end), p.text))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
+
+
+def _wanted_manifest(settings: Settings, embed_model) -> dict:
+    manifest = config_manifest(settings, embed_model)
+    manifest["rows_format_version"] = ROWS_FORMAT_VERSION
+    manifest["lexical_analysis"] = LEXICAL_ANALYSIS
+    return manifest
+
+
+_ANALYSE = None
+
+
+def lexical_terms(text: str) -> str:
+    """The text BM25 sees: its stems, as bm25s makes them, joined by spaces.
+
+    Example: ``lexical_terms("What did the presidents say?")`` -> ``'what did presid say'``
+    """
+    global _ANALYSE
+    if _ANALYSE is None:
+        import re
+
+        import Stemmer
+        from bm25s.stopwords import STOPWORDS_EN
+
+        stem = Stemmer.Stemmer("english").stemWord
+        stop = frozenset(STOPWORDS_EN)
+        token = re.compile(r"(?u)\b\w\w+\b")
+        _ANALYSE = lambda t: " ".join(stem(w) for w in token.findall(t.lower()) if w not in stop)  # noqa: E731
+    return _ANALYSE(text)
+
+
+def _create(client, settings: Settings, names: tuple[str, str], manifest: dict) -> None:
+    pymilvus = _pymilvus()
+    DataType = pymilvus.DataType
+    schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("pk", DataType.VARCHAR, max_length=64, is_primary=True)
+    schema.add_field("pid", DataType.VARCHAR, max_length=_VARCHAR)
+    schema.add_field("source", DataType.VARCHAR, max_length=_VARCHAR)
+    schema.add_field("start", DataType.INT64)
+    schema.add_field("end", DataType.INT64)
+    schema.add_field("text", DataType.VARCHAR, max_length=_VARCHAR)
+    schema.add_field("search_text", DataType.VARCHAR, max_length=_VARCHAR, enable_analyzer=True,
+                     analyzer_params=ANALYZER)
+    schema.add_field("kind", DataType.VARCHAR, max_length=32)
+    schema.add_field("section", DataType.VARCHAR, max_length=_VARCHAR)
+    schema.add_field("paragraph", DataType.INT64)
+    schema.add_field("sentence", DataType.INT64)
+    schema.add_field("speaker", DataType.VARCHAR, max_length=_VARCHAR)
+    schema.add_field("quoted", DataType.BOOL)
+    schema.add_field("doc_sha256", DataType.VARCHAR, max_length=64)
+    schema.add_field("dense", DataType.FLOAT_VECTOR, dim=manifest["embedding_dim"])
+    schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+    schema.add_function(pymilvus.Function(
+        name="bm25", function_type=pymilvus.FunctionType.BM25,
+        input_field_names=["search_text"], output_field_names=["sparse"],
+    ))
+    params = client.prepare_index_params()
+    dense = {"field_name": "dense", "index_type": settings.index.milvus_dense_index, "metric_type": "IP"}
+    if settings.index.milvus_dense_index == "HNSW":
+        dense["params"] = {"M": 16, "efConstruction": 200}
+    elif settings.index.milvus_dense_index in ("IVF_FLAT", "IVF_PQ"):
+        dense["params"] = {"nlist": 1024, **({"m": 48} if settings.index.milvus_dense_index == "IVF_PQ" else {})}
+    params.add_index(**dense)
+    params.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+                     params=BM25_PARAMS)
+    params.add_index(field_name="source", index_type="INVERTED")
+    params.add_index(field_name="speaker", index_type="INVERTED")
+    # The documents collection first: a passages collection (which carries the
+    # manifest) then never exists without it.
+    docs = client.create_schema(auto_id=False, enable_dynamic_field=False)
+    docs.add_field("source", DataType.VARCHAR, max_length=_VARCHAR, is_primary=True)
+    docs.add_field("sha256", DataType.VARCHAR, max_length=64)
+    docs.add_field("passages", DataType.INT64)
+    docs.add_field("people", DataType.VARCHAR, max_length=_VARCHAR)
+    docs.add_field("placeholder", DataType.FLOAT_VECTOR, dim=_PLACEHOLDER_DIM)
+    docs_params = client.prepare_index_params()
+    docs_params.add_index(field_name="placeholder", index_type="FLAT", metric_type="L2")
+    if not client.has_collection(names[1]):
+        client.create_collection(names[1], schema=docs, index_params=docs_params)
+    client.create_collection(names[0], schema=schema, index_params=params,
+                             properties={"rag_manifest": json.dumps(manifest, sort_keys=True)})
+
+
+def _stored_manifest(client, name: str) -> Optional[dict]:
+    props = client.describe_collection(name).get("properties") or {}
+    raw = props.get("rag_manifest")
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _describe_difference(stored: Optional[dict], wanted: dict) -> str:
+    if not stored:
+        return "it carries no manifest"
+    for key, label in (("embedding_model", "embedding model"), ("embedding_dim", "embedding dimension")):
+        if stored.get(key) != wanted.get(key):
+            return f"it was built with {label} {stored.get(key)!r}, the settings give {wanted.get(key)!r}"
+    for key in sorted(set(stored) | set(wanted)):
+        if stored.get(key) != wanted.get(key):
+            return f"its {key} is {stored.get(key)!r}, the settings give {wanted.get(key)!r}"
+    return "its manifest differs"
+
+
+def _row(p: Passage, model: str, sha: str, vector) -> dict:
+    return {
+        "pk": passage_key(model, p), "pid": p.id, "source": p.source, "start": p.start, "end": p.end,
+        "text": p.text, "search_text": lexical_terms(embedding_text(p)), "kind": p.kind, "section": p.section or "",
+        "paragraph": p.paragraph, "sentence": p.sentence, "speaker": p.speaker or "", "quoted": p.quoted,
+        "doc_sha256": sha, "dense": [float(x) for x in vector],
+    }
+
+
+def _passage(row: dict) -> Passage:
+    return Passage(
+        id=row["pid"], source=row["source"], start=int(row["start"]), end=int(row["end"]), text=row["text"],
+        kind=row["kind"], section=row["section"] or None, paragraph=int(row["paragraph"]),
+        sentence=int(row["sentence"]), speaker=row["speaker"] or None, quoted=bool(row["quoted"]),
+    )
+
+
+def _literal(value) -> str:
+    """A string or list of strings as a Milvus filter literal (JSON's escapes are Milvus's).
+
+    Example: ``_literal(['Dmitry "Dima" Peskov'])`` -> ``'["Dmitry \\"Dima\\" Peskov"]'``
+    """
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _all_rows(client, name: str, fields: list[str], filter: str = "") -> list[dict]:
+    rows: list[dict] = []
+    iterator = client.query_iterator(name, batch_size=4096, filter=filter, output_fields=fields)
+    try:
+        while True:
+            batch = iterator.next()
+            if not batch:
+                break
+            rows.extend(batch)
+    finally:
+        iterator.close()
+    return rows
+
+
+def _embed(embed_model, texts: list[str]):
+    return embed_in_chunks(embed_model, texts, progress=False)
+
+
+class MilvusSearch:
+    """Hybrid search in a Milvus collection: the engine ``rag.retrieve`` asks
+    instead of FAISS + in-process BM25."""
+
+    def __init__(self, client, collection: str, embed_model, location: str):
+        self.client = client
+        self.collection = collection
+        self.embed_model = embed_model
+        self.location = location  # for messages: "<uri> collection <name>"
+
+    def _requests(self, pymilvus, vector, terms: str, lexical: bool, settings: RetrievalSettings,
+                  expr: str) -> list:
+        kw = {"expr": expr or None}
+        reqs = [pymilvus.AnnSearchRequest(data=[vector], anns_field="dense", param={"metric_type": "IP"},
+                                          limit=settings.dense_top_k, **kw)]
+        if lexical:
+            reqs.append(pymilvus.AnnSearchRequest(data=[terms], anns_field="sparse", param={"metric_type": "BM25"},
+                                                  limit=settings.lexical_top_k, **kw))
+        return reqs
+
+    def rank(self, query: str, speakers: tuple[str, ...], settings: RetrievalSettings,
+             sources: Optional[list[str]] = None) -> tuple[list[tuple[str, float]], float, float]:
+        """Passage ids by fused score, the best cosine and the best BM25 score.
+
+        ``sources`` restricts the search to those documents (a filter in the engine).
+        A server that fails mid-session is an ``IndexUnavailableError`` naming it."""
+        try:
+            return self._rank(query, speakers, settings, sources)
+        except Exception as exc:
+            if not type(exc).__module__.startswith(("pymilvus", "milvus_lite", "grpc")):
+                raise
+            raise IndexUnavailableError(
+                f"the Milvus index {self.location} failed to search ({str(exc).strip() or type(exc).__name__}). "
+                "Fix: check that the server is up (RAG_INDEX__MILVUS_URI), then ask again"
+            ) from None
+
+    def _rank(self, query, speakers, settings, sources):
+        import numpy as np
+
+        from rag.question import content_words
+
+        pymilvus = _pymilvus()
+        vector = np.asarray(self.embed_model.embed_batch([query])[0], dtype=np.float32)
+        terms = lexical_terms(query)
+        lexical = bool(content_words(query)) and bool(terms)
+        expr = f"source in {_literal(list(sources))}" if sources else ""
+        fields = ["pid", "speaker", "dense"]
+        limit = settings.dense_top_k + settings.lexical_top_k
+        ranker = pymilvus.RRFRanker(settings.rrf_k)
+        hits = self.client.hybrid_search(
+            self.collection, self._requests(pymilvus, vector.tolist(), terms, lexical, settings, expr),
+            ranker=ranker, limit=limit, output_fields=fields)[0]
+        fused: dict[str, float] = {}
+        speaker_of: dict[str, str] = {}
+        best_dense = 0.0
+        for hit in hits:
+            entity = hit["entity"]
+            fused[entity["pid"]] = float(hit["distance"])
+            speaker_of[entity["pid"]] = entity["speaker"]
+            # The best dense hit is always among the fused ones (the dense list
+            # is one of the two fused), so its cosine is the best here.
+            best_dense = max(best_dense, float(np.dot(vector, np.asarray(entity["dense"], dtype=np.float32))))
+        if speakers:
+            # The people the question names: their passages among the fused
+            # ones are boosted exactly as on the FAISS path. A second hybrid
+            # search, filtered to their passages in the engine, finds the
+            # rest of what they said; those rank as if just past the end of
+            # the fused lists (in their filtered order), so they add evidence
+            # without reordering what FAISS would have chosen.
+            for pid in fused:
+                if speaker_of[pid] in speakers:
+                    fused[pid] *= settings.speaker_boost
+            s_expr = f"speaker in {_literal(list(speakers))}" + (f" and {expr}" if expr else "")
+            beyond = settings.rrf_k + max(settings.dense_top_k, settings.lexical_top_k) + 1
+            filtered = self.client.hybrid_search(
+                self.collection,
+                self._requests(pymilvus, vector.tolist(), terms, lexical, settings, s_expr),
+                ranker=ranker, limit=limit, output_fields=["pid"])[0]
+            for rank, hit in enumerate(h for h in filtered if h["entity"]["pid"] not in fused):
+                fused[hit["entity"]["pid"]] = 1.0 / (beyond + rank)
+        best_lexical = 0.0
+        if lexical:
+            top = self.client.search(self.collection, data=[terms], anns_field="sparse", limit=1,
+                                     search_params={"metric_type": "BM25"}, output_fields=["pid"],
+                                     filter=expr)[0]
+            if top:
+                # Milvus Lite reports BM25 as a negated distance, a server as
+                # the score: the size is the score either way. Milvus's BM25
+                # keeps the classic (k1 + 1) factor that bm25s (Lucene's form)
+                # drops; dividing it out puts the score on the scale the
+                # answer step's min_lexical_score was set on.
+                best_lexical = abs(float(top[0]["distance"])) / (BM25_PARAMS["bm25_k1"] + 1.0)
+        ranked = sorted(fused.items(), key=lambda kv: -kv[1])
+        return ranked, best_dense, best_lexical
+
+
+def drop(settings: Settings, key_paths) -> None:
+    """Remove the collections for ``key_paths`` (``rag index --rebuild``); a
+    damaged Milvus Lite folder is removed whole, since nothing in it can be read.
+    A folder another process has open is never touched."""
+    uri = milvus_uri(settings)
+    try:
+        client = connect(settings)
+        for name in collection_names(settings, key_paths):
+            if client.has_collection(name):
+                client.drop_collection(name)
+        return
+    except IndexUnavailableError:
+        raise
+    except Exception:  # IndexCorruptError, or the engine failing on damaged data
+        if _is_server(uri):
+            raise
+    _forget_clients(uri)
+    path = Path(uri)
+    if _lite_in_use(path):
+        raise IndexUnavailableError(f"the Milvus Lite index {uri} is open in another process. Fix: stop it first")
+    log.warning("removing the damaged Milvus Lite folder %s", uri)
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+def open_milvus_index(settings: Settings, paths, embed_model, progress: bool = False,
+                      key_paths=None) -> CorpusIndex:
+    """Bring the Milvus collection for ``paths`` up to date with the documents
+    and return it as a ``CorpusIndex`` whose ``engine`` retrieval searches."""
+    t0 = time.perf_counter()
+    loaded = load_documents(paths, settings.ingest)
+    client = connect(settings)
+    uri = milvus_uri(settings)
+    names = collection_names(settings, key_paths if key_paths is not None else paths)
+    model = embed_model.model_name
+    wanted = _wanted_manifest(settings, embed_model)
+    try:
+        if client.has_collection(names[0]):
+            stored = _stored_manifest(client, names[0])
+            if stored != wanted:
+                raise IndexMismatchError(
+                    f"the Milvus collection {names[0]} at {uri} does not fit these settings: "
+                    f"{_describe_difference(stored, wanted)}. Fix: {rebuild_command(settings)} (re-embeds every document)"
+                )
+        else:
+            _create(client, settings, names, wanted)
+        for name in names:
+            client.load_collection(name)
+        timings = _synchronise(client, names, loaded.documents, settings, embed_model, model, progress)
+        passages, people = _read_back(client, names, loaded.documents)
+    except (IndexMismatchError, ConfigError):
+        raise
+    except IndexCorruptError as exc:
+        _forget_clients(uri)
+        raise IndexCorruptError(f"{exc}. Fix: {rebuild_command(settings)}") from None
+    except Exception as exc:
+        if type(exc).__module__.startswith(("pymilvus", "milvus_lite", "grpc")):
+            _forget_clients(uri)
+            if _is_server(uri):
+                raise IndexUnavailableError(
+                    f"the Milvus server at {uri} failed ({str(exc).strip() or type(exc).__name__}). "
+                    f"Fix: check the server; if the collection is damaged, {rebuild_command(settings)}"
+                ) from None
+            raise IndexCorruptError(
+                f"the Milvus Lite index {uri} is damaged ({str(exc).strip() or type(exc).__name__}). "
+                f"Fix: {rebuild_command(settings)}"
+            ) from None
+        raise
+    index = CorpusIndex(
+        documents={d.source: d for d in loaded.documents},
+        passages=passages,
+        people=people,
+        vector_store=None,
+        embed_model=embed_model,
+        directory=None,
+        timings=timings,
+    )
+    index.engine = MilvusSearch(client, names[0], embed_model, f"{uri} (collection {names[0]})")
+    index.warnings = loaded.warnings
+    index.timings["total_s"] = time.perf_counter() - t0
+    return index
+
+
+def _synchronise(client, names, documents: list[Document], settings: Settings, embed_model, model: str,
+                 progress: bool) -> dict[str, float]:
+    """Make the collections hold exactly ``documents``' passages."""
+    rows_name, docs_name = names
+    stored = {r["source"]: r for r in _all_rows(client, docs_name, ["source", "sha256", "passages"])}
+    current = {d.source for d in documents}
+    for source in sorted(set(stored) - current):
+        client.delete(rows_name, filter=f"source == {_literal(source)}")
+        client.delete(docs_name, ids=[source])
+    stale = [d for d in documents if stored.get(d.source, {}).get("sha256") != d.sha256]
+    bar = None
+    if progress and stale:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(stale), desc="indexing", unit="document")
+    parse_s = embed_s = 0.0
+    embedded = 0
+    for doc in stale:
+        # The document's row goes first and comes back last: until then the
+        # document counts as not indexed, whatever rows a crash left behind.
+        if doc.source in stored:
+            client.delete(docs_name, ids=[doc.source])
+        client.delete(rows_name, filter=f"source == {_literal(doc.source)}")
+        t = time.perf_counter()
+        passages, people = analyse(doc, settings)
+        parse_s += time.perf_counter() - t
+        t = time.perf_counter()
+        vectors = _embed(embed_model, [embedding_text(p) for p in passages]) if passages else []
+        embed_s += time.perf_counter() - t
+        embedded += len(passages)
+        for i in range(0, len(passages), INSERT_BATCH):
+            client.upsert(rows_name, [_row(p, model, doc.sha256, vectors[j])
+                                      for j, p in enumerate(passages[i : i + INSERT_BATCH], start=i)])
+        client.upsert(docs_name, [{"source": doc.source, "sha256": doc.sha256, "passages": len(passages),
+                                   "people": json.dumps(people, ensure_ascii=False),
+                                   "placeholder": [0.0] * _PLACEHOLDER_DIM}])
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    return {"parse_s": parse_s, "model_load_s": 0.0, "embed_s": embed_s, "embedded": float(embedded)}
+
+
+def _read_back(client, names, documents: list[Document]) -> tuple[list[Passage], dict]:
+    """The passages (in document order) and people the collections hold."""
+    rows_name, docs_name = names
+    docs = {r["source"]: r for r in _all_rows(client, docs_name, ["source", "passages", "people"])}
+    order = {d.source: i for i, d in enumerate(documents)}
+    passages = [_passage(r) for r in _all_rows(client, rows_name, list(_PASSAGE_FIELDS))]
+    passages.sort(key=lambda p: (order.get(p.source, len(order)), p.start, p.end))
+    counts: dict[str, int] = {}
+    for p in passages:
+        counts[p.source] = counts.get(p.source, 0) + 1
+    texts = {d.source: d.text for d in documents}
+    for source, row in docs.items():
+        if counts.get(source, 0) != int(row["passages"]):
+            raise IndexCorruptError(
+                f"the Milvus collection {rows_name} holds {counts.get(source, 0)} passages of {source}, "
+                f"its record says {row['passages']}"
+            )
+    for p in passages:
+        if texts.get(p.source, "")[p.start : p.end] != p.text:
+            raise IndexCorruptError(f"passage {p.id} in {rows_name} does not match its source text")
+    people = {d.source: json.loads(docs[d.source]["people"]) for d in documents if d.source in docs}
+    return passages, people

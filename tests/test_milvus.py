@@ -1,0 +1,374 @@
+"""The Milvus backend on the real Milvus Lite engine: rows, incremental
+updates, crash convergence, manifest and fault messages, lazy import.
+
+Retrieval and answer behaviour on Milvus is tested by the same tests as FAISS
+(tests/test_retrieve.py, tests/test_answer.py run on both backends).
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from fakes import HashEmbedding
+
+from rag.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexUnavailableError
+from rag.index import analyse, open_index
+from rag.ingest import read_document
+from rag.settings import Settings
+
+from conftest import ARTICLE, ROOT, release_milvus
+
+pytest.importorskip("pymilvus")
+
+
+@pytest.fixture
+def settings(tmp_path):
+    yield Settings().with_updates(index={"data_dir": tmp_path / "data", "show_progress": False, "backend": "milvus"})
+    release_milvus()
+
+
+def _doc(folder: Path, name: str, topic: str, n: int = 6) -> Path:
+    """A small document of its own words: n sentences about ``topic``."""
+    path = folder / name
+    lines = [f"Notes on {topic}", ""]
+    for i in range(n):
+        lines.append(f"Paragraph {i} about {topic}: the {topic} committee met on day {i + 1} and "
+                     f"agreed item {i} of the {topic} plan.")
+        lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def _rows(settings, paths):
+    """(pk, pid, source) of every row the collection holds, read with pymilvus directly."""
+    from rag.milvus import _all_rows, collection_names, connect
+
+    client = connect(settings)
+    name = collection_names(settings, paths)[0]
+    client.load_collection(name)
+    return [(r["pk"], r["pid"], r["source"]) for r in _all_rows(client, name, ["pk", "pid", "source"])]
+
+
+def _expected_ids(settings, folder: Path) -> set[str]:
+    ids = set()
+    for path in sorted(folder.iterdir()):
+        passages, _ = analyse(read_document(path, settings.ingest), settings)
+        ids.update(p.id for p in passages)
+    return ids
+
+
+def test_rows_give_back_the_faiss_passages_span_for_span(settings, tmp_path):
+    milvus = open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+    faiss = open_index(settings.with_updates(index={"backend": "faiss"}), [ARTICLE], embed_model=HashEmbedding())
+    assert milvus.passages == faiss.passages and len(milvus.passages) == 85
+    assert milvus.people == faiss.people
+    text = ARTICLE.read_text(encoding="utf-8")
+    assert all(text[p.start : p.end] == p.text for p in milvus.passages)
+    assert milvus.engine is not None and faiss.engine is None
+
+
+def test_adding_removing_and_changing_documents_touch_only_their_rows(settings, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    _doc(folder, "a.txt", "harbour")
+    _doc(folder, "b.txt", "orchard")
+    embedder = HashEmbedding()
+    first = open_index(settings, [folder], embed_model=embedder)
+    rows_before = set(_rows(settings, [folder]))
+    assert {pid for _, pid, _ in rows_before} == _expected_ids(settings, folder)
+
+    # Adding: only the new document's passages are embedded and inserted.
+    _doc(folder, "c.txt", "lighthouse", n=3)
+    embedder.calls.clear()
+    added = open_index(settings, [folder], embed_model=embedder)
+    new = [p for p in added.passages if p.source.endswith("c.txt")]
+    assert sum(embedder.calls) == len(new) == added.timings["embedded"]
+    rows = set(_rows(settings, [folder]))
+    assert rows_before < rows and len(rows) == len(rows_before) + len(new)
+
+    # Changing: the document's old rows go, its new ones come; others stay.
+    _doc(folder, "a.txt", "harbour", n=2)
+    changed = open_index(settings, [folder], embed_model=embedder)
+    a_rows = {r for r in _rows(settings, [folder]) if r[2].endswith("a.txt")}
+    assert {pid for _, pid, _ in a_rows} == {p.id for p in changed.passages if p.source.endswith("a.txt")}
+    assert len(a_rows) < len([r for r in rows_before if r[2].endswith("a.txt")])
+
+    # Removing: deleted by filter, nothing of it left.
+    (folder / "b.txt").unlink()
+    removed = open_index(settings, [folder], embed_model=embedder)
+    assert not any(r[2].endswith("b.txt") for r in _rows(settings, [folder]))
+    assert not any(p.source.endswith("b.txt") for p in removed.passages)
+    assert removed.timings["embedded"] == 0
+    assert len(_rows(settings, [folder])) == len(removed.passages)
+    assert len(first.passages) > 0
+
+
+class _DyingEmbedder(HashEmbedding):
+    """Raises on its ``die_at``-th call: a crash in the middle of indexing."""
+
+    def __init__(self, die_at: int):
+        super().__init__()
+        self.die_at = die_at
+
+    def embed_batch(self, texts):
+        if len(self.calls) + 1 == self.die_at:
+            raise KeyboardInterrupt("simulated crash")
+        return super().embed_batch(texts)
+
+
+def test_a_crash_mid_insert_converges_on_the_next_run(settings, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for i, topic in enumerate(["harbour", "orchard", "lighthouse", "quarry"]):
+        _doc(folder, f"{i}.txt", topic)
+    with pytest.raises(KeyboardInterrupt):
+        open_index(settings, [folder], embed_model=_DyingEmbedder(die_at=3))
+    partial = _rows(settings, [folder])
+    assert 0 < len(partial) < len(_expected_ids(settings, folder))
+    index = open_index(settings, [folder], embed_model=HashEmbedding())
+    rows = _rows(settings, [folder])
+    pks = [pk for pk, _, _ in rows]
+    assert len(pks) == len(set(pks))  # no duplicates
+    assert {pid for _, pid, _ in rows} == _expected_ids(settings, folder) == {p.id for p in index.passages}
+    assert index.timings["embedded"] == len(index.passages) - len(partial)  # finished documents kept
+
+
+def test_search_filters_by_document_in_the_engine(settings, tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    _doc(folder, "a.txt", "harbour")
+    _doc(folder, "b.txt", "orchard")
+    index = open_index(settings, [folder], embed_model=HashEmbedding())
+    b = next(s for s in index.documents if s.endswith("b.txt"))
+    ranked, _, _ = index.engine.rank("harbour committee plan", (), settings.retrieval, sources=[b])
+    assert ranked and all(index.passages[index.by_id[pid]].source == b for pid, _ in ranked)
+    ranked, best_dense, best_lexical = index.engine.rank("harbour committee plan", (), settings.retrieval)
+    assert index.passages[index.by_id[ranked[0][0]]].source.endswith("a.txt")
+    assert best_dense > 0 and best_lexical > 0
+
+
+def test_speaker_questions_boost_as_faiss_does_and_add_the_speakers_other_passages(settings):
+    index = open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+    question, who = "What did he say about the calls?", "Dmitry Peskov"
+    plain, _, _ = index.engine.rank(question, (), settings.retrieval)
+    focused, _, _ = index.engine.rank(question, (who,), settings.retrieval)
+    speaker = {p.id: p.speaker for p in index.passages}
+    plain_scores, focused_scores = dict(plain), dict(focused)
+    # The fused passages keep their scores, the speaker's multiplied by the boost (the FAISS rule).
+    for pid, score in plain:
+        expected = score * (settings.retrieval.speaker_boost if speaker[pid] == who else 1.0)
+        assert focused_scores[pid] == pytest.approx(expected)
+    # The filtered search adds the speaker's other passages, after all of those.
+    added = [pid for pid, _ in focused if pid not in plain_scores]
+    assert added and all(speaker[pid] == who for pid in added)
+    assert max(focused_scores[pid] for pid in added) < min(plain_scores.values())
+    assert [pid for pid, _ in focused][: len(plain)] == sorted(plain_scores, key=lambda p: -focused_scores[p])
+
+
+def test_another_embedding_model_is_a_clear_error_naming_the_rebuild(settings):
+    open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+
+    class Other(HashEmbedding):
+        model_name = "other-model"
+
+    with pytest.raises(IndexMismatchError, match="embedding model 'hash-256'.*'other-model'.*--rebuild"):
+        open_index(settings, [ARTICLE], embed_model=Other())
+    with pytest.raises(IndexMismatchError, match="max_passage_chars"):
+        open_index(settings.with_updates(index={"max_passage_chars": 300}), [ARTICLE], embed_model=HashEmbedding())
+    from rag.milvus import drop
+
+    drop(settings, [ARTICLE])
+    assert open_index(settings, [ARTICLE], embed_model=Other()).passages
+
+
+def test_an_unreachable_server_is_a_clear_error_within_seconds(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a free port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    uri = f"http://127.0.0.1:{port}"
+    settings = Settings().with_updates(index={"data_dir": tmp_path, "backend": "milvus", "milvus_uri": uri,
+                                              "milvus_timeout_s": 2})
+    t0 = time.perf_counter()
+    with pytest.raises(IndexUnavailableError, match=f"Milvus server at {uri} cannot be reached.*Fix:"):
+        open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+    assert time.perf_counter() - t0 < 10
+
+
+def test_a_damaged_lite_file_names_the_rebuild_command_and_rebuild_works(settings):
+    open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+    release_milvus()
+    db = Path(settings.index.data_dir) / "milvus.db"
+    schemas = list(db.glob("collections/*/schema.json"))
+    assert schemas
+    for schema in schemas:
+        schema.write_text("{not json")
+    with pytest.raises(IndexCorruptError, match="rag index --index-backend milvus --rebuild"):
+        open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+    from rag.milvus import drop
+
+    drop(settings, [ARTICLE])
+    assert len(open_index(settings, [ARTICLE], embed_model=HashEmbedding()).passages) == 85
+
+
+def test_a_lite_uri_must_be_a_db_path(tmp_path):
+    settings = Settings().with_updates(index={"data_dir": tmp_path, "backend": "milvus", "milvus_uri": str(tmp_path / "x")})
+    with pytest.raises(ConfigError, match="RAG_INDEX__MILVUS_URI.*ending in .db"):
+        open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+
+
+def test_settings_and_options(monkeypatch):
+    monkeypatch.setenv("RAG_INDEX__BACKEND", "milvus")
+    monkeypatch.setenv("RAG_INDEX__MILVUS_TOKEN", "root:s3cret-token")
+    s = Settings()
+    assert s.index.backend == "milvus" and s.index.milvus_token.get_secret_value() == "root:s3cret-token"
+    assert "s3cret" not in repr(s) and "s3cret" not in str(s.model_dump(mode="json"))
+    monkeypatch.delenv("RAG_INDEX__BACKEND")
+    from rag.cli import build_parser
+
+    args = build_parser().parse_args(["index", "--index-backend", "milvus", "--backend", "none"])
+    s = Settings.from_args(args)
+    assert (s.index.backend, s.llm.backend) == ("milvus", "none")
+    args = build_parser().parse_args(["ask", "q", "--milvus-uri", "http://h:19530"])
+    s = Settings.from_args(args)
+    assert (s.index.backend, s.index.milvus_uri) == ("milvus", "http://h:19530")
+    with pytest.raises(ConfigError, match="RAG_INDEX__BACKEND"):
+        monkeypatch.setenv("RAG_INDEX__BACKEND", "qdrant")
+        Settings()
+
+
+def test_assistant_add_and_remove_a_file_on_milvus(make_assistant, tmp_path):
+    assistant = make_assistant(None, index={"backend": "milvus"})
+    note = _doc(tmp_path, "ferry.txt", "ferry")
+    source = assistant.add_file(note)
+    assert any(p.source == source for p in assistant.index.passages)
+    answer = assistant.ask("What did the ferry committee agree?")
+    assert answer.citations and answer.citations[0].source == source
+    assistant.remove_document(source)
+    assert not any(p.source == source for p in assistant.index.passages)
+    assert not any(r[2] == source for r in _rows(assistant.settings, assistant.paths))
+
+
+def test_the_default_path_never_imports_pymilvus(tmp_path):
+    code = (
+        "import sys; sys.path.insert(0, 'tests')\n"
+        "from fakes import HashEmbedding\n"
+        "from rag.assistant import Assistant\n"
+        "from rag.settings import Settings\n"
+        f"s = Settings().with_updates(index={{'data_dir': {str(tmp_path)!r}, 'show_progress': False}}, llm={{'backend': 'none'}})\n"
+        f"a = Assistant(settings=s, paths=[{str(ARTICLE)!r}], embed_model=HashEmbedding())\n"
+        "assert a.ask('What did Suslov say about New START?').citations\n"
+        "assert 'pymilvus' not in sys.modules and 'rag.milvus' not in sys.modules, 'pymilvus imported'\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_INDEX__")}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_default_rag_ask_does_not_import_pymilvus(tmp_path):
+    code = ("import sys, atexit\n"
+            "atexit.register(lambda: print('PYMILVUS', 'pymilvus' in sys.modules))\n"
+            "from rag.cli import main\n"
+            f"sys.exit(main(['ask', '--backend', 'none', '--docs', {str(ARTICLE)!r}, 'What did Suslov say?']))\n")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("RAG_INDEX__")}, "RAG_INDEX__DATA_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env, timeout=900)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "PYMILVUS False" in result.stdout
+
+
+@pytest.mark.slow
+def test_killing_rag_index_part_way_then_rerunning_converges(tmp_path):
+    """SIGKILL `rag index --index-backend milvus` while it inserts; the rerun
+    ends with every passage once: no duplicates, nothing missing."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    topics = ["harbour", "orchard", "lighthouse", "quarry", "railway", "glacier", "bakery", "observatory",
+              "vineyard", "ferry", "mill", "canal", "archive", "meadow", "foundry", "aqueduct"]
+    for i, topic in enumerate(topics):
+        _doc(folder, f"{i:02d}.txt", topic, n=40)
+    data = tmp_path / "data"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("RAG_INDEX__")}, "RAG_INDEX__DATA_DIR": str(data)}
+    args = [sys.executable, "-m", "rag.cli", "index", str(folder), "--index-backend", "milvus", "--backend", "none"]
+    # A first run on another folder pays the one-off model export, so the
+    # timed run below is all indexing.
+    warm = tmp_path / "warm"
+    warm.mkdir()
+    _doc(warm, "w.txt", "warm-up", n=1)
+    subprocess.run(args[:4] + [str(warm)] + args[5:], env=env, cwd=ROOT, capture_output=True, timeout=900, check=True)
+    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wal = data / "milvus.db" / "collections"
+    deadline = time.time() + 600
+    # Kill once some documents are complete (the documents collection has rows on disk).
+    while time.time() < deadline and proc.poll() is None:
+        if any(f.stat().st_size > 0 for f in wal.glob("rag_*_docs/wal/*") if f.is_file()):
+            break
+        time.sleep(0.02)
+    time.sleep(0.3)  # into the next document's rows
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, "indexing finished before it could be killed"
+    rerun = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    settings = Settings().with_updates(index={"data_dir": data, "backend": "milvus"})
+    expected = _expected_ids(settings, folder)
+    newly = int(rerun.stdout.split("newly embedded:")[1].split()[0])
+    assert 0 < newly < len(expected), rerun.stdout  # finished documents were kept
+    try:
+        rows = _rows(settings, [folder])
+    finally:
+        release_milvus()
+    pks = [pk for pk, _, _ in rows]
+    assert len(pks) == len(set(pks))
+    assert {pid for _, pid, _ in rows} == expected
+    assert len(rows) == len(expected)
+
+
+def test_bm25_scores_in_the_engine_equal_the_faiss_paths_bm25s(settings):
+    """Same analysis (stems, stop words) and the same scale, so the answer
+    step's min_lexical_score means the same on both backends."""
+    from rag.retrieve import Retriever
+
+    milvus = open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+    faiss_settings = settings.with_updates(index={"backend": "faiss"})
+    faiss = Retriever(open_index(faiss_settings, [ARTICLE], embed_model=HashEmbedding()), faiss_settings.retrieval)
+    for query in ["sanctions", "Peskov Peskov", "oil price collapse", "What is the capital of France?"]:
+        _, _, best = milvus.engine.rank(query, (), settings.retrieval)
+        assert best == pytest.approx(faiss._lexical(query)[0][1], rel=1e-4)
+
+
+def test_a_lite_file_open_in_another_process_is_named_not_called_damaged(settings):
+    open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+    release_milvus()
+    db = Path(settings.index.data_dir) / "milvus.db"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, sys, time\n"
+         f"fh = open({str(db / 'LOCK')!r}, 'rb'); fcntl.flock(fh, fcntl.LOCK_EX)\n"
+         "print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(IndexUnavailableError, match="open in another process"):
+            open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+        from rag.milvus import drop
+
+        with pytest.raises(IndexUnavailableError):
+            drop(settings, [ARTICLE])  # never deletes a folder in use
+        assert db.is_dir()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert len(open_index(settings, [ARTICLE], embed_model=HashEmbedding()).passages) == 85
+
+
+def test_an_engine_gone_mid_session_is_a_clear_error(settings):
+    index = open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+    index.engine.client.close()  # as if the server went away
+    release_milvus()
+    with pytest.raises(IndexUnavailableError, match="failed to search.*Fix: check that the server is up"):
+        index.engine.rank("What did Suslov say?", (), settings.retrieval)
