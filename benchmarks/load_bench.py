@@ -334,7 +334,8 @@ def run_users(url: str, users: int, *, seconds: Optional[float] = None, question
             t.start()
         for t in threads:
             t.join()
-    report.listed_at_end = [d["source"] for d in Client(url, verbose=False).predict(api_name="/documents")
+    # The upload message names the file, not its source id: compare by file name.
+    report.listed_at_end = [Path(d["source"]).name for d in Client(url, verbose=False).predict(api_name="/documents")
                             if d.get("removable")]
     return report
 

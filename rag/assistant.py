@@ -278,10 +278,18 @@ class Assistant:
             return source_name(target)
 
     def remove_document(self, source: str) -> None:
+        """Remove an uploaded document. ``source`` is its source id or, as the
+        upload message shows it, its file name when only one uploaded
+        document has that name."""
         with self._lock:
-            entry = next((d for d in self.documents() if d["source"] == source), None)
+            docs = self.documents()
+            entry = next((d for d in docs if d["source"] == source), None)
+            if entry is None:
+                named = [d for d in docs if d["removable"] and Path(d["source"]).name == source]
+                entry = named[0] if len(named) == 1 else None
             if entry is None:
                 raise IngestError(source, "is not in the index", "Pick one of the listed documents.")
+            source = entry["source"]
             if not entry["removable"]:
                 raise IngestError(
                     source, "is one of the configured document folders' files",

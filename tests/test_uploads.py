@@ -112,6 +112,16 @@ def test_total_upload_limit(make_assistant, tmp_path):
     assistant.add_file(second)  # room again after a removal
 
 
+def test_an_upload_is_removed_by_the_name_its_message_shows(make_assistant, tmp_path):
+    """The upload message names the file only; that name is enough to remove it."""
+    assistant = make_assistant(llm=None)
+    assistant.add_file(write(tmp_path / "ferries.txt", "The ferry timetable changes in May. " * 3))
+    assistant.remove_document("ferries.txt")
+    assert not any(d["source"].endswith("ferries.txt") for d in assistant.documents())
+    with pytest.raises(IngestError, match="is not in the index"):
+        assistant.remove_document("ferries.txt")
+
+
 # --------------------------------------------------------------------------- through the app
 
 gr = pytest.importorskip("gradio")
