@@ -70,6 +70,22 @@ class Person:
     names: tuple[str, ...]  # lower-cased forms that name them: the full name, then the surname
     roles: tuple[frozenset[str], ...]  # content words of each role the documents give them
     is_person: bool = True  # False for an organisation that speaks but was never introduced as a person
+    heads: tuple[str, ...] = ()  # each role's head noun ("director" of "a director of risk analysis at …")
+
+
+_ROLE_PREPOSITION = re.compile(r"\b(?:of|at|for|to|in|with|from|on|and)\b", re.I)
+
+
+def role_head(role: str) -> Optional[str]:
+    """The noun a role is named by: its last content word before the first
+    preposition, lower-cased.
+
+    Example: ``role_head("a director of global risk analysis at Control Risks")`` -> ``"director"``;
+    ``role_head("City Council President")`` -> ``"president"``
+    """
+    words = [w.lower() for w in _WORD.findall(_ROLE_PREPOSITION.split(role)[0])]
+    words = [w for w in words if w not in STOPWORDS]
+    return words[-1] if words else None
 
 
 @dataclass(frozen=True)
@@ -91,7 +107,8 @@ class PeopleIndex:
         for roster in people.values():
             for name, roles in roster.items():
                 names = tuple(dict.fromkeys((name.lower(), name.split()[-1].lower())))
-                found.append(Person(name, names, tuple(frozenset(content_words(r)) for r in roles)))
+                heads = tuple(h for h in (role_head(r) for r in roles) if h)
+                found.append(Person(name, names, tuple(frozenset(content_words(r)) for r in roles), heads=heads))
         known = {p.name for p in found}
         for org in sorted(set(speakers) - known):
             found.append(Person(org, (org.lower(),), (), is_person=False))
@@ -143,6 +160,8 @@ class CorpusFacts:
         """
         if word in self.words or word.upper() in self.words:
             return True
+        if len(word) > 3 and word.endswith("s") and word[:-1] in self.words:
+            return True  # a plural of a word the corpus uses ("Sundays" beside "Sunday")
         return len(word) >= min_prefix_chars and any(w.startswith(word) for w in self.words)
 
 
@@ -187,6 +206,27 @@ def question_subject(question: str) -> Optional[str]:
     return next(g for g in m.groups() if g)
 
 
+def names_the_speaker(subject: str, name: str) -> bool:
+    """Whether ``name`` in the question's subject phrase is the speaker asked
+    about, not a word that qualifies someone else: in "Dunmore Falls' finance
+    director" or "the general manager of Dunmore Falls Transit" the speaker
+    is the director or the manager, and the name only says whose.
+
+    Example: ``names_the_speaker("Dunmore Falls' finance director", "Falls")`` -> False;
+    ``names_the_speaker("Kremlin spokesman Peskov", "Peskov")`` -> True
+    """
+    m = re.search(rf"\b{re.escape(name)}\b", subject)
+    if not m:
+        return False
+    before, after = subject[: m.start()], subject[m.end():]
+    # A possessive name qualifies the noun after it; a name after "of" or
+    # "for" qualifies the noun before it; a name followed by another
+    # capitalised word is part of a longer name ("Dunmore Falls Transit").
+    if re.match(r"(?:'s?|’s?)\s+\w", after) or re.match(r"\s+[A-Z]", after):
+        return False
+    return not re.search(r"\b(?:of|for|at|from)\s+(?:the\s+)?(?:[A-Z][\w.'-]*\s+)*$", before)
+
+
 def named_speakers(question: str, people: PeopleIndex,
                    settings: RetrievalSettings = RetrievalSettings()) -> tuple[str, ...]:
     """Speakers the question names by name, surname or role.
@@ -198,19 +238,29 @@ def named_speakers(question: str, people: PeopleIndex,
     q_words = content_words(question)
     found: list[str] = []
     best_role: tuple[int, Optional[str], frozenset[str]] = (settings.min_role_words - 1, None, frozenset())
+    qualifiers: list[str] = []
     for person in people.people:
         # (?<!-)…(?!-): "Trump-Putin calls" names the calls, not a speaker.
         if any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", q) for n in person.names):
             found.append(person.name)
+            if not names_the_speaker(question, person.name.split()[-1]):
+                qualifiers.append(person.name)
+    for person in people.people:
+        if person.name in found:
             continue
         for role in person.roles:
             overlap = len(role & q_words)
+            # A role is named by its head noun: "the City Council" in a
+            # question does not name the "City Council President".
+            if person.heads and not (role & set(person.heads) & q_words):
+                continue
             if overlap > best_role[0]:
                 best_role = (overlap, person.name, role)
     if best_role[1]:
         # "the Kremlin spokesman" names Peskov, not the Kremlin: a role
         # beats an organisation whose name is part of that role.
-        found = [f for f in found if not (f.lower() in best_role[2] and not people.is_person(f))]
+        # So does "Dunmore Falls' finance director": the name only says whose director.
+        found = [f for f in found if not (f.lower() in best_role[2] and not people.is_person(f)) and f not in qualifiers]
         if not found:
             found.append(best_role[1])
     return tuple(dict.fromkeys(found))

@@ -25,7 +25,7 @@ from typing import Iterable, Optional
 
 from rag import prompts
 from rag.parse import STOPWORDS, split_answer_sentences
-from rag.question import QUESTION_WORDS, QUOTATION, CorpusFacts, asked_details, asks_for_names, focus_noun, \
+from rag.question import QUESTION_WORDS, QUOTATION, CorpusFacts, asked_details, asks_for_names, focus_noun, names_the_speaker, \
     question_subject, unknown_names
 from rag.settings import VerifySettings
 from rag.types import Evidence
@@ -230,7 +230,7 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
         # "What did Lavrov say…": a person the corpus mentions but never quotes.
         for person in facts.people:
             surname = person.split()[-1]
-            if re.search(rf"\b{re.escape(surname)}\b", subject) and person not in facts.speakers:
+            if person not in facts.speakers and names_the_speaker(subject, surname):
                 return prompts.REFUSE_NOT_QUOTED.format(name=person)
     # The detail must be in the best few items: far down the list it is
     # usually a different date or number than the one asked for.

@@ -53,7 +53,8 @@ def article_people(tmp_path_factory) -> PeopleIndex:
 
 def test_people_index_holds_names_surnames_roles_and_speaking_organisations():
     peskov = PEOPLE.people[0]
-    assert peskov == Person("Dmitry Peskov", ("dmitry peskov", "peskov"), (frozenset({"kremlin", "spokesman"}),))
+    assert peskov == Person("Dmitry Peskov", ("dmitry peskov", "peskov"), (frozenset({"kremlin", "spokesman"}),),
+                            heads=("spokesman",))
     assert [p.name for p in PEOPLE.people] == ["Dmitry Peskov", "Dmitry Suslov", "Donald Trump", "Kremlin"]
     kremlin = PEOPLE.people[-1]
     assert kremlin.names == ("kremlin",) and kremlin.roles == () and not kremlin.is_person
@@ -293,3 +294,66 @@ def test_said_about_finds_the_topic_of_a_what_did_x_say_question():
     assert said_about("What did Greer comment on the wage offer?") == "the wage offer"
     assert said_about("What did he say has to exist for that to happen?") is None
     assert said_about("Who said the talks failed?") is None
+
+
+# -- a name that qualifies a role is not the speaker ------------------------------------
+
+TOWN = PeopleIndex.build(
+    {
+        "town.txt": {
+            # The attribution takes a two-word place name for a full name.
+            "Elm Harbour": [],
+            "Maria Quist": ["Elm Harbour's harbour master"],
+            "Tomas Brant": ["Deputy Mayor of Elm Harbour"],
+            "Ines Vale": ["Town Board chair"],
+        }
+    },
+    speakers={"Maria Quist", "Tomas Brant", "Ines Vale"},
+)
+
+
+@pytest.mark.parametrize(
+    "question, named",
+    [
+        ("What did Elm Harbour's harbour master say about the storm?", ("Maria Quist",)),
+        ("What did the harbour master of Elm Harbour say?", ("Maria Quist",)),
+        ("What did the deputy mayor say about the ferry?", ("Tomas Brant",)),
+        # "Town Board" names the board, not its chair: no role is named.
+        ("When will the Elm Harbour Town Board meet?", ("Elm Harbour",)),
+    ],
+)
+def test_a_name_that_qualifies_a_role_gives_way_to_the_role(question, named):
+    assert named_speakers(question, TOWN) == named
+
+
+@pytest.mark.parametrize(
+    "subject, name, speaker",
+    [
+        ("Dunmore Falls' finance director", "Falls", False),
+        ("Elm Harbour\u2019s harbour master", "Harbour", False),
+        ("the general manager of Dunmore Falls Transit", "Falls", False),
+        ("the chair of the Town Board", "Board", False),
+        ("Kremlin spokesman Peskov", "Peskov", True),
+        ("Sergei Lavrov", "Lavrov", True),
+        ("Lavrov", "Lavrov", True),
+    ],
+)
+def test_names_the_speaker(subject, name, speaker):
+    from rag.question import names_the_speaker
+
+    assert names_the_speaker(subject, name) is speaker
+
+
+def test_a_role_is_named_by_its_head_noun():
+    from rag.question import role_head
+
+    assert role_head("a director of global risk analysis at Control Risks") == "director"
+    assert role_head("City Council President") == "president"
+    assert role_head("the U.S. ambassador to Russia") == "ambassador"
+    assert role_head("of") is None
+
+
+def test_a_plural_of_a_known_word_is_known():
+    facts = CorpusFacts.from_texts(["Service returns on Sunday."], (), ())
+    assert facts.knows("Sundays") and not facts.knows("Mondays")
+    assert unknown_names("Will buses run on Sundays?", facts) == []
