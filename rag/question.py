@@ -422,6 +422,42 @@ def asks_for_names(question: str) -> Optional[str]:
     return m.group(1) if m else ""
 
 
+_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "2": 2, "3": 3, "4": 4, "5": 5, "6": 6}
+_IRREGULAR_PLURALS = {"people", "children", "men", "women", "media", "data", "criteria"}
+
+
+def list_size(question: str) -> Optional[int]:
+    """How many items a list question asks for: the number it names ("What
+    three things…" -> 3), 0 for a plural with no number ("Which experts…",
+    "On which dates…"), None when the question does not ask for a list.
+
+    Example: ``list_size("Which two people does she name?")`` -> 2;
+    ``list_size("On which routes will service return?")`` -> 0; ``list_size("Which route is new?")`` -> None
+    """
+    m = re.search(r"\b(?:what|which|name|list)\s+(?:are\s+|were\s+)?(?:the\s+)?(two|three|four|five|six|[2-6])\s+[a-z]",
+                  question, re.I)
+    if m:
+        return _COUNTS[m.group(1).lower()]
+    def plural(noun: str) -> bool:
+        noun = noun.lower()
+        return noun in _IRREGULAR_PLURALS or (
+            noun.endswith("s") and not noun.endswith(("ss", "us", "is")) and noun not in _NOT_NOUNS)
+
+    # "Which [Dunmore Falls] [bus] routes …": names and one word may qualify
+    # the noun. "What Xs …" is a list only when a verb follows ("What steps
+    # did they take"), since "What happens…" starts with a verb, not a noun.
+    names = r"(?:[A-Z][\w.'-]*\s+){0,3}"
+    for qualifier in ("", r"[a-z-]+\s+"):
+        m = re.search(rf"\b[Ww]hich\s+(?:other\s+)?{names}{qualifier}([a-z]+)\b", question)
+        if m and plural(m.group(1)):
+            return 0
+    m = re.search(r"\bwhat\s+(?:other\s+)?([a-z]+)\s+(?:are|were|did|do|does|have|has|had|will|would|could|can|should|might|may)\b",
+                  question, re.I)
+    if m and plural(m.group(1)):
+        return 0
+    return None
+
+
 def two_part(question: str) -> bool:
     """Whether the question asks for two things.
 

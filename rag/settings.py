@@ -262,6 +262,15 @@ class AnswerSettings(_Section):
         1.5,
         description="See min_dense_score: BM25 scores below ~1.5 are a shared common word.",
     )
+    max_list_items: int = Field(
+        3, gt=0, description="At most this many items answer a list question that names no number (\"which routes…\").")
+    list_item_focus: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="An item joins a list answer when it contains at least this share of the focus words "
+        "(weighted) that the best item contains.",
+    )
+    max_turn_chars: int = Field(
+        900, gt=0, description="At most this many characters of a transcript turn become one evidence item.")
     close_second_ratio: float = Field(
         0.75, ge=0.0,
         description="A second evidence item joins the best one in an answer when its score is at least this "

@@ -1,0 +1,94 @@
+"""Which evidence an answer rests on: list questions, two-part questions and
+transcript turns (``Answerer.best_evidence``), extractive so the choice is
+what the answer shows."""
+
+import pytest
+
+from rag.question import list_size
+
+INTERVIEW = """Harbour Hour | Westmere Radio
+
+Presenter Lena Okoro spoke to harbour master Piet Vandermeer about the winter storms.
+
+OKORO: Welcome, Piet. How many boats did the storms sink?
+
+VANDERMEER: Four. Two fishing boats went down at the north quay, and two yachts broke their moorings in the outer basin.
+
+OKORO: What are you asking the port authority for?
+
+VANDERMEER: Two things. First, a new breakwater on the seaward side of the north quay. Second, a tide gauge that sends readings to the harbour office every minute.
+
+OKORO: Thank you, Piet.
+"""
+
+TOWN = """Gravel Bay council notice
+
+The ferry timetable changes on Monday. Ferries to Lund will leave at 7:10 and 9:40.
+
+The library in Gravel Bay opens on Saturdays from March. The town pool stays closed until the roof is repaired.
+
+The council meets in the town hall. Residents can read the minutes online.
+
+Ferries to Osterby will leave at 8:15 on weekdays. The ferry to Karsholm is suspended for the winter.
+"""
+
+
+@pytest.fixture
+def index_backend():
+    return "faiss"
+
+
+@pytest.mark.parametrize(
+    "question, size",
+    [
+        ("What three things is the union asking for?", 3),
+        ("Which two people does she name?", 2),
+        ("On which Gravel Bay ferry routes will times change?", 0),
+        ("Which experts doubt a reset?", 0),
+        ("What steps did the council take?", 0),
+        ("Which route is new?", None),
+        ("What happens to the tax rate?", None),
+        ("Which company paid its suppliers?", None),
+        ("What is the status of the treaty?", None),
+    ],
+)
+def test_list_size(question, size):
+    assert list_size(question) == size
+
+
+def _write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_an_interviewers_question_stands_for_the_answer_that_follows(make_assistant, tmp_path):
+    assistant = make_assistant(paths=[_write(tmp_path, "harbour.txt", INTERVIEW)])
+    answer = assistant.ask("What is the harbour master asking the port authority for?")
+    assert answer.mode == "extractive"
+    assert "breakwater" in answer.text and "tide gauge" in answer.text, answer.text
+    assert all(not c.quote.startswith("OKORO") for c in answer.citations), answer.citations
+    text = INTERVIEW
+    assert all(text[c.start:c.end] == c.quote for c in answer.citations)
+
+
+def test_a_short_announcement_brings_the_rest_of_its_turn(make_assistant, tmp_path):
+    assistant = make_assistant(paths=[_write(tmp_path, "harbour.txt", INTERVIEW)])
+    answer = assistant.ask("How many boats did the storms sink, according to Vandermeer?")
+    assert "Four." in answer.text and "fishing boats" in answer.text, answer.text
+
+
+def test_a_list_question_gets_one_cited_item_per_part_and_nothing_off_topic(make_assistant, tmp_path):
+    assistant = make_assistant(paths=[_write(tmp_path, "notice.txt", TOWN)])
+    answer = assistant.ask("Which ferries will leave at new times?")
+    assert "Lund" in answer.text and "Osterby" in answer.text, answer.text
+    assert len(answer.citations) >= 2
+    # Sentences without the list's focus words (the pool, the minutes) are not items.
+    assert "pool" not in answer.text and "minutes" not in answer.text, answer.text
+
+
+def test_a_plain_question_gets_no_unrelated_second_item(make_assistant, tmp_path):
+    assistant = make_assistant(paths=[_write(tmp_path, "notice.txt", TOWN)])
+    answer = assistant.ask("When does the library open on Saturdays?")
+    assert "library" in answer.text
+    assert "minutes" not in answer.text and "Osterby" not in answer.text, answer.text
