@@ -143,6 +143,13 @@ class Answerer:
         passages = self._passages(e)
         if not passages:
             return " ".join(e.text.split())
+        label = _TURN_LABEL.match(passages[0].text)
+        if label and passages[0].speaker and all(p.speaker == passages[0].speaker for p in passages):
+            # A transcript turn is its speaker's words: "MERESKY: Three
+            # things. …" reads as 'Anton Meresky said: "Three things. …"'.
+            words = " ".join(e.text[label.end():].split()) if e.text.startswith(passages[0].text[:label.end()]) \
+                else " ".join(_TURN_LABEL.sub("", e.text, count=1).split())
+            return f"{passages[0].speaker} said: \u201c{words}\u201d"
         out, previous = [], None
         for p in passages:
             text = " ".join(p.text.split())
@@ -328,10 +335,10 @@ class Answerer:
         chosen = self.best_evidence(resolved or question, retrieval)
         parts, citations = [], []
         for n, e in enumerate(chosen, 1):
-            parts.append(f"{self.quoted(e)} [{n}]")
+            parts.append((e.speaker, f"{self.quoted(e)} [{n}]"))
             citations.append(self._citation(n, e))
-        return self._answer(question, " ".join(parts), citations, retrieval, "extractive", t0,
-                            first_token_s, notice, resolved, draft)
+        return self._answer(question, compose(parts, list_size(resolved or question) is not None), citations,
+                            retrieval, "extractive", t0, first_token_s, notice, resolved, draft)
 
     def llm_evidence(self, best: list[Evidence], retrieval: Retrieval) -> list[Evidence]:
         """What the LLM is shown: the best evidence first, then the rest in
@@ -358,7 +365,7 @@ class Answerer:
         opens with "He said …" speaks of them until a kept sentence names
         another speaker, and must cite that person's words.
         """
-        kept: list[str] = []
+        kept: list[tuple[Optional[str], str]] = []
         citations: list[Citation] = []
         numbering: dict[tuple[int, int, int], int] = {}
         for claim, cited in claims_of(generated, len(shown)):
@@ -384,13 +391,14 @@ class Answerer:
                     numbering[key] = len(numbering) + 1
                     citations.append(Citation(**{**citation.__dict__, "marker": numbering[key]}))
                 marks.append(numbering[key])
-            body = claim if claim.endswith((".", "!", "?", '"')) else claim + "."
+            claim = _as_speech(claim, [shown[n - 1].speaker for n in cited])
+            body = claim if claim.endswith((".", "!", "?", '"', "\u201d")) else claim + "."
             if body.count('"') % 2:
                 # The model opened a verbatim quotation (checked by ``supports``)
                 # and forgot to close it.
                 body = body + '"' if body.endswith((".", "!", "?")) else body
-            kept.append(body + " " + "".join(f"[{m}]" for m in marks))
-        return " ".join(kept), citations
+            kept.append((shown[cited[0] - 1].speaker, body + " " + "".join(f"[{m}]" for m in marks)))
+        return compose(kept), citations
 
     def complete_with_quotes(self, text: str, citations: list[Citation], best: list[Evidence]):
         """Append, quoted and cited, the best evidence the generated answer left
@@ -401,9 +409,10 @@ class Answerer:
             if any(c.source == e.source and c.start < e.end and c.end > e.start for c in citations):
                 continue
             n = len(citations) + 1
+            previous = citations[-1].speaker if citations else None
             citation = self._citation(n, e)
             citations.append(citation)
-            text += f" {self.quoted(e)} [{n}]"
+            text += " " + compose([(previous, ""), (e.speaker, f"{self.quoted(e)} [{n}]")]).lstrip()
         return text, citations
 
     @staticmethod
@@ -618,6 +627,42 @@ def _pick_title(question: str, front: list[Passage], colophon: list[Passage]) ->
 
 
 _FACET_PICKERS = {"author": _pick_author, "date": _pick_date, "publisher": _pick_publisher, "title": _pick_title}
+
+
+def _as_speech(claim: str, speakers: list[Optional[str]]) -> str:
+    """A claim in transcript form, "NAME: words", as a sentence: "NAME said:
+    words" (a small model copies the "Speaker: text" form of its sources).
+    Only when NAME is the speaker of the evidence the claim cites.
+
+    Example: ``_as_speech('Dmitry Suslov: "No reset."', ["Dmitry Suslov"])`` -> ``'Dmitry Suslov said: "No reset."'``
+    """
+    m = re.match(r"^([A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,3})\s*:\s+(\S.*)$", claim, re.S)
+    if not m or not any(s and same_person(m.group(1), s) for s in speakers):
+        return claim
+    return f"{m.group(1)} said: {m.group(2)}"
+
+
+def compose(parts: list[tuple[Optional[str], str]], as_list: bool = False) -> str:
+    """An answer's text from its cited parts (each: speaker, text with its marker).
+
+    A list answer of several parts is a bulleted list, one item per line.
+    Otherwise the parts follow one another, and a part that opens with
+    "NAME said:" after a part by the same speaker says "SURNAME also said:",
+    so the answer does not read like a transcript.
+
+    Example: ``compose([("Ann Lee", 'Ann Lee said: "Yes." [1]'), ("Ann Lee", 'Ann Lee said: "No." [2]')])``
+    -> ``'Ann Lee said: "Yes." [1] Lee also said: "No." [2]'``
+    """
+    if as_list and len(parts) > 1:
+        return "\n".join(f"- {text}" for _, text in parts)
+    out: list[str] = []
+    previous = None
+    for speaker, text in parts:
+        if speaker and speaker == previous and text.startswith(f"{speaker} said: "):
+            text = f"{speaker.split()[-1]} also said: " + text[len(speaker) + len(" said: "):]
+        out.append(text)
+        previous = speaker
+    return " ".join(out)
 
 
 _PRONOUN_SPEECH = re.compile(

@@ -92,3 +92,73 @@ def test_a_plain_question_gets_no_unrelated_second_item(make_assistant, tmp_path
     answer = assistant.ask("When does the library open on Saturdays?")
     assert "library" in answer.text
     assert "minutes" not in answer.text and "Osterby" not in answer.text, answer.text
+
+
+# -- how the chosen evidence reads ------------------------------------------------------
+
+
+def test_a_transcript_turn_reads_as_its_speakers_words(make_assistant, tmp_path):
+    assistant = make_assistant(paths=[_write(tmp_path, "harbour.txt", INTERVIEW)])
+    answer = assistant.ask("What is the harbour master asking the port authority for?")
+    assert "Vandermeer said: \u201cTwo things." in answer.text or "Vandermeer also said: \u201cTwo things." in answer.text, \
+        answer.text
+    assert "VANDERMEER:" not in answer.text
+    # The citation is still the exact span, label included.
+    assert any(c.quote.startswith("VANDERMEER: Two things.") for c in answer.citations)
+
+
+def test_a_list_answer_is_one_line_per_item(make_assistant, tmp_path):
+    assistant = make_assistant(paths=[_write(tmp_path, "notice.txt", TOWN)])
+    answer = assistant.ask("Which ferries will leave at new times?")
+    lines = answer.text.split("\n")
+    assert len(lines) == len(answer.citations) >= 2
+    assert all(line.startswith("- ") and line.rstrip().endswith(f"[{n}]") for n, line in enumerate(lines, 1)), lines
+
+
+def test_compose_says_also_for_the_same_speaker():
+    from rag.answer import compose
+
+    parts = [("Ann Lee", 'Ann Lee said: "Yes." [1]'), ("Ann Lee", 'Ann Lee said: "No." [2]'),
+             (None, "The vote was close. [3]"), ("Ann Lee", 'Ann Lee said: "Maybe." [4]')]
+    assert compose(parts) == ('Ann Lee said: "Yes." [1] Lee also said: "No." [2] The vote was close. [3] '
+                              'Ann Lee said: "Maybe." [4]')
+    assert compose(parts[:2], as_list=True) == '- Ann Lee said: "Yes." [1]\n- Ann Lee said: "No." [2]'
+    assert compose(parts[:1], as_list=True) == 'Ann Lee said: "Yes." [1]'
+
+
+@pytest.mark.parametrize(
+    "claim, speakers, shown",
+    [
+        ('Dmitry Suslov: "No reset."', ["Dmitry Suslov"], 'Dmitry Suslov said: "No reset."'),
+        ('Suslov: "No reset."', ["Dmitry Suslov"], 'Suslov said: "No reset."'),
+        # Not the cited speaker, or narration: left for the verifier to judge.
+        ('Peskov: "No reset."', ["Dmitry Suslov"], 'Peskov: "No reset."'),
+        ("State Department: In their call they spoke.", [None], "State Department: In their call they spoke."),
+        ("Note: the calls were short.", ["Dmitry Suslov"], "Note: the calls were short."),
+    ],
+)
+def test_a_transcript_form_claim_becomes_a_sentence(claim, speakers, shown):
+    from rag.answer import _as_speech
+
+    assert _as_speech(claim, speakers) == shown
+
+
+def test_generated_transcript_form_reads_as_an_answer(make_assistant, fake_llm):
+    """What SmolLM2 writes ('NAME: "…" [1] NAME: "…" [2]') is shown as
+    'NAME said: "…" [1] SURNAME also said: "…" [2]', citations unchanged."""
+    assistant = make_assistant(fake_llm)
+    question = "What did Suslov say about New START?"
+    fake_llm.enqueue("placeholder")
+    assistant.ask(question)
+    user = fake_llm.history[-1][-1].content
+    import re
+
+    lines = dict(re.findall(r"^\[(\d+)\] (.*)$", user, re.M))
+    n_time = next(n for n, t in lines.items() if "We want time" in t)
+    n_old = next(n for n, t in lines.items() if "outdated" in t)
+    fake_llm.enqueue(f'Dmitry Suslov: "We want time to elaborate the system, to expand it." [{n_time}] '
+                     f'Dmitry Suslov: "arms control as it exists today is outdated" [{n_old}]')
+    answer = assistant.ask(question)
+    assert answer.mode == "generated", answer.text
+    assert answer.text.startswith('Dmitry Suslov said: "We want time'), answer.text
+    assert 'Suslov also said: "arms control' in answer.text, answer.text
