@@ -288,6 +288,17 @@ class _Attributor:
             # "Okafor welcomed the plan but said …": a second verb shares the
             # subject the sentence opened with.
             return self.topic(clean)
+        if prev.lower() == "who":
+            # "…was Ingrid Solheim, 64, who said …": the relative pronoun
+            # stands for the name before it (past an age or a comma).
+            i = len(left) - 2
+            while i >= 0 and (left[i] == "," or left[i].isdigit()):
+                i -= 1
+            run = []
+            while i >= 0 and left[i][:1].isupper() and left[i] != "Q":
+                run.insert(0, left[i])
+                i -= 1
+            return self.registry.resolve(run) if run else None
         if prev.lower() in _PRONOUNS:
             return self.last_person if prev.lower() != "they" else None
         if prev[:1].isupper() and prev not in {"Q"}:

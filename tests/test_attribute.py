@@ -169,3 +169,18 @@ def test_a_speech_verb_in_commas_stays_a_clause():
         "Mara Quell chairs the port authority. \u201cThe cranes are old,\u201d she said, adding that two had failed.\n"
     )
     assert _speaker_of(attribution, "\u201cThe cranes") == "Mara Quell"
+
+
+def test_a_relative_clause_speaker_is_the_name_before_who():
+    # "…was X, 64, who said …": the relative pronoun stands for the name before
+    # it, so X is the speaker, and a later "she said" is X too, not the speaker
+    # of the paragraph before.
+    text = (
+        "\"The timetable is a mess,\" said Tomas Brandt, who runs the island shop.\n\n"
+        "Among the passengers on the first ferry was Ingrid Solheim, 64, who said she had waited "
+        "two hours at the quay. \"Nobody told us anything,\" she said.\n"
+    )
+    a = _attribute(text)
+    assert _speaker_of(a, "\"The timetable") == "Tomas Brandt"
+    assert _speaker_of(a, "Among the passengers") == "Ingrid Solheim"
+    assert _speaker_of(a, "\"Nobody told us") == "Ingrid Solheim"
