@@ -30,7 +30,7 @@ from rag.settings import Settings
 from rag.types import Answer, Citation, Draft, Evidence, Passage, Timings
 from rag.parse import split_answer_sentences
 from rag.question import MONTHS, QUOTATION, CorpusFacts, counted_noun, document_facets, expected_detail, \
-    list_size, said_about, two_part
+    list_size, question_parts, said_about
 from rag.verify import attributed_to, content_stems, focus_stems, has_instructions, names_in, refusal_reason, \
     same_person, supports
 
@@ -233,85 +233,111 @@ class Answerer:
         items_t = tuple(items)
         return retrieval if items_t == retrieval.evidence else replace(retrieval, evidence=items_t)
 
-    def best_evidence(self, question: str, retrieval: Retrieval) -> list[Evidence]:
-        """The evidence an answer must rest on, best first.
-
-        In a transcript, an interviewer's question stands for the turn that
-        answers it (``answering_turn``). The named person's words come first,
-        and before them an item with the detail the question asks for (a date
-        for "when", a number for "how many"); otherwise retrieval's order.
-
-        One item answers most questions. A question with two parts, or a list
-        question ("which routes…", "what three things…"), gets more: further
-        items are added while each contains the question's focus words (for
-        a second part: focus words the chosen ones do not; each word weighted
-        by how few items contain it), up to the number asked for
-        (``answer.max_list_items`` for a bare plural). Otherwise a close
-        second joins only when it continues the same speaker's words, or is
-        narration after narration that contains a focus word.
-        """
+    def _ranked(self, question: str, retrieval: Retrieval) -> list[Evidence]:
+        """Retrieval's evidence in the order an answer takes it: instructions
+        left out, the named person's words first, and before them an item
+        with the detail the question asks for."""
         # Evidence that gives the assistant orders (an injected instruction)
         # may be shown as what a document says, but never becomes the answer,
         # not even quoted: an extractive answer would repeat the instruction.
         evidence = [e for e in retrieval.evidence if not has_instructions(e.text)] or list(retrieval.evidence)
-        focus = focus_stems(question)
-        stems = [content_stems(f"{e.speaker or ''} {e.text}") for e in evidence]
-        weight = {w: 1.0 / sum(1 for s in stems if w in s) for w in focus if any(w in s for s in stems)}
-        total = sum(1.0 for _ in focus) or 1.0
-
-        def covered(i: int, wanted=None) -> float:
-            return sum(weight.get(w, 0.0) for w in (focus if wanted is None else wanted) if w in stems[i]) / total
-
-        # Retrieval's order stands for the first item: ranking it by the share
-        # of focus words it contains lost paraphrased questions on the dev
-        # split (72.6% -> 70.9% key facts at the lightest weight tried).
-        order = list(range(len(evidence)))
+        # Retrieval's order stands otherwise: ranking items by the share of
+        # the question's focus words they contain lost paraphrased questions
+        # on the dev split (72.6% -> 70.9% key facts at the lightest weight tried).
         detail = expected_detail(question)
         for wanted in (
             lambda e: e.speaker in retrieval.speakers,
             lambda e: detail is not None and detail.search(e.text),
         ):
-            match = next((i for i in order if wanted(evidence[i])), None)
-            if match is not None and match != order[0]:
-                order.remove(match)
-                order.insert(0, match)
-        chosen = [order[0]]
+            match = next((e for e in evidence if wanted(e)), None)
+            if match is not None and match is not evidence[0]:
+                evidence.remove(match)
+                evidence.insert(0, match)
+        return evidence
+
+    def _part_evidence(self, parts: list[str]) -> list[Evidence]:
+        """The best item for each part of a two-part question, each part
+        retrieved on its own. A pronoun in the second part ("how did he
+        describe…", "what did X say about it?") stands for what the first
+        part names, so the first part's names and focus words join its query."""
+        found: list[Evidence] = []
+        for k, part in enumerate(parts):
+            query = part
+            if k and re.search(r"\b(he|she|they|him|her|them|his|its|it|this|that)\b", part, re.I):
+                context = " ".join(sorted(names_in(parts[0]))) + " " + " ".join(sorted(focus_stems(parts[0])))
+                query = f"{part} {context}".strip()
+            retrieval = self.with_turns(self.scoped(query, self.retriever.retrieve(query)))
+            ranked = self._ranked(part, retrieval) if retrieval.evidence else []
+            if ranked and not any(f.source == ranked[0].source and f.start < ranked[0].end and ranked[0].start < f.end
+                                  for f in found):
+                found.append(ranked[0])
+        return found
+
+    def best_evidence(self, question: str, retrieval: Retrieval) -> list[Evidence]:
+        """The evidence an answer must rest on, best first.
+
+        In a transcript, an interviewer's question stands for the turn that
+        answers it (``with_turns``). The named person's words come first, and
+        before them an item with the detail the question asks for (a date for
+        "when", a number for "how many"); otherwise retrieval's order.
+
+        One item answers most questions. A question with two parts gets the
+        best item for each part, each part retrieved on its own. A list
+        question ("which routes…", "what three things…") gets further items
+        from the same document while each contains about as many of the
+        question's focus words as the best item (each word weighted by how
+        few items contain it), up to the number asked for
+        (``answer.max_list_items`` for a bare plural). Otherwise a close
+        second joins only when it continues the same speaker's words, or is
+        narration after narration that contains a focus word.
+        """
+        evidence = self._ranked(question, retrieval)
+        if not evidence:
+            return []
+        focus = focus_stems(question)
+        stems = [content_stems(f"{e.speaker or ''} {e.text}") for e in evidence]
+        weight = {w: 1.0 / sum(1 for s in stems if w in s) for w in focus if any(w in s for s in stems)}
+        total = float(len(focus)) or 1.0
+
+        def covered(i: int) -> float:
+            return sum(weight.get(w, 0.0) for w in focus if w in stems[i]) / total
+
+        parts = question_parts(question)
+        if len(parts) > 1:
+            found = self._part_evidence(parts)
+            if len(found) > 1:
+                return found
+        chosen = [0]
         wanted_items = list_size(question)
-        if wanted_items is not None or two_part(question):
-            limit = wanted_items or (self.settings.answer.max_list_items if wanted_items == 0 else 2)
-            got = set(focus) & stems[order[0]]
-            for i in order[1:]:
+        if wanted_items is not None:
+            limit = wanted_items or self.settings.answer.max_list_items
+            for i in range(1, len(evidence)):
                 if len(chosen) >= limit:
                     break
-                if any((evidence[i].source, evidence[i].paragraph) == (evidence[j].source, evidence[j].paragraph)
-                       and evidence[i].speaker == evidence[j].speaker for j in chosen):
+                e = evidence[i]
+                if e.source != evidence[0].source or any(
+                        (e.paragraph, e.speaker) == (evidence[j].paragraph, evidence[j].speaker) for j in chosen):
                     continue
-                # A list item must be about what the list is of; a second part
-                # must add what the first did not cover.
-                if wanted_items is None:
-                    enough = covered(i, set(focus) - got) > 0
-                else:
-                    # Every item of a list is about what the list is of, about
-                    # as much as the best item is.
-                    enough = covered(i) > 0 and covered(i) >= self.settings.answer.list_item_focus * covered(order[0])
-                if focus and not enough:
+                # Every item of a list is about what the list is of, about as
+                # much as the best item is.
+                if focus and not (covered(i) > 0 and covered(i) >= self.settings.answer.list_item_focus * covered(0)):
                     continue
                 chosen.append(i)
-                got |= set(focus) & stems[i]
-            if two_part(question) and len(chosen) == 1:
-                # "Why X, and what did Y say?": the second part needs other evidence.
-                other = next((i for i in order[1:] if (evidence[i].source, evidence[i].paragraph)
-                              != (evidence[order[0]].source, evidence[order[0]].paragraph)), None)
-                if other is not None:
-                    chosen.append(other)
-        elif len(order) > 1:
-            first, second = evidence[order[0]], evidence[order[1]]
+        elif len(parts) > 1:
+            # The parts found one item between them: "Why X, and what did Y
+            # say?" still needs other evidence for its second part.
+            other = next((i for i in range(1, len(evidence))
+                          if (evidence[i].source, evidence[i].paragraph) != (evidence[0].source, evidence[0].paragraph)), None)
+            if other is not None:
+                chosen.append(other)
+        elif len(evidence) > 1:
+            first, second = evidence[0], evidence[1]
             # A close second joins only when it continues the same voice:
             # another quotation of the same speaker, or narration after
             # narration that is about the question too.
             if second.score >= self.settings.answer.close_second_ratio * first.score and second.speaker == first.speaker \
-                    and (second.speaker is not None or not focus or covered(order[1]) > 0):
-                chosen.append(order[1])
+                    and (second.speaker is not None or not focus or covered(1) > 0):
+                chosen.append(1)
         return [evidence[i] for i in chosen]
 
     def _answer(self, question, text, citations, retrieval: Retrieval, mode, t0, first_token_s,

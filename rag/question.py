@@ -468,6 +468,27 @@ def two_part(question: str) -> bool:
                           r"|,?\s+and\s+(what|how|when|where|why|who|which|in what)\b", question, re.I))
 
 
+def question_parts(question: str) -> list[str]:
+    """The parts of a two-part question, each a question of its own; the
+    question alone when it has one part. The second part of "When and where
+    …?" shares the rest of the sentence.
+
+    Example: ``question_parts("Why did it fail, and what did Suslov say?")``
+    -> ``["Why did it fail?", "what did Suslov say?"]``;
+    ``question_parts("When and where did they meet?")`` -> ``["When did they meet?", "where did they meet?"]``
+    """
+    m = re.search(r"^(.*?\b(?:when|where|why|how|what|who|which))\s+and\s+((?:when|where|why|how|what|who|which)\b)(.*)$",
+                  question, re.I | re.S)
+    if m:
+        rest = m.group(3)
+        return [f"{m.group(1)}{rest}".strip(), f"{m.group(2)}{rest}".strip()]
+    m = re.search(r"^(.*?),?\s+and\s+((?:what|how|when|where|why|who|which|in what)\b.*)$", question, re.I | re.S)
+    if m and m.group(1).strip():
+        first = m.group(1).strip().rstrip(",")
+        return [first if first.endswith("?") else first + "?", m.group(2).strip()]
+    return [question]
+
+
 # -- follow-ups ------------------------------------------------------------------
 
 _PRONOUNS = re.compile(r"\b(he|she|him|her|his|hers|they|them|their)\b", re.I)

@@ -257,7 +257,8 @@ def test_generated_answer_is_completed_with_the_best_evidence_it_left_out(make_a
     answer = make_assistant(fake_llm).ask(HEADLINE)
     assert answer.mode == "generated"
     assert "outdated. [1]" in answer.text
-    assert 'Dmitry Suslov said: "We want time to elaborate the system' in answer.text
+    # The quote that completes the answer names its speaker; the same speaker again reads "SURNAME also said".
+    assert 'Suslov also said: "We want time to elaborate the system' in answer.text
     assert [c.marker for c in answer.citations] == [1, 2]
     _check_spans(answer, article_text)
 

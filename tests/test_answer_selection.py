@@ -162,3 +162,25 @@ def test_generated_transcript_form_reads_as_an_answer(make_assistant, fake_llm):
     assert answer.mode == "generated", answer.text
     assert answer.text.startswith('Dmitry Suslov said: "We want time'), answer.text
     assert 'Suslov also said: "arms control' in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    "question, parts",
+    [
+        ("Why did it fail, and what did Suslov say?", ["Why did it fail?", "what did Suslov say?"]),
+        ("When and where did they meet?", ["When did they meet?", "where did they meet?"]),
+        ("What did Suslov say?", ["What did Suslov say?"]),
+        ("Who is Ann Lee and what does she do?", ["Who is Ann Lee?", "what does she do?"]),
+    ],
+)
+def test_question_parts(question, parts):
+    from rag.question import question_parts
+
+    assert question_parts(question) == parts
+
+
+def test_each_part_of_a_two_part_question_gets_its_own_item(make_assistant, tmp_path):
+    assistant = make_assistant(paths=[_write(tmp_path, "notice.txt", TOWN)])
+    answer = assistant.ask("When does the library open on Saturdays, and why is the pool closed?")
+    assert "library" in answer.text and "roof" in answer.text, answer.text
+    assert len(answer.citations) == 2
