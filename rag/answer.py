@@ -615,7 +615,8 @@ class Answerer:
         yield self._answer(question, text, citations, retrieval, "generated", t0, first, None, resolved, draft)
 
 _DATE = re.compile(rf"\b{MONTHS}\.? \d{{1,2}}\b|\b\d{{1,2}} {MONTHS}\b|\b{MONTHS}\.? (?:19|20)\d\d\b|\b(?:19|20)\d\d-\d\d-\d\d\b")
-_AUTHOR_LINE = re.compile(r"^\W*(?:By|Authors?|Written by|Reported by|Interview by)\b|\b(?:presenter|host|interviewer|correspondent)\b",
+# A byline names someone: "By Ann Lee", not "By clicking Accept you agree…".
+_AUTHOR_LINE = re.compile(r"^\W*(?:By|Authors?|Written by|Reported by|Interview by)\s*:?\s+(?-i:[A-Z])|\b(?:presenter|host|interviewer|correspondent)\b",
                           re.I)
 _PUBLISHER_LINE = re.compile(r"\b(?:published|produced|issued|released|distributed) by\b|\bpublisher\b", re.I)
 # The verbs a date question names and their stems ("When was it recorded?").

@@ -592,6 +592,10 @@ def document_facets(question: str) -> tuple[str, ...]:
     Example: ``document_facets("Who issued the statement, and on what date?")``
     -> ``('publisher',)``; ``document_facets("Who wrote the report?")`` -> ``('author',)``
     """
+    if re.search(rf"(?:'s?|\u2019s?)\s+(?:[\w-]+\s+){{0,2}}{_DOC_NOUN}\b", question, re.I):
+        # "the ambassadors' opinion piece", "Suslov's article": a document the
+        # text mentions, not the text itself; the body has to answer.
+        return ()
     found = [name for name, pattern in _FACETS if pattern.search(question)]
     if "publisher" in found and re.search(r"\b(?:on )?what date\b|\bwhen\b", question, re.I) and "date" not in found:
         found.append("date")  # "Who issued it, and on what date?"

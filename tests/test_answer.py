@@ -403,6 +403,9 @@ def test_a_document_question_the_front_matter_cannot_answer_goes_the_usual_way(m
     ("What did Suslov say about New START?", ()),
     ("When did Trump and Putin speak?", ()),
     ("Who said \"We had a great call\"?", ()),
+    # A document the text mentions, named by whose it is, is not the text itself.
+    ("Which newspaper published the three ambassadors' opinion piece?", ()),
+    ("Who published Lee\u2019s report?", ()),
 ])
 def test_document_facets(question, facets):
     from rag.question import document_facets
@@ -467,3 +470,11 @@ def test_a_quotation_continuing_the_same_speaker_is_not_labelled_twice(make_assi
     answer = make_assistant(None, paths=[doc]).ask("What did Lene Okoro say about the new cranes?")
     assert answer.text.count("Lene Okoro") == 1, answer.text
     assert "Lene Okoro said." in answer.text and "Lene Okoro said:" not in answer.text
+
+
+def test_a_byline_names_someone():
+    from rag.answer import _AUTHOR_LINE
+
+    assert _AUTHOR_LINE.search("By Ann Lee, Harbour Reporter")
+    assert _AUTHOR_LINE.search("Written by: Tomas Brandt")
+    assert not _AUTHOR_LINE.search("By clicking \u201cAccept all\u201d you agree to our use of cookies.")
