@@ -143,13 +143,14 @@ class Answerer:
         passages = self._passages(e)
         if not passages:
             return " ".join(e.text.split())
-        label = _TURN_LABEL.match(passages[0].text)
-        if label and passages[0].speaker and all(p.speaker == passages[0].speaker for p in passages):
-            # A transcript turn is its speaker's words: "MERESKY: Three
-            # things. …" reads as 'Anton Meresky said: "Three things. …"'.
-            words = " ".join(e.text[label.end():].split()) if e.text.startswith(passages[0].text[:label.end()]) \
-                else " ".join(_TURN_LABEL.sub("", e.text, count=1).split())
-            return f"{passages[0].speaker} said: \u201c{words}\u201d"
+        turn = self._turn_speaker(passages[0])
+        if turn and passages[0].speaker == turn:
+            # A transcript turn is its speaker's words, quotations of others
+            # inside it included: "MERESKY: Three things. …" (or a sentence
+            # from the middle of that turn) reads as
+            # 'Anton Meresky said: "Three things. …"'.
+            words = " ".join(_TURN_LABEL.sub("", e.text, count=1).split())
+            return f"{turn} said: \u201c{words}\u201d"
         out, previous = [], None
         for p in passages:
             text = " ".join(p.text.split())
@@ -160,6 +161,18 @@ class Answerer:
             previous = p
         return " ".join(out)
 
+
+    def _turn_speaker(self, p: Passage) -> Optional[str]:
+        """The speaker of the transcript turn ``p`` is part of (its paragraph
+        opens with a speaker label), or None outside transcripts."""
+        index = self.retriever.index
+        pos = index.by_id.get(p.id)
+        if pos is None:
+            return None
+        passages = index.passages
+        while pos > 0 and (passages[pos - 1].source, passages[pos - 1].paragraph) == (p.source, p.paragraph):
+            pos -= 1
+        return passages[pos].speaker if _TURN_LABEL.match(passages[pos].text) else None
 
     # -- which evidence answers ------------------------------------------
 
@@ -527,6 +540,19 @@ class Answerer:
             front.append(p)
         return front, mine[-3:]
 
+    def _masthead_block(self, front: list[Passage]) -> Passage:
+        """A masthead line with the lines right under it (no blank line
+        between): "CITY OF X / Office of the Mayor / City Hall, …" names its
+        issuer on the second line."""
+        text = self.retriever.index.text_of(front[0].source)
+        end = front[0].end
+        for p in front[1:]:
+            gap = text[end:p.start]
+            if "\n\n" in gap.replace("\r", "") or "\n" not in gap or p.kind == "sentence" or _DATE.search(p.text):
+                break
+            end = p.end
+        return replace(front[0], end=end, text=text[front[0].start:end])
+
     def about_document(self, question: str, retrieval: Retrieval, facets: tuple[str, ...], t0: float,
                        resolved: Optional[str] = None) -> Optional[Answer]:
         """Answer "who wrote / when was … published / who issued …" from the
@@ -541,13 +567,15 @@ class Answerer:
             found = _FACET_PICKERS[facet](question, front, colophon)
             if found is None:
                 return None
+            if facet == "publisher" and front and found is front[0]:
+                found = self._masthead_block(front)
             if found not in chosen:
                 chosen.append(found)
         document = self.retriever.index.documents[chosen[0].source]
         text = document.text
         parts, citations = [], []
         for n, p in enumerate(chosen, 1):
-            parts.append(f"{' '.join(p.text.split())} [{n}]")
+            parts.append(f"{' '.join(text[p.start:p.end].split())} [{n}]")
             citations.append(Citation(marker=n, source=p.source, start=p.start, end=p.end, quote=text[p.start:p.end],
                                       speaker=None, section=p.section, paragraph=p.paragraph,
                                       page=document.page_at(p.start)))

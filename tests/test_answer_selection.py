@@ -184,3 +184,29 @@ def test_each_part_of_a_two_part_question_gets_its_own_item(make_assistant, tmp_
     answer = assistant.ask("When does the library open on Saturdays, and why is the pool closed?")
     assert "library" in answer.text and "roof" in answer.text, answer.text
     assert len(answer.citations) == 2
+
+
+def test_a_sentence_from_the_middle_of_a_turn_names_its_speaker(make_assistant, tmp_path):
+    assistant = make_assistant(paths=[_write(tmp_path, "harbour.txt", INTERVIEW)])
+    answer = assistant.ask("Who said that a tide gauge should send readings to the harbour office every minute?")
+    assert "Piet Vandermeer said: \u201c" in answer.text, answer.text
+
+
+RELEASE = """TOWN OF GRAVEL BAY
+Harbour Office
+Quay Road 4, Gravel Bay
+
+FOR IMMEDIATE RELEASE
+May 2, 2025
+
+The harbour reopens to ferries on Monday after repairs to the north quay.
+"""
+
+
+def test_the_issuer_is_the_masthead_block(make_assistant, tmp_path):
+    assistant = make_assistant(paths=[_write(tmp_path, "release.txt", RELEASE)])
+    answer = assistant.ask("Who issued the press release about the harbour?")
+    assert "Harbour Office" in answer.text, answer.text
+    assert "FOR IMMEDIATE RELEASE" not in answer.text and "May 2" not in answer.text, answer.text
+    (c,) = answer.citations
+    assert RELEASE[c.start:c.end] == c.quote and c.quote.startswith("TOWN OF GRAVEL BAY\nHarbour Office")
