@@ -143,8 +143,14 @@ class Answerer:
         passages = self._passages(e)
         if not passages:
             return " ".join(e.text.split())
+        header = self._table_header(passages[0]) if len(passages) == 1 else None
+        if header and p_is_row(passages[0].text):
+            # A table row means nothing without its header: "| Mooser | 18.9 |"
+            # reads as "Stream: Mooser; 2020 average (mg/l): 18.9".
+            cells = _cells(passages[0].text)
+            return "; ".join(f"{h}: {c}" if h else c for h, c in zip(header + [""] * len(cells), cells)) + "."
         turn = self._turn_speaker(passages[0])
-        if turn and passages[0].speaker == turn:
+        if turn and any(q.speaker == turn for q in passages):
             # A transcript turn is its speaker's words, quotations of others
             # inside it included: "MERESKY: Three things. …" (or a sentence
             # from the middle of that turn) reads as
@@ -153,7 +159,9 @@ class Answerer:
             return f"{turn} said: \u201c{words}\u201d"
         out, previous = [], None
         for p in passages:
-            text = " ".join(p.text.split())
+            # Someone else's words inside a turn ("CALLOWAY: The minister,
+            # Paul Drennan, told Parliament …") are theirs: no label.
+            text = " ".join((_TURN_LABEL.sub("", p.text, count=1) if turn else p.text).split())
             # A quotation that goes on from the same speaker's sentence just
             # before it reads as theirs already: no second "NAME said:".
             continues = previous is not None and previous.speaker == p.speaker and previous.quoted
@@ -161,6 +169,38 @@ class Answerer:
             previous = p
         return " ".join(out)
 
+
+    def _table_header(self, p: Passage) -> Optional[list[str]]:
+        """The header cells of the Markdown table row ``p``, or None when
+        ``p`` is not a row under a header (the row above a ``| --- |`` line)."""
+        if not _TABLE_ROW.match(p.text):
+            return None
+        index = self.retriever.index
+        pos = index.by_id.get(p.id)
+        if pos is None:
+            return None
+        passages = index.passages
+        while pos > 0 and passages[pos - 1].source == p.source and _TABLE_ROW.match(passages[pos - 1].text):
+            pos -= 1
+            if _TABLE_RULE.match(passages[pos].text):
+                if pos == 0 or passages[pos - 1].source != p.source or not _TABLE_ROW.match(passages[pos - 1].text) \
+                        or passages[pos - 1].id == p.id:
+                    return None
+                return _cells(passages[pos - 1].text)
+        return None
+
+    def _is_table_header(self, e: Evidence) -> bool:
+        """Whether ``e`` is a table's header row or the rule under it."""
+        if not _TABLE_ROW.match(e.text):
+            return False
+        if _TABLE_RULE.match(e.text):
+            return True
+        index = self.retriever.index
+        ids = [index.by_id[pid] for pid in e.passage_ids if pid in index.by_id]
+        if not ids or max(ids) + 1 >= len(index.passages):
+            return False
+        after = index.passages[max(ids) + 1]
+        return after.source == e.source and bool(_TABLE_RULE.match(after.text))
 
     def _turn_speaker(self, p: Passage) -> Optional[str]:
         """The speaker of the transcript turn ``p`` is part of (its paragraph
@@ -172,7 +212,17 @@ class Answerer:
         passages = index.passages
         while pos > 0 and (passages[pos - 1].source, passages[pos - 1].paragraph) == (p.source, p.paragraph):
             pos -= 1
-        return passages[pos].speaker if _TURN_LABEL.match(passages[pos].text) else None
+        label = _TURN_LABEL.match(passages[pos].text)
+        if not label:
+            return None
+        # The label's person, not the first sentence's speaker: in
+        # "CALLOWAY: The minister, Paul Drennan, told Parliament …" the
+        # sentence reports Drennan, and the turn is still Calloway's.
+        words = label.group(0).rstrip(": \t").split()
+        for person in self.retriever.people.people:
+            if person.is_person and person.name.split()[-1].lower() == words[-1].lower():
+                return person.name
+        return passages[pos].speaker
 
     # -- which evidence answers ------------------------------------------
 
@@ -254,6 +304,9 @@ class Answerer:
         # may be shown as what a document says, but never becomes the answer,
         # not even quoted: an extractive answer would repeat the instruction.
         evidence = [e for e in retrieval.evidence if not has_instructions(e.text)] or list(retrieval.evidence)
+        # A table's header row names columns and answers nothing by itself
+        # (its rows are shown with it: ``quoted``).
+        evidence = [e for e in evidence if not self._is_table_header(e)] or evidence
         # Retrieval's order stands otherwise: ranking items by the share of
         # the question's focus words they contain lost paraphrased questions
         # on the dev split (72.6% -> 70.9% key facts at the lightest weight tried).
@@ -484,7 +537,9 @@ class Answerer:
         Without this, the answer would quote X on something else.
         """
         topic = said_about(question)
-        if not topic or len(retrieval.speakers) != 1:
+        # Only a question that asks for what was said: "Did X comment on T?"
+        # may be answered by narration ("X did not respond to a request").
+        if not topic or len(retrieval.speakers) != 1 or not re.match(r"\s*(?:and\s+)?(?:what|how)\b", question, re.I):
             return None
         speaker = retrieval.speakers[0]
         stems = content_stems(topic) - content_stems(speaker)
@@ -501,6 +556,26 @@ class Answerer:
         if float((vectors[1:] @ vectors[0]).max()) >= self.settings.verify.min_topic_similarity:
             return None
         return prompts.REFUSE_OFF_TOPIC.format(name=speaker, topic=topic)
+
+    def missing_year(self, question: str, retrieval: Retrieval) -> Optional[str]:
+        """The refusal when the question names a year ("What was the level in
+        2019?") that none of the best few evidence items mentions, in its
+        text, its section heading or its table's header. Without this, a
+        figure for another year is quoted as the answer."""
+        years = sorted(set(re.findall(r"\b(?:1[89]|20)\d\d\b", QUOTATION.sub(" ", question))))
+        if not years:
+            return None
+        top = retrieval.evidence[: self.settings.verify.detail_items]
+        seen = []
+        for e in top:
+            seen.append(f"{e.text} {e.section or ''}")
+            passages = self._passages(e)
+            header = self._table_header(passages[0]) if passages else None
+            seen.append(" ".join(header or []))
+        blob = " ".join(seen)
+        if any(re.search(rf"\b{y}\b", blob) for y in years):
+            return None
+        return prompts.REFUSE_MISSING_DETAIL.format(what=f"anything for {' or '.join(years)}")
 
     # -- which documents a question is about ---------------------------------
 
@@ -600,7 +675,7 @@ class Answerer:
             query, retrieval.evidence, self.facts, retrieval.best_dense, self.settings.answer.min_dense_score,
             retrieval.best_lexical, self.settings.answer.min_lexical_score, self.settings.verify,
         )
-        reason = reason or self.off_topic(query, retrieval)
+        reason = reason or self.off_topic(query, retrieval) or self.missing_year(query, retrieval)
         if reason:
             yield self._answer(question, reason, (), retrieval, "refused", t0, None, None, resolved)
             return
@@ -644,7 +719,7 @@ class Answerer:
 
 _DATE = re.compile(rf"\b{MONTHS}\.? \d{{1,2}}\b|\b\d{{1,2}} {MONTHS}\b|\b{MONTHS}\.? (?:19|20)\d\d\b|\b(?:19|20)\d\d-\d\d-\d\d\b")
 # A byline names someone: "By Ann Lee", not "By clicking Accept you agree…".
-_AUTHOR_LINE = re.compile(r"^\W*(?:By|Authors?|Written by|Reported by|Interview by)\s*:?\s+(?-i:[A-Z])|\b(?:presenter|host|interviewer|correspondent)\b",
+_AUTHOR_LINE = re.compile(r"^\W*(?:By|Authors?|Written by|Reported by|Interview by)\W*(?-i:[A-Z])|\b(?:presenter|host|interviewer|correspondent)\b",
                           re.I)
 _PUBLISHER_LINE = re.compile(r"\b(?:published|produced|issued|released|distributed) by\b|\bpublisher\b", re.I)
 # The verbs a date question names and their stems ("When was it recorded?").
@@ -753,6 +828,19 @@ def speaker_named(text: str, speaker: Optional[str], quoted: bool) -> str:
     if quoted and text[:1] in '"\u201c':
         return f"{speaker} said: {text}"
     return text
+
+
+# A Markdown table row, and the rule under a table's header row.
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_TABLE_RULE = re.compile(r"^\s*\|(?:\s*:?-{3,}:?\s*\|)+\s*$")
+
+
+def _cells(row: str) -> list[str]:
+    return [c.strip() for c in row.strip().strip("|").split("|")]
+
+
+def p_is_row(text: str) -> bool:
+    return bool(_TABLE_ROW.match(text)) and not _TABLE_RULE.match(text)
 
 
 # A transcript turn's speaker label: "MERESKY: ", "Q: ", "Ruth Calloway: ".

@@ -166,9 +166,16 @@ class _Registry:
             if name not in self.people and last not in self.by_last:
                 self.people[name] = Person(name)
                 self.by_last[last] = name
-                role = _role_before(sentence[: m.start() + m.group(0).find(words[0])], self.settings.max_role_words)
+                prefix = sentence[: m.start() + m.group(0).find(words[0])]
+                role = _role_before(prefix, self.settings.max_role_words)
                 if role:
                     self.people[name].roles.append(role)
+                # A role that opens the sentence, with the name in commas after
+                # it: "Its technical director, Hanne Brodt, told …".
+                opening = re.fullmatch(r"(?:(?:The|Its|His|Her|Their|Our|My|A|An)\s+)?([a-z][\w'-]*(?:\s+[\w'-]+){0,6}),\s*",
+                                       prefix)
+                if opening and not role:
+                    self.people[name].roles.append(opening.group(1))
                 appositive = re.match(r",\s+((?:a|an|the|who)\b[^,;:]*|[a-z][\w'-]*(?:\s+[a-z][\w'-]*){0,3}\s+(?:of|at|for)\s+[^,;:]*)[,.]",
                                       sentence[m.end():])
                 if appositive:
@@ -283,6 +290,17 @@ class _Attributor:
                     return who
         if not left:
             return None
+        if left[-1] == ",":
+            # "The fisheries officer for the district, Paul Engert, said …":
+            # a name in commas right before the verb is the speaker.
+            i, run = len(left) - 2, []
+            while i >= 0 and left[i][:1].isupper() and left[i] != "Q":
+                run.insert(0, left[i])
+                i -= 1
+            if run and i >= 0 and left[i] == ",":
+                who = self.registry.resolve(run)
+                if who:
+                    return who
         prev = left[-1]
         if prev.lower() in {"but", "and"} and "," not in left and "Q" not in left:
             # "Okafor welcomed the plan but said …": a second verb shares the

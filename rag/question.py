@@ -237,7 +237,8 @@ def named_speakers(question: str, people: PeopleIndex,
     q = question.lower()
     q_words = content_words(question)
     found: list[str] = []
-    best_role: tuple[int, Optional[str], frozenset[str]] = (settings.min_role_words - 1, None, frozenset())
+    best_role: tuple[tuple[int, float], Optional[str], frozenset[str]] = ((settings.min_role_words - 1, 1.0), None,
+                                                                           frozenset())
     qualifiers: list[str] = []
     for person in people.people:
         # (?<!-)…(?!-): "Trump-Putin calls" names the calls, not a speaker.
@@ -249,7 +250,9 @@ def named_speakers(question: str, people: PeopleIndex,
         if person.name in found:
             continue
         for role in person.roles:
-            overlap = len(role & q_words)
+            # Ties go to the role the question names more fully: "technical
+            # director" is all of Brodt's role, and two words of a long one.
+            overlap = (len(role & q_words), len(role & q_words) / len(role))
             # A role is named by its head noun: "the City Council" in a
             # question does not name the "City Council President".
             if person.heads and not (role & set(person.heads) & q_words):
@@ -350,11 +353,16 @@ class Detail:
 
 
 DETAILS = (
-    Detail("an amount of money", re.compile(r"\bhow much\b|\bcost\b|\bprice\b|\bworth\b", re.I),
-           re.compile(r"[$\u20ac\u00a3]|\b(dollars?|rubles?|roubles?|euros?|pounds?|cents?|USD)\b", re.I)),
+    # "How much" asks for money only beside a word about money ("How much did
+    # it cost?"); "How much did the level rise?" asks for a number.
+    Detail("an amount of money", re.compile(
+        r"\bcost\b|\bprice\b|\bworth\b|\bhow much\b.*\b(?:pay|paid|pays|spend|spent|spends|money|charge|charged|"
+        r"fee|fees|earn|earned|earns|borrow|lend|owe|owed)\b", re.I),
+           re.compile(r"[$\u20ac\u00a3\u00a5]|\b(dollars?|rubles?|roubles?|euros?|pounds?|cents?|pence|crowns?|kronor|kroner|"
+                      r"krona|francs?|yen|yuan|rupees?|pesos?|USD|EUR|GBP)\b", re.I)),
     Detail("a duration", re.compile(r"\bhow long\b|\bduration\b", re.I),
            re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|several|a few)[ -](seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b", re.I)),
-    Detail("that number", re.compile(r"\bhow many\b|\bnumber of\b|\bpercent(age)?\b", re.I), None),
+    Detail("that number", re.compile(r"\bhow many\b|\bhow much\b|\bnumber of\b|\bpercent(age)?\b", re.I), None),
     Detail("a date", re.compile(r"\bwhat (year|date|day)\b|^\s*(and\s+)?when\b|\bwhen (was|were|did|will|is|does|do)\b", re.I),
            re.compile(rf"\b{MONTHS}\b|\b(19|20)\d\d\b|\b(yesterday|today|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")),
 )
@@ -366,7 +374,10 @@ def asked_details(question: str) -> list[Detail]:
     Example: ``[d.what for d in asked_details("When did it start and how much did it cost?")]``
     -> ``["an amount of money", "a date"]``
     """
-    return [d for d in DETAILS if d.asks.search(question)]
+    found = [d for d in DETAILS if d.asks.search(question)]
+    if DETAILS[0] in found and DETAILS[2] in found and not re.search(r"\bhow many\b|\bnumber of\b|\bpercent", question, re.I):
+        found.remove(DETAILS[2])  # "How much did it cost?" asks for the amount, once
+    return found
 
 
 def expected_detail(question: str) -> Optional[re.Pattern]:

@@ -215,6 +215,22 @@ def focus_stems(question: str) -> set[str]:
             and w.lower() not in _DETAIL_WORDS}
 
 
+def _mass_noun(question: str) -> Optional[str]:
+    """The noun right after "how much" ("How much wheat did they harvest?"
+    -> "wheat"); None when a verb follows ("How much did it rise?").
+
+    Example: ``_mass_noun("How much potash does the mine produce?")`` -> ``"potash"``
+    """
+    m = re.search(r"\bhow much\s+([a-z]+)\b", question, re.I)
+    if not m or m.group(1).lower() in _AUXILIARIES or m.group(1).lower() in STOPWORDS:
+        return None
+    return m.group(1)
+
+
+_AUXILIARIES = {"money", "time", "did", "does", "do", "is", "was", "were", "are", "will", "would", "can", "could", "has", "have",
+                "had", "should", "might", "may", "must", "more", "less", "longer"}
+
+
 def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusFacts,
                    best_dense: float, min_dense: float,
                    best_lexical: float = 0.0, min_lexical: float = 1.5,
@@ -246,7 +262,7 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
             # "How much would the pool cost?" needs an amount beside the pool.
             return prompts.REFUSE_MISSING_DETAIL.format(what=detail.what)
         if detail.needs is None:
-            noun = focus_noun(question, r"\bhow many|number of")
+            noun = focus_noun(question, r"\bhow many|number of") or _mass_noun(question)
             ok = False
             for e in top:
                 has_number = bool(_NUMBER.search(e.text)) or bool(

@@ -210,3 +210,38 @@ def test_the_issuer_is_the_masthead_block(make_assistant, tmp_path):
     assert "FOR IMMEDIATE RELEASE" not in answer.text and "May 2" not in answer.text, answer.text
     (c,) = answer.citations
     assert RELEASE[c.start:c.end] == c.quote and c.quote.startswith("TOWN OF GRAVEL BAY\nHarbour Office")
+
+
+SURVEY = """# Harbour Water 2024
+
+## Findings
+
+| Basin | 2020 average (mg/l) | 2024 average (mg/l) |
+| --- | --- | --- |
+| North | 12.5 | 14.0 |
+| South | 9.1 | 9.8 |
+
+The North basin rose the most, by 1.5 milligrams per litre.
+"""
+
+
+def test_a_table_row_reads_with_its_header(make_assistant, tmp_path):
+    assistant = make_assistant(paths=[_write(tmp_path, "survey.md", SURVEY)])
+    answer = assistant.ask("What was the South basin average in 2024?")
+    assert "Basin: South; 2020 average (mg/l): 9.1; 2024 average (mg/l): 9.8." in answer.text, answer.text
+    row = next(c for c in answer.citations if "South" in c.quote)
+    assert row.quote == "| South | 9.1 | 9.8 |"
+
+
+def test_a_year_no_evidence_mentions_is_refused(make_assistant, tmp_path):
+    assistant = make_assistant(paths=[_write(tmp_path, "survey.md", SURVEY)])
+    answer = assistant.ask("What was the South basin average in 2019?")
+    assert answer.mode == "refused" and "2019" in answer.text, answer.text
+
+
+def test_how_much_asks_for_a_number_unless_it_is_about_money():
+    from rag.question import asked_details
+
+    assert [d.what for d in asked_details("How much did the level rise?")] == ["that number"]
+    assert [d.what for d in asked_details("How much did the pool cost?")][0] == "an amount of money"
+    assert [d.what for d in asked_details("How much can each member borrow?")][0] == "an amount of money"

@@ -184,3 +184,17 @@ def test_a_relative_clause_speaker_is_the_name_before_who():
     assert _speaker_of(a, "\"The timetable") == "Tomas Brandt"
     assert _speaker_of(a, "Among the passengers") == "Ingrid Solheim"
     assert _speaker_of(a, "\"Nobody told us") == "Ingrid Solheim"
+
+
+def test_a_name_in_commas_after_a_role_is_the_speaker():
+    # "The ROLE for X, NAME, said …": the name in commas is the role's holder
+    # and the speaker; the "he said" after it is theirs, not the previous speaker's.
+    text = (
+        "Writing in a newsletter, Ingrid Solheim argued that the quay was safe.\n\n"
+        "The harbour engineer for the county, Tomas Brandt, said the piles had rotted. "
+        "\"We can see daylight through them,\" he said.\n"
+    )
+    a = _attribute(text)
+    assert _speaker_of(a, "The harbour engineer") == "Tomas Brandt"
+    assert _speaker_of(a, "\"We can see daylight") == "Tomas Brandt"
+    assert a.people["Tomas Brandt"] == ["harbour engineer for the county"]
