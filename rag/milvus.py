@@ -376,24 +376,22 @@ class MilvusSearch:
         self.embed_model = embed_model
         self.location = location  # for messages: "<uri> collection <name>"
 
-    def _requests(self, pymilvus, vector, terms: str, lexical: bool, settings: RetrievalSettings,
-                  expr: str) -> list:
-        kw = {"expr": expr or None}
-        reqs = [pymilvus.AnnSearchRequest(data=[vector], anns_field="dense", param={"metric_type": "IP"},
-                                          limit=settings.dense_top_k, **kw)]
-        if lexical:
-            reqs.append(pymilvus.AnnSearchRequest(data=[terms], anns_field="sparse", param={"metric_type": "BM25"},
-                                                  limit=settings.lexical_top_k, **kw))
-        return reqs
+    def _search(self, field: str, data, limit: int, expr: str, fields: list[str]) -> list[dict]:
+        metric = "IP" if field == "dense" else "BM25"
+        return self.client.search(self.collection, data=[data], anns_field=field, limit=limit,
+                                  search_params={"metric_type": metric}, output_fields=fields,
+                                  filter=expr)[0]
 
     def rank(self, query: str, speakers: tuple[str, ...], settings: RetrievalSettings,
-             sources: Optional[list[str]] = None) -> tuple[list[tuple[str, float]], float, float]:
+             sources: Optional[list[str]] = None, vector=None) -> tuple[list[tuple[str, float]], float, float]:
         """Passage ids by fused score, the best cosine and the best BM25 score.
 
-        ``sources`` restricts the search to those documents (a filter in the engine).
-        A server that fails mid-session is an ``IndexUnavailableError`` naming it."""
+        ``sources`` restricts the search to those documents (a filter in the
+        engine); ``vector`` is the query's embedding when the caller has it.
+        A server that fails mid-session is an ``IndexUnavailableError`` naming it.
+        ``self.last_timings`` says where the time went (embed_s, engine_s, fuse_s)."""
         try:
-            return self._rank(query, speakers, settings, sources)
+            return self._rank(query, speakers, settings, sources, vector)
         except Exception as exc:
             if not type(exc).__module__.startswith(("pymilvus", "milvus_lite", "grpc")):
                 raise
@@ -402,64 +400,77 @@ class MilvusSearch:
                 "Fix: check that the server is up (RAG_INDEX__MILVUS_URI), then ask again"
             ) from None
 
-    def _rank(self, query, speakers, settings, sources):
+    def _lists(self, vector: list[float], terms: str, lexical: bool, settings: RetrievalSettings,
+               expr: str, fields: list[str]) -> tuple[list[dict], list[dict]]:
+        dense = self._search("dense", vector, settings.dense_top_k, expr, fields)
+        sparse = self._search("sparse", terms, settings.lexical_top_k, expr, fields) if lexical else []
+        return dense, sparse
+
+    def _rank(self, query, speakers, settings, sources, vector):
         import numpy as np
 
         from rag.question import content_words
 
-        pymilvus = _pymilvus()
-        vector = np.asarray(self.embed_model.embed_batch([query])[0], dtype=np.float32)
+        t0 = time.perf_counter()
+        if vector is None:
+            vector = self.embed_model.embed_batch([query])[0]
+        vector = np.asarray(vector, dtype=np.float32).tolist()
+        t1 = time.perf_counter()
         terms = lexical_terms(query)
         lexical = bool(content_words(query)) and bool(terms)
         expr = f"source in {_literal(list(sources))}" if sources else ""
-        fields = ["pid", "speaker", "dense"]
-        limit = settings.dense_top_k + settings.lexical_top_k
-        ranker = pymilvus.RRFRanker(settings.rrf_k)
-        hits = self.client.hybrid_search(
-            self.collection, self._requests(pymilvus, vector.tolist(), terms, lexical, settings, expr),
-            ranker=ranker, limit=limit, output_fields=fields)[0]
-        fused: dict[str, float] = {}
-        speaker_of: dict[str, str] = {}
-        best_dense = 0.0
-        for hit in hits:
-            entity = hit["entity"]
-            fused[entity["pid"]] = float(hit["distance"])
-            speaker_of[entity["pid"]] = entity["speaker"]
-            # The best dense hit is always among the fused ones (the dense list
-            # is one of the two fused), so its cosine is the best here.
-            best_dense = max(best_dense, float(np.dot(vector, np.asarray(entity["dense"], dtype=np.float32))))
+        # Two plain searches, fused here with the same reciprocal-rank sum the
+        # engine's RRFRanker computes (1/(k + rank), rank from 1) and the
+        # FAISS path uses. One hybrid_search would need a third search for
+        # the best BM25 score and the dense vectors back for the best cosine;
+        # the two lists carry both as their first distances.
+        dense, sparse = self._lists(vector, terms, lexical, settings, expr, ["pid", "speaker"])
+        engine_s = time.perf_counter() - t1
+        fused = _rrf((dense, sparse), settings.rrf_k)
+        speaker_of = {h["entity"]["pid"]: h["entity"]["speaker"] for hits in (dense, sparse) for h in hits}
+        best_dense = float(dense[0]["distance"]) if dense else 0.0
+        # Milvus Lite reports BM25 as a negated distance, a server as the
+        # score: the size is the score either way. Milvus's BM25 keeps the
+        # classic (k1 + 1) factor that bm25s (Lucene's form) drops; dividing
+        # it out puts the score on the scale the answer step's
+        # min_lexical_score was set on.
+        best_lexical = abs(float(sparse[0]["distance"])) / (BM25_PARAMS["bm25_k1"] + 1.0) if sparse else 0.0
         if speakers:
             # The people the question names: their passages among the fused
-            # ones are boosted exactly as on the FAISS path. A second hybrid
-            # search, filtered to their passages in the engine, finds the
+            # ones are boosted exactly as on the FAISS path. The same two
+            # searches, filtered to their passages in the engine, find the
             # rest of what they said; those rank as if just past the end of
-            # the fused lists (in their filtered order), so they add evidence
-            # without reordering what FAISS would have chosen.
+            # the fused lists (in their filtered fused order), so they add
+            # evidence without reordering what FAISS would have chosen.
             for pid in fused:
                 if speaker_of[pid] in speakers:
                     fused[pid] *= settings.speaker_boost
             s_expr = f"speaker in {_literal(list(speakers))}" + (f" and {expr}" if expr else "")
             beyond = settings.rrf_k + max(settings.dense_top_k, settings.lexical_top_k) + 1
-            filtered = self.client.hybrid_search(
-                self.collection,
-                self._requests(pymilvus, vector.tolist(), terms, lexical, settings, s_expr),
-                ranker=ranker, limit=limit, output_fields=["pid"])[0]
-            for rank, hit in enumerate(h for h in filtered if h["entity"]["pid"] not in fused):
-                fused[hit["entity"]["pid"]] = 1.0 / (beyond + rank)
-        best_lexical = 0.0
-        if lexical:
-            top = self.client.search(self.collection, data=[terms], anns_field="sparse", limit=1,
-                                     search_params={"metric_type": "BM25"}, output_fields=["pid"],
-                                     filter=expr)[0]
-            if top:
-                # Milvus Lite reports BM25 as a negated distance, a server as
-                # the score: the size is the score either way. Milvus's BM25
-                # keeps the classic (k1 + 1) factor that bm25s (Lucene's form)
-                # drops; dividing it out puts the score on the scale the
-                # answer step's min_lexical_score was set on.
-                best_lexical = abs(float(top[0]["distance"])) / (BM25_PARAMS["bm25_k1"] + 1.0)
+            t = time.perf_counter()
+            lists = self._lists(vector, terms, lexical, settings, s_expr, ["pid"])
+            engine_s += time.perf_counter() - t
+            filtered = sorted(_rrf(lists, settings.rrf_k).items(), key=lambda kv: -kv[1])
+            for rank, (pid, _) in enumerate(kv for kv in filtered if kv[0] not in fused):
+                fused[pid] = 1.0 / (beyond + rank)
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])
+        total = time.perf_counter() - t0
+        self.last_timings = {"embed_s": t1 - t0, "engine_s": engine_s, "fuse_s": total - (t1 - t0) - engine_s}
         return ranked, best_dense, best_lexical
+
+
+def _rrf(lists, k: int) -> dict[str, float]:
+    """Reciprocal-rank fusion of ranked hit lists, as Milvus's ``RRFRanker(k)``:
+    a passage at rank r (from 1) of a list adds 1/(k + r).
+
+    Example: ``_rrf(([{"entity": {"pid": "a"}}], [{"entity": {"pid": "a"}}]), 60)`` -> ``{"a": 2/61}``
+    """
+    fused: dict[str, float] = {}
+    for hits in lists:
+        for rank, hit in enumerate(hits, start=1):
+            pid = hit["entity"]["pid"]
+            fused[pid] = fused.get(pid, 0.0) + 1.0 / (k + rank)
+    return fused
 
 
 def drop(settings: Settings, key_paths) -> None:

@@ -48,6 +48,10 @@ class Retrieval:
     best_lexical: float  # BM25 score of the best passage
     ranked: tuple[tuple[str, float], ...] = field(default=(), repr=False)  # passage id, fused score
     seconds: float = 0.0
+    # Where ``seconds`` went: embed_s (the query's vector), search_s (FAISS +
+    # BM25, or the engine's searches), fuse_s (fusion, mapping hits to
+    # passages), select_s (evidence selection).
+    timings: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 def _bm25(retriever_cls, nodes, top_k: int):
@@ -76,6 +80,7 @@ class Retriever:
         self.index = index
         self.settings = settings or RetrievalSettings()
         self.bm25 = None
+        self.last_timings: dict[str, float] = {}
         if index.engine is None:  # an engine (rag.milvus) runs BM25 itself
             nodes = [TextNode(id_=p.id, text=embedding_text(p)) for p in index.passages]
             self.bm25 = _bm25(BM25Retriever, nodes, min(self.settings.lexical_top_k, max(1, len(nodes))))
@@ -86,10 +91,9 @@ class Retriever:
 
     # -- ranking -------------------------------------------------------------
 
-    def _dense(self, query: str) -> list[tuple[int, float]]:
+    def _dense(self, vec) -> list[tuple[int, float]]:
         from llama_index.core.vector_stores.types import VectorStoreQuery
 
-        vec = self.index.embed_model.embed_batch([query])[0]
         k = min(self.settings.dense_top_k, len(self.index.passages))
         result = self.index.vector_store.query(
             VectorStoreQuery(query_embedding=vec.tolist(), similarity_top_k=k)
@@ -115,15 +119,26 @@ class Retriever:
         return hits
 
     def rank(self, query: str, speakers: tuple[str, ...]) -> tuple[list[tuple[int, float]], float, float]:
+        timings = self.last_timings = {}
+        t0 = time.perf_counter()
+        vec = self.index.embed_model.embed_batch([query])[0]
+        timings["embed_s"] = time.perf_counter() - t0
         if self.index.engine is not None:
-            # Dense + BM25 fused (and the speaker boost) inside the engine.
-            ranked_ids, best_dense, best_lexical = self.index.engine.rank(query, speakers, self.settings)
+            # Dense + BM25 searches (and the speaker-filtered ones) in the engine.
+            t = time.perf_counter()
+            ranked_ids, best_dense, best_lexical = self.index.engine.rank(query, speakers, self.settings, vector=vec)
+            timings["search_s"] = time.perf_counter() - t
+            t = time.perf_counter()
             by_id = self.index.by_id
             ranked = sorted(((by_id[pid], score) for pid, score in ranked_ids if pid in by_id),
                             key=lambda kv: (-kv[1], kv[0]))
+            timings["fuse_s"] = time.perf_counter() - t
             return ranked, best_dense, best_lexical
-        dense = self._dense(query)
+        t = time.perf_counter()
+        dense = self._dense(vec)
         lexical = self._lexical(query)
+        timings["search_s"] = time.perf_counter() - t
+        t = time.perf_counter()
         k = self.settings.rrf_k
         fused: dict[int, float] = {}
         for hits in (dense, lexical):
@@ -136,6 +151,7 @@ class Retriever:
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
         best_dense = dense[0][1] if dense else 0.0
         best_lexical = lexical[0][1] if lexical else 0.0
+        timings["fuse_s"] = time.perf_counter() - t
         return ranked, best_dense, best_lexical
 
     # -- evidence ------------------------------------------------------------
@@ -229,7 +245,9 @@ class Retriever:
         # Kremlin spokesman" must become "Dmitry Peskov" to meet them.
         expanded = " ".join([query, *[s for s in speakers if s.lower() not in query.lower()]])
         ranked, best_dense, best_lexical = self.rank(expanded, speakers)
+        t = time.perf_counter()
         evidence = self.select(ranked, budget)
+        timings = {**self.last_timings, "select_s": time.perf_counter() - t}
         return Retrieval(
             query=query,
             evidence=evidence,
@@ -238,4 +256,5 @@ class Retriever:
             best_lexical=best_lexical,
             ranked=tuple((self.index.passages[p].id, s) for p, s in ranked[: self.settings.ranked_kept]),
             seconds=time.perf_counter() - t0,
+            timings=timings,
         )
