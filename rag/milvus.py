@@ -55,9 +55,10 @@ from rag.types import Document, Passage
 log = logging.getLogger(__name__)
 
 ROWS_FORMAT_VERSION = 1
-# Rows per upsert call: large enough for throughput, small enough that a crash
-# loses little and a server's message-size limit is never near.
-INSERT_BATCH = 512
+# Rows per insert call (gathered across documents): large enough for
+# throughput, small enough that a crash loses little and a server's
+# message-size limit (64 MB by default; a row is ~2 KB) is never near.
+INSERT_BATCH = 2048
 # Milvus requires a vector field in every collection; the documents
 # collection has no use for one.
 _PLACEHOLDER_DIM = 2
@@ -328,7 +329,7 @@ def _row(p: Passage, model: str, sha: str, vector) -> dict:
         "pk": passage_key(model, p), "pid": p.id, "source": p.source, "start": p.start, "end": p.end,
         "text": p.text, "search_text": lexical_terms(embedding_text(p)), "kind": p.kind, "section": p.section or "",
         "paragraph": p.paragraph, "sentence": p.sentence, "speaker": p.speaker or "", "quoted": p.quoted,
-        "doc_sha256": sha, "dense": [float(x) for x in vector],
+        "doc_sha256": sha, "dense": vector.tolist() if hasattr(vector, "tolist") else [float(x) for x in vector],
     }
 
 
@@ -564,9 +565,10 @@ def _synchronise(client, names, documents: list[Document], settings: Settings, e
     rows_name, docs_name = names
     stored = {r["source"]: r for r in _all_rows(client, docs_name, ["source", "sha256", "passages"])}
     current = {d.source for d in documents}
-    for source in sorted(set(stored) - current):
-        client.delete(rows_name, filter=f"source == {_literal(source)}")
-        client.delete(docs_name, ids=[source])
+    removed = sorted(set(stored) - current)
+    if removed:
+        client.delete(rows_name, filter=f"source in {_literal(removed)}")
+        client.delete(docs_name, ids=removed)
     stale = [d for d in documents if stored.get(d.source, {}).get("sha256") != d.sha256]
     bar = None
     if progress and stale:
@@ -575,12 +577,31 @@ def _synchronise(client, names, documents: list[Document], settings: Settings, e
         bar = tqdm(total=len(stale), desc="indexing", unit="document")
     parse_s = embed_s = 0.0
     embedded = 0
+    # The stale documents' records go first and come back last: until then a
+    # document counts as not indexed, whatever rows a crash left behind. One
+    # delete for all of them: Milvus Lite evaluates a delete's filter over
+    # every row, so a delete per document made a first build quadratic.
+    if stale:
+        gone = [d.source for d in stale if d.source in stored]
+        if gone:
+            client.delete(docs_name, ids=gone)
+        client.delete(rows_name, filter=f"source in {_literal([d.source for d in stale])}")
+    rows: list[dict] = []
+    records: list[dict] = []
+
+    def flush() -> None:
+        # Rows across documents in one insert (each call costs the same
+        # fixed work in the engine); a document's record only after its rows.
+        # Insert, not upsert: the rows were deleted above, and a crash before
+        # the record means the next run deletes them again.
+        for i in range(0, len(rows), INSERT_BATCH):
+            client.insert(rows_name, rows[i : i + INSERT_BATCH])
+        if records:
+            client.upsert(docs_name, records)
+        rows.clear()
+        records.clear()
+
     for doc in stale:
-        # The document's row goes first and comes back last: until then the
-        # document counts as not indexed, whatever rows a crash left behind.
-        if doc.source in stored:
-            client.delete(docs_name, ids=[doc.source])
-        client.delete(rows_name, filter=f"source == {_literal(doc.source)}")
         t = time.perf_counter()
         passages, people = analyse(doc, settings)
         parse_s += time.perf_counter() - t
@@ -588,14 +609,15 @@ def _synchronise(client, names, documents: list[Document], settings: Settings, e
         vectors = _embed(embed_model, [embedding_text(p) for p in passages]) if passages else []
         embed_s += time.perf_counter() - t
         embedded += len(passages)
-        for i in range(0, len(passages), INSERT_BATCH):
-            client.upsert(rows_name, [_row(p, model, doc.sha256, vectors[j])
-                                      for j, p in enumerate(passages[i : i + INSERT_BATCH], start=i)])
-        client.upsert(docs_name, [{"source": doc.source, "sha256": doc.sha256, "passages": len(passages),
-                                   "people": json.dumps(people, ensure_ascii=False),
-                                   "placeholder": [0.0] * _PLACEHOLDER_DIM}])
+        rows.extend(_row(p, model, doc.sha256, vectors[j]) for j, p in enumerate(passages))
+        records.append({"source": doc.source, "sha256": doc.sha256, "passages": len(passages),
+                        "people": json.dumps(people, ensure_ascii=False),
+                        "placeholder": [0.0] * _PLACEHOLDER_DIM})
+        if len(rows) >= INSERT_BATCH:
+            flush()
         if bar is not None:
             bar.update(1)
+    flush()
     if bar is not None:
         bar.close()
     return {"parse_s": parse_s, "model_load_s": 0.0, "embed_s": embed_s, "embedded": float(embedded)}
