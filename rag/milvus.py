@@ -54,11 +54,9 @@ from rag.types import Document, Passage
 
 log = logging.getLogger(__name__)
 
-ROWS_FORMAT_VERSION = 1
-# Rows per insert call (gathered across documents): large enough for
-# throughput, small enough that a crash loses little and a server's
-# message-size limit (64 MB by default; a row is ~2 KB) is never near.
-INSERT_BATCH = 2048
+# 2: the documents collection lists each document's speakers (so an open
+# need not read every passage row to know who speaks).
+ROWS_FORMAT_VERSION = 2
 # Milvus requires a vector field in every collection; the documents
 # collection has no use for one.
 _PLACEHOLDER_DIM = 2
@@ -294,6 +292,7 @@ def _create(client, settings: Settings, names: tuple[str, str], manifest: dict) 
     docs.add_field("sha256", DataType.VARCHAR, max_length=64)
     docs.add_field("passages", DataType.INT64)
     docs.add_field("people", DataType.VARCHAR, max_length=_VARCHAR)
+    docs.add_field("speakers", DataType.VARCHAR, max_length=_VARCHAR)
     docs.add_field("placeholder", DataType.FLOAT_VECTOR, dim=_PLACEHOLDER_DIM)
     docs_params = client.prepare_index_params()
     docs_params.add_index(field_name="placeholder", index_type="FLAT", metric_type="L2")
@@ -588,14 +587,17 @@ def _synchronise(client, names, documents: list[Document], settings: Settings, e
         client.delete(rows_name, filter=f"source in {_literal([d.source for d in stale])}")
     rows: list[dict] = []
     records: list[dict] = []
+    # At most ~2 KB a row, so the default batch stays far below a server's
+    # 64 MB message limit.
+    batch = settings.index.milvus_insert_batch
 
     def flush() -> None:
         # Rows across documents in one insert (each call costs the same
         # fixed work in the engine); a document's record only after its rows.
         # Insert, not upsert: the rows were deleted above, and a crash before
         # the record means the next run deletes them again.
-        for i in range(0, len(rows), INSERT_BATCH):
-            client.insert(rows_name, rows[i : i + INSERT_BATCH])
+        for i in range(0, len(rows), batch):
+            client.insert(rows_name, rows[i : i + batch])
         if records:
             client.upsert(docs_name, records)
         rows.clear()
@@ -612,8 +614,9 @@ def _synchronise(client, names, documents: list[Document], settings: Settings, e
         rows.extend(_row(p, model, doc.sha256, vectors[j]) for j, p in enumerate(passages))
         records.append({"source": doc.source, "sha256": doc.sha256, "passages": len(passages),
                         "people": json.dumps(people, ensure_ascii=False),
+                        "speakers": json.dumps(sorted({p.speaker for p in passages if p.speaker}), ensure_ascii=False),
                         "placeholder": [0.0] * _PLACEHOLDER_DIM})
-        if len(rows) >= INSERT_BATCH:
+        if len(rows) >= batch:
             flush()
         if bar is not None:
             bar.update(1)

@@ -125,6 +125,9 @@ def test_a_crash_mid_insert_converges_on_the_next_run(settings, tmp_path):
     folder.mkdir()
     for i, topic in enumerate(["harbour", "orchard", "lighthouse", "quarry"]):
         _doc(folder, f"{i}.txt", topic)
+    # Rows are inserted in batches across documents; a small batch lets the
+    # crash come after some documents are complete.
+    settings = settings.with_updates(index={"milvus_insert_batch": 8})
     with pytest.raises(KeyboardInterrupt):
         open_index(settings, [folder], embed_model=_DyingEmbedder(die_at=3))
     partial = _rows(settings, [folder])
@@ -293,7 +296,8 @@ def test_killing_rag_index_part_way_then_rerunning_converges(tmp_path):
     for i, topic in enumerate(topics):
         _doc(folder, f"{i:02d}.txt", topic, n=40)
     data = tmp_path / "data"
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("RAG_INDEX__")}, "RAG_INDEX__DATA_DIR": str(data)}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("RAG_INDEX__")}, "RAG_INDEX__DATA_DIR": str(data),
+           "RAG_INDEX__MILVUS_INSERT_BATCH": "40"}  # documents complete one or two at a time
     args = [sys.executable, "-m", "rag.cli", "index", str(folder), "--index-backend", "milvus", "--backend", "none"]
     # A first run on another folder pays the one-off model export, so the
     # timed run below is all indexing.
