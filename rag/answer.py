@@ -108,7 +108,7 @@ class Answerer:
 
     def _passages(self, e: Evidence) -> list[Passage]:
         index = self.retriever.index
-        return [index.passages[index.by_id[pid]] for pid in e.passage_ids if pid in index.by_id]
+        return [p for p in map(index.passage, e.passage_ids) if p is not None]
 
     def _citation(self, marker: int, e: Evidence, claim: Optional[str] = None) -> Citation:
         """Cite the evidence span, narrowed to the sentence that supports ``claim``
@@ -318,7 +318,7 @@ class Answerer:
             return None
         speaker = retrieval.speakers[0]
         stems = content_stems(topic) - content_stems(speaker)
-        theirs = [p for p in self.retriever.index.passages if p.speaker == speaker]
+        theirs = self.retriever.index.passages_by(speaker)
         if not stems or not theirs:
             return None
         if any(stems & content_stems(f"{p.text} {p.section or ''}") for p in theirs):
@@ -362,7 +362,7 @@ class Answerer:
         """A document's front matter (everything before its third body
         paragraph: masthead, title, byline, dateline, lead) and its last
         three passages (a colophon or contact line), in document order."""
-        mine = [p for p in self.retriever.index.passages if p.source == source]
+        mine = self.retriever.index.passages_of(source)
         front = []
         for p in mine:
             if p.kind == "sentence" and p.paragraph > 2:

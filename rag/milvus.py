@@ -44,6 +44,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, Optional
 
 from rag.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexUnavailableError
@@ -362,6 +363,172 @@ def _all_rows(client, name: str, fields: list[str], filter: str = "") -> list[di
     return rows
 
 
+def _or_filter(groups: dict[str, list[int]]) -> str:
+    """One filter for some paragraphs of some documents.
+
+    Example: ``_or_filter({"a": [1, 2]})`` -> ``'(source == "a" and paragraph in [1, 2])'``
+    """
+    return " or ".join(f"(source == {_literal(src)} and paragraph in {sorted(set(paras))})"
+                       for src, paras in groups.items())
+
+
+class MilvusPassages(Sequence):
+    """The collection's passages, read from the engine when asked.
+
+    Nothing is read at open but the documents collection (per document: its
+    passage count, its people and its speakers). A position (``self[i]``)
+    reads that passage's document; ``get(pid)``, ``of(source)``,
+    ``by_speaker(name)`` and ``window(pids)`` query by key or filter. The last
+    few documents and the passages of recent searches are kept (bounded), so
+    an answer's citations do not ask again. Rows read are checked against
+    the document's text (and a whole document against its record's count):
+    a mismatch is an ``IndexCorruptError``.
+
+    ``rows_read`` counts every row fetched, for tests and the scale benchmark.
+    """
+
+    lazy = True
+    KEEP_DOCUMENTS = 8
+    KEEP_PASSAGES = 4096
+
+    def __init__(self, client, name: str, documents: list[Document], records: dict[str, dict]):
+        import threading
+
+        self.client = client
+        self.name = name
+        self.texts = {d.source: d.text for d in documents}
+        self.order = [d.source for d in documents if d.source in records]
+        self.records = records
+        self.offsets: list[int] = []
+        total = 0
+        for source in self.order:
+            self.offsets.append(total)
+            total += int(records[source]["passages"])
+        self.total = total
+        self._rank = {source: i for i, source in enumerate(self.order)}
+        self.rows_read = 0
+        self._lock = threading.Lock()
+        self._documents: dict[str, list[Passage]] = {}  # insertion order = age
+        self._passages: dict[str, Passage] = {}
+        self._paragraph: dict[str, tuple[str, int]] = {}  # pid -> (source, paragraph), from searches
+
+    # -- Sequence --------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self.total))]
+        if i < 0:
+            i += self.total
+        if not 0 <= i < self.total:
+            raise IndexError(i)
+        import bisect
+
+        d = bisect.bisect_right(self.offsets, i) - 1
+        return self.of(self.order[d])[i - self.offsets[d]]
+
+    def __iter__(self):
+        for source in self.order:
+            yield from self.of(source)
+
+    # -- reads by key or filter --------------------------------------------------
+
+    def _query(self, expr: str) -> list[Passage]:
+        try:
+            rows = _all_rows(self.client, self.name, list(_PASSAGE_FIELDS), filter=expr)
+        except Exception as exc:
+            if not type(exc).__module__.startswith(("pymilvus", "milvus_lite", "grpc")):
+                raise
+            raise IndexUnavailableError(
+                f"the Milvus collection {self.name} failed to read passages ({str(exc).strip() or type(exc).__name__}). "
+                "Fix: check that the server is up (RAG_INDEX__MILVUS_URI), then ask again"
+            ) from None
+        passages = [_passage(r) for r in rows]
+        for p in passages:
+            if self.texts.get(p.source, "")[p.start : p.end] != p.text:
+                raise IndexCorruptError(f"passage {p.id} in {self.name} does not match its source text")
+        with self._lock:
+            self.rows_read += len(passages)
+            for p in passages:
+                self._passages[p.id] = p
+            while len(self._passages) > self.KEEP_PASSAGES:
+                self._passages.pop(next(iter(self._passages)))
+        rank = self._rank
+        passages.sort(key=lambda p: (rank.get(p.source, len(rank)), p.start, p.end))
+        return passages
+
+    def of(self, source: str) -> list[Passage]:
+        with self._lock:
+            kept = self._documents.get(source)
+        if kept is not None:
+            return kept
+        passages = self._query(f"source == {_literal(source)}") if source in self.records else []
+        expected = int(self.records.get(source, {}).get("passages", 0))
+        if len(passages) != expected:
+            raise IndexCorruptError(
+                f"the Milvus collection {self.name} holds {len(passages)} passages of {source}, "
+                f"its record says {expected}"
+            )
+        with self._lock:
+            self._documents[source] = passages
+            while len(self._documents) > self.KEEP_DOCUMENTS:
+                self._documents.pop(next(iter(self._documents)))
+        return passages
+
+    def get(self, pid: str) -> Optional[Passage]:
+        with self._lock:
+            kept = self._passages.get(pid)
+        if kept is not None:
+            return kept
+        found = self._query(f"pid == {_literal(pid)}")
+        return found[0] if found else None
+
+    def by_speaker(self, speaker: str) -> list[Passage]:
+        return self._query(f"speaker == {_literal(speaker)}")
+
+    def remember(self, hits) -> None:
+        """Note where searched passages are (document and paragraph), so
+        ``window`` can read their paragraphs in one query."""
+        with self._lock:
+            for hit in hits:
+                e = hit["entity"]
+                self._paragraph[e["pid"]] = (e["source"], int(e["paragraph"]))
+            while len(self._paragraph) > self.KEEP_PASSAGES:
+                self._paragraph.pop(next(iter(self._paragraph)))
+
+    def window(self, pids) -> list[Passage]:
+        """The whole paragraphs that ``pids`` are in, in document order: all
+        that evidence selection reads around a hit (quotations and the
+        sentence before a short one never leave their paragraph)."""
+        with self._lock:
+            where = {pid: self._paragraph.get(pid) for pid in pids}
+        unknown = [pid for pid, w in where.items() if w is None]
+        if unknown:
+            for p in self._query(f"pid in {_literal(unknown)}"):
+                where[p.id] = (p.source, p.paragraph)
+        groups: dict[str, list[int]] = {}
+        for w in where.values():
+            if w is not None:
+                groups.setdefault(w[0], []).append(w[1])
+        return self._query(_or_filter(groups)) if groups else []
+
+    # -- what an open needs, from the documents collection ----------------------
+
+    def counts(self) -> dict[str, int]:
+        return {s: int(r["passages"]) for s, r in self.records.items()}
+
+    def speakers(self) -> set[str]:
+        return {name for r in self.records.values() for name in json.loads(r.get("speakers") or "[]")}
+
+    def of_speaking_documents(self, source: Optional[str] = None) -> list[Passage]:
+        sources = [s for s in self.order if json.loads(self.records[s].get("speakers") or "[]")]
+        if source is not None:
+            sources = [s for s in sources if s == source]
+        return [p for s in sources for p in self.of(s)]
+
+
 def _embed(embed_model, texts: list[str]):
     return embed_in_chunks(embed_model, texts, progress=False)
 
@@ -370,11 +537,13 @@ class MilvusSearch:
     """Hybrid search in a Milvus collection: the engine ``rag.retrieve`` asks
     instead of FAISS + in-process BM25."""
 
-    def __init__(self, client, collection: str, embed_model, location: str):
+    def __init__(self, client, collection: str, embed_model, location: str,
+                 store: Optional[MilvusPassages] = None):
         self.client = client
         self.collection = collection
         self.embed_model = embed_model
         self.location = location  # for messages: "<uri> collection <name>"
+        self.store = store  # told where found passages are, for reading their paragraphs
 
     def _search(self, field: str, data, limit: int, expr: str, fields: list[str]) -> list[dict]:
         metric = "IP" if field == "dense" else "BM25"
@@ -388,8 +557,7 @@ class MilvusSearch:
 
         ``sources`` restricts the search to those documents (a filter in the
         engine); ``vector`` is the query's embedding when the caller has it.
-        A server that fails mid-session is an ``IndexUnavailableError`` naming it.
-        ``self.last_timings`` says where the time went (embed_s, engine_s, fuse_s)."""
+        A server that fails mid-session is an ``IndexUnavailableError`` naming it."""
         try:
             return self._rank(query, speakers, settings, sources, vector)
         except Exception as exc:
@@ -411,11 +579,9 @@ class MilvusSearch:
 
         from rag.question import content_words
 
-        t0 = time.perf_counter()
         if vector is None:
             vector = self.embed_model.embed_batch([query])[0]
         vector = np.asarray(vector, dtype=np.float32).tolist()
-        t1 = time.perf_counter()
         terms = lexical_terms(query)
         lexical = bool(content_words(query)) and bool(terms)
         expr = f"source in {_literal(list(sources))}" if sources else ""
@@ -424,8 +590,8 @@ class MilvusSearch:
         # FAISS path uses. One hybrid_search would need a third search for
         # the best BM25 score and the dense vectors back for the best cosine;
         # the two lists carry both as their first distances.
-        dense, sparse = self._lists(vector, terms, lexical, settings, expr, ["pid", "speaker"])
-        engine_s = time.perf_counter() - t1
+        fields = ["pid", "speaker", "source", "paragraph"]
+        dense, sparse = self._lists(vector, terms, lexical, settings, expr, fields)
         fused = _rrf((dense, sparse), settings.rrf_k)
         speaker_of = {h["entity"]["pid"]: h["entity"]["speaker"] for hits in (dense, sparse) for h in hits}
         best_dense = float(dense[0]["distance"]) if dense else 0.0
@@ -447,15 +613,14 @@ class MilvusSearch:
                     fused[pid] *= settings.speaker_boost
             s_expr = f"speaker in {_literal(list(speakers))}" + (f" and {expr}" if expr else "")
             beyond = settings.rrf_k + max(settings.dense_top_k, settings.lexical_top_k) + 1
-            t = time.perf_counter()
-            lists = self._lists(vector, terms, lexical, settings, s_expr, ["pid"])
-            engine_s += time.perf_counter() - t
+            lists = self._lists(vector, terms, lexical, settings, s_expr, fields)
+            dense, sparse = dense + lists[0], sparse + lists[1]
             filtered = sorted(_rrf(lists, settings.rrf_k).items(), key=lambda kv: -kv[1])
             for rank, (pid, _) in enumerate(kv for kv in filtered if kv[0] not in fused):
                 fused[pid] = 1.0 / (beyond + rank)
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])
-        total = time.perf_counter() - t0
-        self.last_timings = {"embed_s": t1 - t0, "engine_s": engine_s, "fuse_s": total - (t1 - t0) - engine_s}
+        if self.store is not None:
+            self.store.remember(dense + sparse)
         return ranked, best_dense, best_lexical
 
 
@@ -524,7 +689,7 @@ def open_milvus_index(settings: Settings, paths, embed_model, progress: bool = F
         for name in names:
             client.load_collection(name)
         timings = _synchronise(client, names, loaded.documents, settings, embed_model, model, progress)
-        passages, people = _read_back(client, names, loaded.documents)
+        records = {r["source"]: r for r in _all_rows(client, names[1], ["source", "passages", "people", "speakers"])}
     except (IndexMismatchError, ConfigError):
         raise
     except IndexCorruptError as exc:
@@ -543,16 +708,19 @@ def open_milvus_index(settings: Settings, paths, embed_model, progress: bool = F
                 f"Fix: {rebuild_command(settings)}"
             ) from None
         raise
+    # The passage rows stay in the engine: the index reads them by key or
+    # filter when an answer, a citation or a speaker list needs them.
+    store = MilvusPassages(client, names[0], loaded.documents, records)
     index = CorpusIndex(
         documents={d.source: d for d in loaded.documents},
-        passages=passages,
-        people=people,
+        passages=store,
+        people={d.source: json.loads(records[d.source]["people"]) for d in loaded.documents if d.source in records},
         vector_store=None,
         embed_model=embed_model,
         directory=None,
         timings=timings,
     )
-    index.engine = MilvusSearch(client, names[0], embed_model, f"{uri} (collection {names[0]})")
+    index.engine = MilvusSearch(client, names[0], embed_model, f"{uri} (collection {names[0]})", store)
     index.warnings = loaded.warnings
     index.timings["total_s"] = time.perf_counter() - t0
     return index
@@ -624,27 +792,3 @@ def _synchronise(client, names, documents: list[Document], settings: Settings, e
     if bar is not None:
         bar.close()
     return {"parse_s": parse_s, "model_load_s": 0.0, "embed_s": embed_s, "embedded": float(embedded)}
-
-
-def _read_back(client, names, documents: list[Document]) -> tuple[list[Passage], dict]:
-    """The passages (in document order) and people the collections hold."""
-    rows_name, docs_name = names
-    docs = {r["source"]: r for r in _all_rows(client, docs_name, ["source", "passages", "people"])}
-    order = {d.source: i for i, d in enumerate(documents)}
-    passages = [_passage(r) for r in _all_rows(client, rows_name, list(_PASSAGE_FIELDS))]
-    passages.sort(key=lambda p: (order.get(p.source, len(order)), p.start, p.end))
-    counts: dict[str, int] = {}
-    for p in passages:
-        counts[p.source] = counts.get(p.source, 0) + 1
-    texts = {d.source: d.text for d in documents}
-    for source, row in docs.items():
-        if counts.get(source, 0) != int(row["passages"]):
-            raise IndexCorruptError(
-                f"the Milvus collection {rows_name} holds {counts.get(source, 0)} passages of {source}, "
-                f"its record says {row['passages']}"
-            )
-    for p in passages:
-        if texts.get(p.source, "")[p.start : p.end] != p.text:
-            raise IndexCorruptError(f"passage {p.id} in {rows_name} does not match its source text")
-    people = {d.source: json.loads(docs[d.source]["people"]) for d in documents if d.source in docs}
-    return passages, people
