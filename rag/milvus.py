@@ -15,7 +15,8 @@ keys are a hash of the embedding model, source, span and text, and rows are
 upserted, so re-running after a crash converges instead of duplicating.
 
 A second, small collection has one row per document (sha256, passage count,
-the people attribution found), written only after all of the document's rows:
+the people attribution found, its speakers), written only after all of the
+document's rows (which are inserted in batches across documents):
 a document without its row, or with another sha256, is indexed again, first
 deleting its rows by filter. So adding a document inserts only its rows,
 removing one deletes by filter, a changed one replaces its rows.
@@ -24,15 +25,24 @@ The manifest (format version, embedding model and dimension, chunking and
 attribution settings) is a property of the collection, checked on open; a
 mismatch is an ``IndexMismatchError`` naming the rebuild command.
 
-``MilvusSearch.rank`` is retrieval's seam: one ``hybrid_search`` (dense cosine
-and BM25, fused by the engine's RRF ranker), filtered by document when asked;
-for a question about named people their passages are boosted as on the FAISS
-path, and a second hybrid search restricted to their passages
-(``speaker in [...]``) adds the rest of what they said after the fused ones.
+``MilvusSearch.rank`` is retrieval's seam: a dense search and a BM25 search
+in the engine (filtered by document when asked), fused here by the same
+reciprocal-rank sum as the engine's RRF ranker and the FAISS path; the first
+hit of each list gives the best cosine and BM25 score. For a question about
+named people their passages are boosted as on the FAISS path, and the same
+two searches restricted to their passages (``speaker in [...]``) add the rest
+of what they said after the fused ones.
+
+The passage rows stay in the engine. ``MilvusPassages`` is the index's
+``passages``: an open reads only the documents collection (counts, people,
+speakers); a question reads the paragraphs of its hits in one query
+(``window``), a citation a passage by id, an answer about a person that
+person's passages by filter, the speakers list the documents where someone
+speaks. A few documents and recent passages are kept, bounded.
 
 What it does not do: select evidence or decide answerability (``rag.retrieve``,
-``rag.answer`` work on the ``Passage`` list in memory as with FAISS), or start
-a Milvus server.
+``rag.answer`` work on the ``Passage`` objects read here, as with FAISS), or
+start a Milvus server.
 """
 
 from __future__ import annotations

@@ -11,8 +11,11 @@ evidence: the best sentences, each widened to the whole quotation it belongs
 to, in relevance order, until a token budget is spent.
 
 With the Milvus backend (``rag.milvus``) the engine does the dense and BM25
-searches, their fusion and the speaker boost (``CorpusIndex.engine.rank``);
-evidence selection here is the same for both backends.
+searches (``CorpusIndex.engine.rank`` fuses them and applies the speaker
+boost), and evidence is selected from the found passages' whole paragraphs,
+read from the engine, rather than from every passage in memory; the rule is
+the same for both backends (quotations and context never leave a paragraph).
+Each ``Retrieval`` says where its time went (``timings``).
 
 What it does not do: query rewriting with an LLM (the embedded model is too
 small to do it reliably), or deciding whether the evidence answers the
