@@ -83,6 +83,8 @@ LEXICAL_ANALYSIS = "bm25s-en-stopwords+snowball-english"
 BM25_PARAMS = {"bm25_k1": 1.5, "bm25_b": 0.75}
 _PASSAGE_FIELDS = ("pid", "source", "start", "end", "text", "kind", "section", "paragraph", "sentence", "speaker", "quoted")
 _VARCHAR = 65535
+# The most rows one query call may return (Milvus's offset + limit cap).
+_QUERY_WINDOW = 16384
 
 
 def rebuild_command(settings: Settings) -> str:
@@ -445,9 +447,15 @@ class MilvusPassages(Sequence):
 
     # -- reads by key or filter --------------------------------------------------
 
-    def _query(self, expr: str) -> list[Passage]:
+    def _query(self, expr: str, most: int = _QUERY_WINDOW) -> list[Passage]:
+        """The passages ``expr`` selects; ``most`` bounds how many there can be."""
         try:
-            rows = _all_rows(self.client, self.name, list(_PASSAGE_FIELDS), filter=expr)
+            # One call when it can hold them all: Milvus Lite scans every row
+            # on each call, and an iterator makes at least two.
+            limit = min(most, _QUERY_WINDOW)
+            rows = self.client.query(self.name, filter=expr, output_fields=list(_PASSAGE_FIELDS), limit=limit)
+            if len(rows) == limit < most:
+                rows = _all_rows(self.client, self.name, list(_PASSAGE_FIELDS), filter=expr)
         except Exception as exc:
             if not type(exc).__module__.startswith(("pymilvus", "milvus_lite", "grpc")):
                 raise
@@ -474,8 +482,8 @@ class MilvusPassages(Sequence):
             kept = self._documents.get(source)
         if kept is not None:
             return kept
-        passages = self._query(f"source == {_literal(source)}") if source in self.records else []
         expected = int(self.records.get(source, {}).get("passages", 0))
+        passages = self._query(f"source == {_literal(source)}", expected + 1) if source in self.records else []
         if len(passages) != expected:
             raise IndexCorruptError(
                 f"the Milvus collection {self.name} holds {len(passages)} passages of {source}, "
@@ -492,11 +500,11 @@ class MilvusPassages(Sequence):
             kept = self._passages.get(pid)
         if kept is not None:
             return kept
-        found = self._query(f"pid == {_literal(pid)}")
+        found = self._query(f"pid == {_literal(pid)}", 1)
         return found[0] if found else None
 
     def by_speaker(self, speaker: str) -> list[Passage]:
-        return self._query(f"speaker == {_literal(speaker)}")
+        return self._query(f"speaker == {_literal(speaker)}", self.total)
 
     def remember(self, hits) -> None:
         """Note where searched passages are (document and paragraph), so
@@ -516,13 +524,13 @@ class MilvusPassages(Sequence):
             where = {pid: self._paragraph.get(pid) for pid in pids}
         unknown = [pid for pid, w in where.items() if w is None]
         if unknown:
-            for p in self._query(f"pid in {_literal(unknown)}"):
+            for p in self._query(f"pid in {_literal(unknown)}", len(unknown)):
                 where[p.id] = (p.source, p.paragraph)
         groups: dict[str, list[int]] = {}
         for w in where.values():
             if w is not None:
                 groups.setdefault(w[0], []).append(w[1])
-        return self._query(_or_filter(groups)) if groups else []
+        return self._query(_or_filter(groups), self.total) if groups else []
 
     # -- what an open needs, from the documents collection ----------------------
 

@@ -293,3 +293,15 @@ def test_said_about_finds_the_topic_of_a_what_did_x_say_question():
     assert said_about("What did Greer comment on the wage offer?") == "the wage offer"
     assert said_about("What did he say has to exist for that to happen?") is None
     assert said_about("Who said the talks failed?") is None
+
+
+def test_a_person_introduced_alike_in_many_documents_is_one_entry():
+    roster = {"Dmitry Peskov": ["Kremlin spokesman"], "Dmitry Suslov": ["professor"]}
+    many = PeopleIndex.build({f"{i}.txt": roster for i in range(300)}, speakers={"Dmitry Peskov", "Kremlin"})
+    one = PeopleIndex.build({"0.txt": roster}, speakers={"Dmitry Peskov", "Kremlin"})
+    assert many == one and len(many.people) == 3
+    assert many.mentioned_in("And what did Peskov and Suslov say?") == ["Dmitry Peskov", "Dmitry Suslov"]
+    # Introduced differently (another role) is kept: each role can name them.
+    other = PeopleIndex.build({"a.txt": roster, "b.txt": {"Dmitry Peskov": ["press secretary"]}}, speakers=())
+    assert [p.name for p in other.people] == ["Dmitry Peskov", "Dmitry Suslov", "Dmitry Peskov"]
+    assert named_speakers("What did the press secretary say?", other) == ("Dmitry Peskov",)
