@@ -153,7 +153,11 @@ def connect(settings: Settings, fresh: bool = False):
                 f"the Milvus Lite index {uri} is open in another process (Milvus Lite allows one). Fix: stop "
                 "that process (`rag ui`, `rag index`, …) first, or use a Milvus server (RAG_INDEX__MILVUS_URI=http://…)"
             )
-    timeout = settings.index.milvus_timeout_s
+    # The timeout is for a server that does not answer. Milvus Lite runs in
+    # this process and first loads its folder (a minute or more for 100,000
+    # passages on a busy machine): a deadline there would call a sound folder
+    # damaged.
+    timeout = settings.index.milvus_timeout_s if _is_server(uri) else None
     # Milvus Lite's in-process server answers pymilvus's keepalive pings every
     # 10 s with GOAWAY "too_many_pings"; each reconnect then stalls a search
     # for seconds (retrieval p50 2 s instead of 50 ms in a long `rag eval`).
