@@ -367,7 +367,8 @@ def _literal(value) -> str:
 
 def _all_rows(client, name: str, fields: list[str], filter: str = "") -> list[dict]:
     rows: list[dict] = []
-    iterator = client.query_iterator(name, batch_size=4096, filter=filter, output_fields=fields)
+    # The largest batch Milvus allows: Milvus Lite scans the collection once per batch.
+    iterator = client.query_iterator(name, batch_size=_QUERY_WINDOW, filter=filter, output_fields=fields)
     try:
         while True:
             batch = iterator.next()
@@ -451,14 +452,16 @@ class MilvusPassages(Sequence):
 
     # -- reads by key or filter --------------------------------------------------
 
-    def _query(self, expr: str, most: int = _QUERY_WINDOW) -> list[Passage]:
-        """The passages ``expr`` selects; ``most`` bounds how many there can be."""
+    def _query(self, expr: str, most: int = _QUERY_WINDOW, bulk: bool = False) -> list[Passage]:
+        """The passages ``expr`` selects; ``most`` bounds how many there can be
+        (``bulk``: expect many, read in batches straight away)."""
         try:
             # One call when it can hold them all: Milvus Lite scans every row
             # on each call, and an iterator makes at least two.
             limit = min(most, _QUERY_WINDOW)
-            rows = self.client.query(self.name, filter=expr, output_fields=list(_PASSAGE_FIELDS), limit=limit)
-            if len(rows) == limit < most:
+            rows = [] if bulk else self.client.query(self.name, filter=expr, output_fields=list(_PASSAGE_FIELDS),
+                                                     limit=limit)
+            if bulk or len(rows) == limit < most:
                 rows = _all_rows(self.client, self.name, list(_PASSAGE_FIELDS), filter=expr)
         except Exception as exc:
             if not type(exc).__module__.startswith(("pymilvus", "milvus_lite", "grpc")):
@@ -547,8 +550,15 @@ class MilvusPassages(Sequence):
     def of_speaking_documents(self, source: Optional[str] = None) -> list[Passage]:
         sources = [s for s in self.order if json.loads(self.records[s].get("speakers") or "[]")]
         if source is not None:
-            sources = [s for s in sources if s == source]
-        return [p for s in sources for p in self.of(s)]
+            return self.of(source) if source in sources else []
+        if not sources:
+            return []
+        # One read for all of them (a query per document would cost a scan
+        # of the collection each on Milvus Lite); the caller lists speakers
+        # and lets the rows go.
+        most = sum(int(self.records[s]["passages"]) for s in sources)
+        where = "" if len(sources) == len(self.order) else f"source in {_literal(sources)}"
+        return self._query(where, most, bulk=most > _QUERY_WINDOW)
 
 
 def _embed(embed_model, texts: list[str]):

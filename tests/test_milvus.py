@@ -409,3 +409,17 @@ def test_an_engine_gone_mid_session_is_a_clear_error(settings):
     release_milvus()
     with pytest.raises(IndexUnavailableError, match="failed to search.*Fix: check that the server is up"):
         index.engine.rank("What did Suslov say?", (), settings.retrieval)
+
+
+def test_reads_larger_than_one_query_call_come_whole(make_assistant, monkeypatch):
+    """Past the most rows one query call returns, reads go on in batches:
+    the speakers list and a question's paragraphs lose nothing."""
+    import rag.milvus
+
+    faiss = make_assistant(None, index={"backend": "faiss"})
+    milvus = make_assistant(None, index={"backend": "milvus"})
+    monkeypatch.setattr(rag.milvus, "_QUERY_WINDOW", 7)
+    assert milvus.speakers() == faiss.speakers()
+    question = "What did Peskov say about the calls?"
+    got, want = milvus.ask(question), faiss.ask(question)
+    assert [(c.source, c.start, c.end) for c in got.citations] == [(c.source, c.start, c.end) for c in want.citations]
