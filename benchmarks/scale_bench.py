@@ -13,11 +13,17 @@ the hit rate here measures the lexical side and fusion more than the dense side.
 For each backend, in fresh processes: build (index from nothing), then reopen
 (open the stored index + make the retriever, as `rag ask` does) and run the
 article's answerable dev questions (eval/qa/dev/article.jsonl): query p50/p95,
+where that time goes (embedding the question, the search, reading the found
+paragraphs from Milvus, fusion, evidence selection: ``Retrieval.timings``),
 evidence hit rate (an evidence item overlaps a gold sentence of the article),
-resident memory after the queries.
+resident memory after the open and after the queries. For Milvus it also
+times the engine alone (``engine_floor``: the two searches straight through
+pymilvus on the same collection), the floor under our code.
 
 Run: .venv/bin/python benchmarks/scale_bench.py [--passages 100000] [--backends faiss milvus]
-(`make bench-scale`). Prints figures; asserts nothing.
+[--workdir DIR [--serve-only]] (`make bench-scale`). ``--workdir`` keeps the
+corpus and indexes; ``--serve-only`` re-measures them without building.
+Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
