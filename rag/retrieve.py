@@ -52,8 +52,9 @@ class Retrieval:
     ranked: tuple[tuple[str, float], ...] = field(default=(), repr=False)  # passage id, fused score
     seconds: float = 0.0
     # Where ``seconds`` went: embed_s (the query's vector), search_s (FAISS +
-    # BM25, or the engine's searches), fuse_s (fusion, mapping hits to
-    # passages), select_s (evidence selection).
+    # BM25, or the engine's searches), read_s (an engine's paragraphs around
+    # the hits), fuse_s (fusion, mapping hits to passages), select_s
+    # (evidence selection).
     timings: dict = field(default_factory=dict, repr=False, compare=False)
 
 
