@@ -13,11 +13,17 @@ the hit rate here measures the lexical side and fusion more than the dense side.
 For each backend, in fresh processes: build (index from nothing), then reopen
 (open the stored index + make the retriever, as `rag ask` does) and run the
 article's answerable dev questions (eval/qa/dev/article.jsonl): query p50/p95,
+where that time goes (embedding the question, the search, reading the found
+paragraphs from Milvus, fusion, evidence selection: ``Retrieval.timings``),
 evidence hit rate (an evidence item overlaps a gold sentence of the article),
-resident memory after the queries.
+resident memory after the open and after the queries. For Milvus it also
+times the engine alone (``engine_floor``: the two searches straight through
+pymilvus on the same collection), the floor under our code.
 
 Run: .venv/bin/python benchmarks/scale_bench.py [--passages 100000] [--backends faiss milvus]
-(`make bench-scale`). Prints figures; asserts nothing.
+[--workdir DIR [--serve-only]] (`make bench-scale`). ``--workdir`` keeps the
+corpus and indexes; ``--serve-only`` re-measures them without building.
+Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -123,16 +130,52 @@ def run_serve(backend: str, docs: Path, data: Path) -> dict:
     qa = load_qa()
     article = next(s for s in index.documents if s.endswith(ARTICLE.name))
     texts = {article: index.documents[article].text}
+    rss_open = rss_mb()
     for row in qa[:5]:
         retriever.retrieve(row["question"])  # warm-up
     times, hits = [], 0
+    parts: dict[str, list[float]] = {}
     for row in qa:
         t = time.perf_counter()
         r = retriever.retrieve(row["question"])
         times.append(time.perf_counter() - t)
+        for part, seconds in r.timings.items():
+            parts.setdefault(part, []).append(seconds)
         hits += first_hit([(e.source, e.start, e.end) for e in r.evidence], gold_spans(row, texts)) is not None
-    return {"reopen_s": reopen, "p50_ms": percentile(times, 50) * 1000, "p95_ms": percentile(times, 95) * 1000,
-            "hits": hits, "questions": len(qa), "rss_mb": rss_mb(), "peak_rss_mb": peak_rss_mb()}
+    out = {"reopen_s": reopen, "p50_ms": percentile(times, 50) * 1000, "p95_ms": percentile(times, 95) * 1000,
+           "parts_p50_ms": {k: round(percentile(v, 50) * 1000, 1) for k, v in parts.items()},
+           "parts_p95_ms": {k: round(percentile(v, 95) * 1000, 1) for k, v in parts.items()},
+           "hits": hits, "questions": len(qa), "rss_open_mb": rss_open, "rss_mb": rss_mb(),
+           "peak_rss_mb": peak_rss_mb()}
+    if backend == "milvus":
+        out["floor"] = engine_floor(index, settings, [row["question"] for row in qa])
+    return out
+
+
+def engine_floor(index, settings, questions: list[str]) -> dict:
+    """The engine alone: the two searches a question without a named person
+    costs (dense top k and BM25 top k, passage ids back), straight through
+    pymilvus on the same collection, with the query vectors made beforehand."""
+    from eval.metrics import percentile
+    from rag.milvus import lexical_terms
+
+    engine = index.engine
+    vectors = [v.tolist() for v in index.embed_model.embed_batch(questions)]
+    r = settings.retrieval
+
+    def both(vector, terms):
+        engine.client.search(engine.collection, data=[vector], anns_field="dense", limit=r.dense_top_k,
+                             search_params={"metric_type": "IP"}, output_fields=["pid"])
+        engine.client.search(engine.collection, data=[terms], anns_field="sparse", limit=r.lexical_top_k,
+                             search_params={"metric_type": "BM25"}, output_fields=["pid"])
+
+    times = []
+    for vector, question in zip(vectors, questions):
+        terms = lexical_terms(question)
+        t = time.perf_counter()
+        both(vector, terms)
+        times.append(time.perf_counter() - t)
+    return {"p50_ms": percentile(times, 50) * 1000, "p95_ms": percentile(times, 95) * 1000}
 
 
 def child(args) -> int:
@@ -156,6 +199,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--passages", type=int, default=100_000, help="generated passages around the article")
     parser.add_argument("--backends", nargs="+", default=["faiss", "milvus"], choices=["faiss", "milvus"])
+    parser.add_argument("--workdir", type=Path, help="keep the corpus and the indexes here (default: a temporary folder)")
+    parser.add_argument("--serve-only", action="store_true",
+                        help="reuse the indexes built in --workdir by an earlier run: measure reopen and queries only")
     parser.add_argument("--child", choices=["build", "serve"], help=argparse.SUPPRESS)
     parser.add_argument("--backend", help=argparse.SUPPRESS)
     parser.add_argument("--docs", help=argparse.SUPPRESS)
@@ -165,27 +211,48 @@ def main(argv=None) -> int:
         return child(args)
     from retrieval_bench import generated_corpus
 
+    if args.serve_only and not args.workdir:
+        parser.error("--serve-only needs the --workdir of an earlier run")
     with tempfile.TemporaryDirectory() as tmp:
+        if args.workdir:
+            tmp = args.workdir
+            tmp.mkdir(parents=True, exist_ok=True)
         docs = Path(tmp) / "docs"
-        docs.mkdir()
-        generated_corpus(docs, ARTICLE.read_text(encoding="utf-8"), args.passages)
-        (docs / ARTICLE.name).write_text(ARTICLE.read_text(encoding="utf-8"), encoding="utf-8")
+        if not args.serve_only:
+            shutil.rmtree(docs, ignore_errors=True)
+            docs.mkdir()
+            generated_corpus(docs, ARTICLE.read_text(encoding="utf-8"), args.passages)
+            (docs / ARTICLE.name).write_text(ARTICLE.read_text(encoding="utf-8"), encoding="utf-8")
         print(f"corpus: {len(list(docs.iterdir()))} documents, ~{args.passages:,} generated passages + the article "
               f"(filler vectors pseudo-random, article and questions embedded by the real model)")
         rows = {}
         for backend in args.backends:
             data = Path(tmp) / f"data-{backend}"
-            build = in_process("build", backend, docs, data)
+            if args.serve_only:
+                build = json.loads((data / "build.json").read_text())
+            else:
+                shutil.rmtree(data, ignore_errors=True)
+                build = in_process("build", backend, docs, data)
+                (data / "build.json").write_text(json.dumps(build))
             serve = in_process("serve", backend, docs, data)
             rows[backend] = (build, serve)
             print(f"{backend}: {json.dumps({'build': build, 'serve': serve})}", flush=True)
         print()
-        print("| backend | passages | build | reopen | query p50 | query p95 | RSS serving | peak RSS build | evidence hit rate |")
-        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        print("| backend | passages | build | reopen | query p50 | query p95 | RSS after open | RSS serving | peak RSS build | evidence hit rate |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for backend, (b, s) in rows.items():
             print(f"| {backend} | {b['passages']:,} | {b['build_s']:.1f} s | {s['reopen_s']:.2f} s | {s['p50_ms']:.1f} ms | "
-                  f"{s['p95_ms']:.1f} ms | {s['rss_mb']:.0f} MB | {b['peak_rss_mb']:.0f} MB | "
+                  f"{s['p95_ms']:.1f} ms | {s['rss_open_mb']:.0f} MB | {s['rss_mb']:.0f} MB | {b['peak_rss_mb']:.0f} MB | "
                   f"{s['hits']}/{s['questions']} |")
+        print()
+        print("| backend | embed query p50 | search p50 / p95 | fuse p50 | select p50 | engine alone (2 searches) p50 / p95 |")
+        print("| --- | --- | --- | --- | --- | --- |")
+        for backend, (b, s) in rows.items():
+            p50, p95 = s["parts_p50_ms"], s["parts_p95_ms"]
+            floor = s.get("floor")
+            print(f"| {backend} | {p50.get('embed_s', 0):.1f} ms | {p50.get('search_s', 0):.1f} / {p95.get('search_s', 0):.1f} ms | "
+                  f"{p50.get('fuse_s', 0):.1f} ms | {p50.get('select_s', 0):.1f} ms | "
+                  + (f"{floor['p50_ms']:.1f} / {floor['p95_ms']:.1f} ms |" if floor else "- |"))
     return 0
 
 

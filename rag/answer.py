@@ -103,12 +103,13 @@ class Answerer:
         self.settings = settings
         self.facts = facts
         self._doc_facts: Optional[dict[str, CorpusFacts]] = None  # built on first use
+        self._turns: dict[str, bool] = {}  # source -> has transcript turns
 
     # -- citations -------------------------------------------------------
 
     def _passages(self, e: Evidence) -> list[Passage]:
         index = self.retriever.index
-        return [index.passages[index.by_id[pid]] for pid in e.passage_ids if pid in index.by_id]
+        return [p for p in map(index.passage, e.passage_ids) if p is not None]
 
     def _citation(self, marker: int, e: Evidence, claim: Optional[str] = None) -> Citation:
         """Cite the evidence span, narrowed to the sentence that supports ``claim``
@@ -170,21 +171,50 @@ class Answerer:
         return " ".join(out)
 
 
+    def _document_of(self, pids) -> tuple[list[Passage], list[int]]:
+        """The passages of the document the passages ``pids`` belong to, in
+        document order, and the positions of ``pids`` among them (on either
+        backend: FAISS slices its in-memory list, Milvus reads the document)."""
+        index = self.retriever.index
+        pids = list(pids)
+        if index.in_memory:
+            positions = [index.by_id[pid] for pid in pids if pid in index.by_id]
+            if not positions:
+                return [], []
+            source = index.passages[positions[0]].source
+            a, b = min(positions), max(positions)
+            while a > 0 and index.passages[a - 1].source == source:
+                a -= 1
+            while b + 1 < len(index.passages) and index.passages[b + 1].source == source:
+                b += 1
+            return index.passages[a: b + 1], [pos - a for pos in positions]
+        first = index.passage(pids[0]) if pids else None
+        if first is None:
+            return [], []
+        doc = index.passages_of(first.source)
+        where = {q.id: i for i, q in enumerate(doc)}
+        return doc, [where[pid] for pid in pids if pid in where]
+
+    def _has_turns(self, source: str) -> bool:
+        """Whether a document has transcript turns (a line opening with
+        "NAME: "): only then is it worth reading its passages for them."""
+        if source not in self._turns:
+            self._turns[source] = bool(_TURN_LINE.search(self.retriever.index.text_of(source)))
+        return self._turns[source]
+
     def _table_header(self, p: Passage) -> Optional[list[str]]:
         """The header cells of the Markdown table row ``p``, or None when
         ``p`` is not a row under a header (the row above a ``| --- |`` line)."""
         if not _TABLE_ROW.match(p.text):
             return None
-        index = self.retriever.index
-        pos = index.by_id.get(p.id)
-        if pos is None:
+        passages, at = self._document_of([p.id])
+        if not at:
             return None
-        passages = index.passages
-        while pos > 0 and passages[pos - 1].source == p.source and _TABLE_ROW.match(passages[pos - 1].text):
+        pos = at[0]
+        while pos > 0 and _TABLE_ROW.match(passages[pos - 1].text):
             pos -= 1
             if _TABLE_RULE.match(passages[pos].text):
-                if pos == 0 or passages[pos - 1].source != p.source or not _TABLE_ROW.match(passages[pos - 1].text) \
-                        or passages[pos - 1].id == p.id:
+                if pos == 0 or not _TABLE_ROW.match(passages[pos - 1].text) or passages[pos - 1].id == p.id:
                     return None
                 return _cells(passages[pos - 1].text)
         return None
@@ -195,22 +225,21 @@ class Answerer:
             return False
         if _TABLE_RULE.match(e.text):
             return True
-        index = self.retriever.index
-        ids = [index.by_id[pid] for pid in e.passage_ids if pid in index.by_id]
-        if not ids or max(ids) + 1 >= len(index.passages):
+        passages, at = self._document_of(e.passage_ids)
+        if not at or max(at) + 1 >= len(passages):
             return False
-        after = index.passages[max(ids) + 1]
-        return after.source == e.source and bool(_TABLE_RULE.match(after.text))
+        return bool(_TABLE_RULE.match(passages[max(at) + 1].text))
 
     def _turn_speaker(self, p: Passage) -> Optional[str]:
         """The speaker of the transcript turn ``p`` is part of (its paragraph
         opens with a speaker label), or None outside transcripts."""
-        index = self.retriever.index
-        pos = index.by_id.get(p.id)
-        if pos is None:
+        if not self._has_turns(p.source):
             return None
-        passages = index.passages
-        while pos > 0 and (passages[pos - 1].source, passages[pos - 1].paragraph) == (p.source, p.paragraph):
+        passages, at = self._document_of([p.id])
+        if not at:
+            return None
+        pos = at[0]
+        while pos > 0 and passages[pos - 1].paragraph == p.paragraph:
             pos -= 1
         label = _TURN_LABEL.match(passages[pos].text)
         if not label:
@@ -226,10 +255,10 @@ class Answerer:
 
     # -- which evidence answers ------------------------------------------
 
-    def _run(self, source: str, first: int, last: int, score: float) -> Evidence:
-        """Evidence for the passages at positions ``first..last`` of the index."""
-        passages = self.retriever.index.passages
+    def _run(self, passages: list[Passage], first: int, last: int, score: float) -> Evidence:
+        """Evidence for ``passages[first..last]`` (one document's passages)."""
         run = passages[first: last + 1]
+        source = run[0].source
         text = self.retriever.index.text_of(source)
         return Evidence(source=source, start=run[0].start, end=run[-1].end, text=text[run[0].start: run[-1].end],
                         section=run[0].section, paragraph=run[0].paragraph,
@@ -242,24 +271,23 @@ class Answerer:
         A question the interviewer asks ("CALLOWAY: So what are you asking
         for?") is where the answer is found, not the answer: the next turn
         is; so is the next turn when it is by the person the question asks
-        about (``asked``) and this one is not. A turn that opens with a short announcement ("MERESKY: Three
-        things.") goes on to say them: the whole turn is the evidence. A
-        turn is a paragraph that opens with a speaker label ("NAME:").
-        Other evidence is returned unchanged.
+        about (``asked``) and this one is not. A turn that opens with a short
+        announcement ("MERESKY: Three things.") goes on to say them: the
+        whole turn is the evidence. A turn is a paragraph that opens with a
+        speaker label ("NAME:"). Other evidence is returned unchanged.
         """
-        index = self.retriever.index
-        ids = [index.by_id[pid] for pid in e.passage_ids if pid in index.by_id]
+        if not self._has_turns(e.source):
+            return e
+        passages, ids = self._document_of(e.passage_ids)
         if not ids:
             return e
-        passages = index.passages
         first, last = min(ids), max(ids)
 
         def paragraph_span(pos: int) -> tuple[int, int]:
             a = b = pos
-            key = (passages[pos].source, passages[pos].paragraph)
-            while a > 0 and (passages[a - 1].source, passages[a - 1].paragraph) == key:
+            while a > 0 and passages[a - 1].paragraph == passages[pos].paragraph:
                 a -= 1
-            while b + 1 < len(passages) and (passages[b + 1].source, passages[b + 1].paragraph) == key:
+            while b + 1 < len(passages) and passages[b + 1].paragraph == passages[pos].paragraph:
                 b += 1
             return a, b
 
@@ -267,17 +295,17 @@ class Answerer:
         if not _TURN_LABEL.match(passages[a].text):
             return e
         limit = self.settings.answer.max_turn_chars
-        follows = b + 1 < len(passages) and passages[b + 1].source == e.source and bool(_TURN_LABEL.match(passages[b + 1].text))
+        follows = b + 1 < len(passages) and bool(_TURN_LABEL.match(passages[b + 1].text))
         replied = follows and bool(asked) and e.speaker not in asked and passages[b + 1].speaker in asked
         if follows and (replied or (e.text.rstrip().endswith("?") and last == b)):
             na, nb = paragraph_span(b + 1)
             while nb > na and passages[nb].end - passages[na].start > limit:
                 nb -= 1
-            return self._run(e.source, na, nb, e.score)
+            return self._run(passages, na, nb, e.score)
         if first == a and last < b and len(_TURN_LABEL.sub("", e.text).strip()) < self.settings.retrieval.min_standalone_chars:
             while b > last and passages[b].end - passages[a].start > limit:
                 b -= 1
-            return self._run(e.source, a, b, e.score)
+            return self._run(passages, a, b, e.score)
         return e
 
     def with_turns(self, retrieval: Retrieval) -> Retrieval:
@@ -543,7 +571,7 @@ class Answerer:
             return None
         speaker = retrieval.speakers[0]
         stems = content_stems(topic) - content_stems(speaker)
-        theirs = [p for p in self.retriever.index.passages if p.speaker == speaker]
+        theirs = self.retriever.index.passages_by(speaker)
         if not stems or not theirs:
             return None
         if any(stems & content_stems(f"{p.text} {p.section or ''}") for p in theirs):
@@ -607,7 +635,7 @@ class Answerer:
         """A document's front matter (everything before its third body
         paragraph: masthead, title, byline, dateline, lead) and its last
         three passages (a colophon or contact line), in document order."""
-        mine = [p for p in self.retriever.index.passages if p.source == source]
+        mine = self.retriever.index.passages_of(source)
         front = []
         for p in mine:
             if p.kind == "sentence" and p.paragraph > 2:
@@ -845,6 +873,7 @@ def p_is_row(text: str) -> bool:
 
 # A transcript turn's speaker label: "MERESKY: ", "Q: ", "Ruth Calloway: ".
 _TURN_LABEL = re.compile(r"^\s*(?:[A-Z][A-Za-z.'-]*(?:\s+[A-Z][A-Za-z.'-]*){0,2}|Q|A)\s*:\s+")
+_TURN_LINE = re.compile(r"(?m)^[ \t]*(?:[A-Z][A-Za-z.'-]*(?:[ \t]+[A-Z][A-Za-z.'-]*){0,2}|Q|A)[ \t]*:[ \t]+\S")
 # A speech verb after a closing quotation mark: '"…," the report said', '"…," a spokesman told RFE/RL'.
 _OWN_ATTRIBUTION = re.compile(r"[\"\u201d]\s*,?\s*(?:[\w.'-]+\s+){1,4}(?:said|says|told|wrote|added)\b")
 _META_PREFIX = re.compile(r"^(?:the answer(?: to (?:this|the) question)? is:?|answer:|the source (?:that )?(?:says|wrote):?)\s*", re.I)

@@ -171,9 +171,7 @@ class Assistant:
 
     def documents(self) -> list[dict]:
         index = self.index
-        counts: dict[str, int] = {}
-        for p in index.passages:
-            counts[p.source] = counts.get(p.source, 0) + 1
+        counts = index.passage_counts()
         uploads = source_name(self.uploads_dir)
         return [
             {"source": s, "chars": len(d.text), "passages": counts.get(s, 0),
@@ -185,10 +183,11 @@ class Assistant:
         """The paragraph around ``[start, end)``: (para_start, para_end, its text)."""
         index = self.index
         text = index.text_of(source)
-        inside = [p for p in index.passages if p.source == source and p.start < end and p.end > start]
+        mine = index.passages_of(source)
+        inside = [p for p in mine if p.start < end and p.end > start]
         if inside:
             para = inside[0].paragraph
-            same = [p for p in index.passages if p.source == source and p.paragraph == para and p.kind == inside[0].kind]
+            same = [p for p in mine if p.paragraph == para and p.kind == inside[0].kind]
             if para == 0:
                 same = inside
             a, b = min(p.start for p in same), max(p.end for p in same)
@@ -208,7 +207,7 @@ class Assistant:
         index = self.index
         if source is not None:
             source = self._document_named(source)
-        return collect_speakers(index.documents, index.passages, index.people, source)
+        return collect_speakers(index.documents, index.attributed_passages(source), index.people, source)
 
     def _document_named(self, name: str) -> str:
         sources = sorted(self.index.documents)
@@ -363,7 +362,7 @@ def safe_upload_name(name: str, max_chars: int = 120) -> str:
 
 def _facts(index: CorpusIndex) -> CorpusFacts:
     people = [name for roster in index.people.values() for name in roster]
-    speakers = {p.speaker for p in index.passages if p.speaker}
+    speakers = index.speaker_names()
     return CorpusFacts.from_texts((d.text for d in index.documents.values()), people, speakers)
 
 

@@ -90,7 +90,7 @@ def cmd_index(args) -> int:
     for warning in index.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     t = index.timings
-    speakers = collect_speakers(index.documents, index.passages, index.people)
+    speakers = collect_speakers(index.documents, index.attributed_passages(), index.people)
     statements = [st for sp in speakers for st in sp.statements]
     quotations = sum(1 for st in statements if st.quoted)
     print(f"documents: {len(index.documents)}  passages: {len(index.passages)}  newly embedded: {int(t.get('embedded', 0))}")

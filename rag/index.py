@@ -35,7 +35,7 @@ import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 from rag.attribute import attribute
 from rag.errors import IndexCorruptError, IndexWriteError
@@ -71,26 +71,74 @@ def embedding_text(p: Passage) -> str:
 
 @dataclass
 class CorpusIndex:
-    """Everything retrieval needs, in memory."""
+    """Everything retrieval needs: in memory for FAISS; for an engine that
+    holds the passage rows (``rag.milvus``), ``passages`` is a read-through
+    view of the engine and the methods below ask it by key or filter."""
 
     documents: dict[str, Document]
-    passages: list[Passage]
+    passages: Sequence[Passage]  # a list, or rag.milvus.MilvusPassages
     people: dict[str, dict[str, list[str]]]  # source -> full name -> roles
     vector_store: Any  # a llama-index BasePydanticVectorStore
     embed_model: Any  # a rag.embed.Embedder
     directory: Optional[Path] = None
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    # Passage id -> position in ``passages``; filled only when the passages
+    # are in memory (an engine's view answers ``passage(pid)`` instead).
     by_id: dict[str, int] = field(default_factory=dict)
     # A search engine that ranks passages itself (``rag.milvus.MilvusSearch``);
     # None means FAISS here and BM25 in ``rag.retrieve``.
     engine: Any = None
 
     def __post_init__(self):
-        self.by_id = {p.id: i for i, p in enumerate(self.passages)}
+        if self.in_memory:
+            self.by_id = {p.id: i for i, p in enumerate(self.passages)}
+
+    @property
+    def in_memory(self) -> bool:
+        return isinstance(self.passages, list)
 
     def text_of(self, source: str) -> str:
         return self.documents[source].text
+
+    def passage(self, pid: str) -> Optional[Passage]:
+        if self.in_memory:
+            pos = self.by_id.get(pid)
+            return None if pos is None else self.passages[pos]
+        return self.passages.get(pid)
+
+    def passages_of(self, source: str) -> list[Passage]:
+        """One document's passages in document order."""
+        if self.in_memory:
+            return [p for p in self.passages if p.source == source]
+        return self.passages.of(source)
+
+    def passages_by(self, speaker: str) -> list[Passage]:
+        """Every passage attributed to ``speaker``, in document order."""
+        if self.in_memory:
+            return [p for p in self.passages if p.speaker == speaker]
+        return self.passages.by_speaker(speaker)
+
+    def passage_counts(self) -> dict[str, int]:
+        if self.in_memory:
+            counts: dict[str, int] = {}
+            for p in self.passages:
+                counts[p.source] = counts.get(p.source, 0) + 1
+            return counts
+        return self.passages.counts()
+
+    def speaker_names(self) -> set[str]:
+        """Everyone a passage is attributed to."""
+        if self.in_memory:
+            return {p.speaker for p in self.passages if p.speaker}
+        return self.passages.speakers()
+
+    def attributed_passages(self, source: Optional[str] = None) -> list[Passage]:
+        """The passages of the documents (or the one document) where someone
+        speaks: what ``rag.speakers.collect_speakers`` reads."""
+        if self.in_memory:
+            return list(self.passages)
+        return self.passages.of_speaking_documents(source)
 
 
 def index_dir(settings: Settings, paths) -> Path:

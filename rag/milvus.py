@@ -15,7 +15,8 @@ keys are a hash of the embedding model, source, span and text, and rows are
 upserted, so re-running after a crash converges instead of duplicating.
 
 A second, small collection has one row per document (sha256, passage count,
-the people attribution found), written only after all of the document's rows:
+the people attribution found, its speakers), written only after all of the
+document's rows (which are inserted in batches across documents):
 a document without its row, or with another sha256, is indexed again, first
 deleting its rows by filter. So adding a document inserts only its rows,
 removing one deletes by filter, a changed one replaces its rows.
@@ -24,15 +25,24 @@ The manifest (format version, embedding model and dimension, chunking and
 attribution settings) is a property of the collection, checked on open; a
 mismatch is an ``IndexMismatchError`` naming the rebuild command.
 
-``MilvusSearch.rank`` is retrieval's seam: one ``hybrid_search`` (dense cosine
-and BM25, fused by the engine's RRF ranker), filtered by document when asked;
-for a question about named people their passages are boosted as on the FAISS
-path, and a second hybrid search restricted to their passages
-(``speaker in [...]``) adds the rest of what they said after the fused ones.
+``MilvusSearch.rank`` is retrieval's seam: a dense search and a BM25 search
+in the engine (filtered by document when asked), fused here by the same
+reciprocal-rank sum as the engine's RRF ranker and the FAISS path; the first
+hit of each list gives the best cosine and BM25 score. For a question about
+named people their passages are boosted as on the FAISS path, and the same
+two searches restricted to their passages (``speaker in [...]``) add the rest
+of what they said after the fused ones.
+
+The passage rows stay in the engine. ``MilvusPassages`` is the index's
+``passages``: an open reads only the documents collection (counts, people,
+speakers); a question reads the paragraphs of its hits in one query
+(``window``), a citation a passage by id, an answer about a person that
+person's passages by filter, the speakers list the documents where someone
+speaks. A few documents and recent passages are kept, bounded.
 
 What it does not do: select evidence or decide answerability (``rag.retrieve``,
-``rag.answer`` work on the ``Passage`` list in memory as with FAISS), or start
-a Milvus server.
+``rag.answer`` work on the ``Passage`` objects read here, as with FAISS), or
+start a Milvus server.
 """
 
 from __future__ import annotations
@@ -44,6 +54,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, Optional
 
 from rag.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexUnavailableError
@@ -54,10 +65,9 @@ from rag.types import Document, Passage
 
 log = logging.getLogger(__name__)
 
-ROWS_FORMAT_VERSION = 1
-# Rows per upsert call: large enough for throughput, small enough that a crash
-# loses little and a server's message-size limit is never near.
-INSERT_BATCH = 512
+# 2: the documents collection lists each document's speakers (so an open
+# need not read every passage row to know who speaks).
+ROWS_FORMAT_VERSION = 2
 # Milvus requires a vector field in every collection; the documents
 # collection has no use for one.
 _PLACEHOLDER_DIM = 2
@@ -73,6 +83,8 @@ LEXICAL_ANALYSIS = "bm25s-en-stopwords+snowball-english"
 BM25_PARAMS = {"bm25_k1": 1.5, "bm25_b": 0.75}
 _PASSAGE_FIELDS = ("pid", "source", "start", "end", "text", "kind", "section", "paragraph", "sentence", "speaker", "quoted")
 _VARCHAR = 65535
+# The most rows one query call may return (Milvus's offset + limit cap).
+_QUERY_WINDOW = 16384
 
 
 def rebuild_command(settings: Settings) -> str:
@@ -141,7 +153,11 @@ def connect(settings: Settings, fresh: bool = False):
                 f"the Milvus Lite index {uri} is open in another process (Milvus Lite allows one). Fix: stop "
                 "that process (`rag ui`, `rag index`, …) first, or use a Milvus server (RAG_INDEX__MILVUS_URI=http://…)"
             )
-    timeout = settings.index.milvus_timeout_s
+    # The timeout is for a server that does not answer. Milvus Lite runs in
+    # this process and first loads its folder (a minute or more for 100,000
+    # passages on a busy machine): a deadline there would call a sound folder
+    # damaged.
+    timeout = settings.index.milvus_timeout_s if _is_server(uri) else None
     # Milvus Lite's in-process server answers pymilvus's keepalive pings every
     # 10 s with GOAWAY "too_many_pings"; each reconnect then stalls a search
     # for seconds (retrieval p50 2 s instead of 50 ms in a long `rag eval`).
@@ -293,6 +309,7 @@ def _create(client, settings: Settings, names: tuple[str, str], manifest: dict) 
     docs.add_field("sha256", DataType.VARCHAR, max_length=64)
     docs.add_field("passages", DataType.INT64)
     docs.add_field("people", DataType.VARCHAR, max_length=_VARCHAR)
+    docs.add_field("speakers", DataType.VARCHAR, max_length=_VARCHAR)
     docs.add_field("placeholder", DataType.FLOAT_VECTOR, dim=_PLACEHOLDER_DIM)
     docs_params = client.prepare_index_params()
     docs_params.add_index(field_name="placeholder", index_type="FLAT", metric_type="L2")
@@ -328,7 +345,7 @@ def _row(p: Passage, model: str, sha: str, vector) -> dict:
         "pk": passage_key(model, p), "pid": p.id, "source": p.source, "start": p.start, "end": p.end,
         "text": p.text, "search_text": lexical_terms(embedding_text(p)), "kind": p.kind, "section": p.section or "",
         "paragraph": p.paragraph, "sentence": p.sentence, "speaker": p.speaker or "", "quoted": p.quoted,
-        "doc_sha256": sha, "dense": [float(x) for x in vector],
+        "doc_sha256": sha, "dense": vector.tolist() if hasattr(vector, "tolist") else [float(x) for x in vector],
     }
 
 
@@ -350,7 +367,8 @@ def _literal(value) -> str:
 
 def _all_rows(client, name: str, fields: list[str], filter: str = "") -> list[dict]:
     rows: list[dict] = []
-    iterator = client.query_iterator(name, batch_size=4096, filter=filter, output_fields=fields)
+    # The largest batch Milvus allows: Milvus Lite scans the collection once per batch.
+    iterator = client.query_iterator(name, batch_size=_QUERY_WINDOW, filter=filter, output_fields=fields)
     try:
         while True:
             batch = iterator.next()
@@ -362,6 +380,187 @@ def _all_rows(client, name: str, fields: list[str], filter: str = "") -> list[di
     return rows
 
 
+def _or_filter(groups: dict[str, list[int]]) -> str:
+    """One filter for some paragraphs of some documents.
+
+    Example: ``_or_filter({"a": [1, 2]})`` -> ``'(source == "a" and paragraph in [1, 2])'``
+    """
+    return " or ".join(f"(source == {_literal(src)} and paragraph in {sorted(set(paras))})"
+                       for src, paras in groups.items())
+
+
+class MilvusPassages(Sequence):
+    """The collection's passages, read from the engine when asked.
+
+    Nothing is read at open but the documents collection (per document: its
+    passage count, its people and its speakers). A position (``self[i]``)
+    reads that passage's document; ``get(pid)``, ``of(source)``,
+    ``by_speaker(name)`` and ``window(pids)`` query by key or filter. The last
+    few documents and the passages of recent searches are kept (bounded), so
+    an answer's citations do not ask again. Rows read are checked against
+    the document's text (and a whole document against its record's count):
+    a mismatch is an ``IndexCorruptError``.
+
+    ``rows_read`` counts every row fetched, for tests and the scale benchmark.
+    """
+
+    lazy = True
+    KEEP_DOCUMENTS = 8
+    KEEP_PASSAGES = 4096
+
+    def __init__(self, client, name: str, documents: list[Document], records: dict[str, dict]):
+        import threading
+
+        self.client = client
+        self.name = name
+        self.texts = {d.source: d.text for d in documents}
+        self.order = [d.source for d in documents if d.source in records]
+        self.records = records
+        self.offsets: list[int] = []
+        total = 0
+        for source in self.order:
+            self.offsets.append(total)
+            total += int(records[source]["passages"])
+        self.total = total
+        self._rank = {source: i for i, source in enumerate(self.order)}
+        self.rows_read = 0
+        self._lock = threading.Lock()
+        self._documents: dict[str, list[Passage]] = {}  # insertion order = age
+        self._passages: dict[str, Passage] = {}
+        self._paragraph: dict[str, tuple[str, int]] = {}  # pid -> (source, paragraph), from searches
+
+    # -- Sequence --------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self.total))]
+        if i < 0:
+            i += self.total
+        if not 0 <= i < self.total:
+            raise IndexError(i)
+        import bisect
+
+        d = bisect.bisect_right(self.offsets, i) - 1
+        return self.of(self.order[d])[i - self.offsets[d]]
+
+    def __iter__(self):
+        for source in self.order:
+            yield from self.of(source)
+
+    # -- reads by key or filter --------------------------------------------------
+
+    def _query(self, expr: str, most: int = _QUERY_WINDOW, bulk: bool = False) -> list[Passage]:
+        """The passages ``expr`` selects; ``most`` bounds how many there can be
+        (``bulk``: expect many, read in batches straight away)."""
+        try:
+            # One call when it can hold them all: Milvus Lite scans every row
+            # on each call, and an iterator makes at least two.
+            limit = min(most, _QUERY_WINDOW)
+            rows = [] if bulk else self.client.query(self.name, filter=expr, output_fields=list(_PASSAGE_FIELDS),
+                                                     limit=limit)
+            if bulk or len(rows) == limit < most:
+                rows = _all_rows(self.client, self.name, list(_PASSAGE_FIELDS), filter=expr)
+        except Exception as exc:
+            if not type(exc).__module__.startswith(("pymilvus", "milvus_lite", "grpc")):
+                raise
+            raise IndexUnavailableError(
+                f"the Milvus collection {self.name} failed to read passages ({str(exc).strip() or type(exc).__name__}). "
+                "Fix: check that the server is up (RAG_INDEX__MILVUS_URI), then ask again"
+            ) from None
+        passages = [_passage(r) for r in rows]
+        for p in passages:
+            if self.texts.get(p.source, "")[p.start : p.end] != p.text:
+                raise IndexCorruptError(f"passage {p.id} in {self.name} does not match its source text")
+        with self._lock:
+            self.rows_read += len(passages)
+            for p in passages:
+                self._passages[p.id] = p
+            while len(self._passages) > self.KEEP_PASSAGES:
+                self._passages.pop(next(iter(self._passages)))
+        rank = self._rank
+        passages.sort(key=lambda p: (rank.get(p.source, len(rank)), p.start, p.end))
+        return passages
+
+    def of(self, source: str) -> list[Passage]:
+        with self._lock:
+            kept = self._documents.get(source)
+        if kept is not None:
+            return kept
+        expected = int(self.records.get(source, {}).get("passages", 0))
+        passages = self._query(f"source == {_literal(source)}", expected + 1) if source in self.records else []
+        if len(passages) != expected:
+            raise IndexCorruptError(
+                f"the Milvus collection {self.name} holds {len(passages)} passages of {source}, "
+                f"its record says {expected}"
+            )
+        with self._lock:
+            self._documents[source] = passages
+            while len(self._documents) > self.KEEP_DOCUMENTS:
+                self._documents.pop(next(iter(self._documents)))
+        return passages
+
+    def get(self, pid: str) -> Optional[Passage]:
+        with self._lock:
+            kept = self._passages.get(pid)
+        if kept is not None:
+            return kept
+        found = self._query(f"pid == {_literal(pid)}", 1)
+        return found[0] if found else None
+
+    def by_speaker(self, speaker: str) -> list[Passage]:
+        return self._query(f"speaker == {_literal(speaker)}", self.total)
+
+    def remember(self, hits) -> None:
+        """Note where searched passages are (document and paragraph), so
+        ``window`` can read their paragraphs in one query."""
+        with self._lock:
+            for hit in hits:
+                e = hit["entity"]
+                self._paragraph[e["pid"]] = (e["source"], int(e["paragraph"]))
+            while len(self._paragraph) > self.KEEP_PASSAGES:
+                self._paragraph.pop(next(iter(self._paragraph)))
+
+    def window(self, pids) -> list[Passage]:
+        """The whole paragraphs that ``pids`` are in, in document order: all
+        that evidence selection reads around a hit (quotations and the
+        sentence before a short one never leave their paragraph)."""
+        with self._lock:
+            where = {pid: self._paragraph.get(pid) for pid in pids}
+        unknown = [pid for pid, w in where.items() if w is None]
+        if unknown:
+            for p in self._query(f"pid in {_literal(unknown)}", len(unknown)):
+                where[p.id] = (p.source, p.paragraph)
+        groups: dict[str, list[int]] = {}
+        for w in where.values():
+            if w is not None:
+                groups.setdefault(w[0], []).append(w[1])
+        return self._query(_or_filter(groups), self.total) if groups else []
+
+    # -- what an open needs, from the documents collection ----------------------
+
+    def counts(self) -> dict[str, int]:
+        return {s: int(r["passages"]) for s, r in self.records.items()}
+
+    def speakers(self) -> set[str]:
+        return {name for r in self.records.values() for name in json.loads(r.get("speakers") or "[]")}
+
+    def of_speaking_documents(self, source: Optional[str] = None) -> list[Passage]:
+        sources = [s for s in self.order if json.loads(self.records[s].get("speakers") or "[]")]
+        if source is not None:
+            return self.of(source) if source in sources else []
+        if not sources:
+            return []
+        # One read for all of them (a query per document would cost a scan
+        # of the collection each on Milvus Lite); the caller lists speakers
+        # and lets the rows go.
+        most = sum(int(self.records[s]["passages"]) for s in sources)
+        where = "" if len(sources) == len(self.order) else f"source in {_literal(sources)}"
+        return self._query(where, most, bulk=most > _QUERY_WINDOW)
+
+
 def _embed(embed_model, texts: list[str]):
     return embed_in_chunks(embed_model, texts, progress=False)
 
@@ -370,30 +569,29 @@ class MilvusSearch:
     """Hybrid search in a Milvus collection: the engine ``rag.retrieve`` asks
     instead of FAISS + in-process BM25."""
 
-    def __init__(self, client, collection: str, embed_model, location: str):
+    def __init__(self, client, collection: str, embed_model, location: str,
+                 store: Optional[MilvusPassages] = None):
         self.client = client
         self.collection = collection
         self.embed_model = embed_model
         self.location = location  # for messages: "<uri> collection <name>"
+        self.store = store  # told where found passages are, for reading their paragraphs
 
-    def _requests(self, pymilvus, vector, terms: str, lexical: bool, settings: RetrievalSettings,
-                  expr: str) -> list:
-        kw = {"expr": expr or None}
-        reqs = [pymilvus.AnnSearchRequest(data=[vector], anns_field="dense", param={"metric_type": "IP"},
-                                          limit=settings.dense_top_k, **kw)]
-        if lexical:
-            reqs.append(pymilvus.AnnSearchRequest(data=[terms], anns_field="sparse", param={"metric_type": "BM25"},
-                                                  limit=settings.lexical_top_k, **kw))
-        return reqs
+    def _search(self, field: str, data, limit: int, expr: str, fields: list[str]) -> list[dict]:
+        metric = "IP" if field == "dense" else "BM25"
+        return self.client.search(self.collection, data=[data], anns_field=field, limit=limit,
+                                  search_params={"metric_type": metric}, output_fields=fields,
+                                  filter=expr)[0]
 
     def rank(self, query: str, speakers: tuple[str, ...], settings: RetrievalSettings,
-             sources: Optional[list[str]] = None) -> tuple[list[tuple[str, float]], float, float]:
+             sources: Optional[list[str]] = None, vector=None) -> tuple[list[tuple[str, float]], float, float]:
         """Passage ids by fused score, the best cosine and the best BM25 score.
 
-        ``sources`` restricts the search to those documents (a filter in the engine).
+        ``sources`` restricts the search to those documents (a filter in the
+        engine); ``vector`` is the query's embedding when the caller has it.
         A server that fails mid-session is an ``IndexUnavailableError`` naming it."""
         try:
-            return self._rank(query, speakers, settings, sources)
+            return self._rank(query, speakers, settings, sources, vector)
         except Exception as exc:
             if not type(exc).__module__.startswith(("pymilvus", "milvus_lite", "grpc")):
                 raise
@@ -402,64 +600,74 @@ class MilvusSearch:
                 "Fix: check that the server is up (RAG_INDEX__MILVUS_URI), then ask again"
             ) from None
 
-    def _rank(self, query, speakers, settings, sources):
+    def _lists(self, vector: list[float], terms: str, lexical: bool, settings: RetrievalSettings,
+               expr: str, fields: list[str]) -> tuple[list[dict], list[dict]]:
+        dense = self._search("dense", vector, settings.dense_top_k, expr, fields)
+        sparse = self._search("sparse", terms, settings.lexical_top_k, expr, fields) if lexical else []
+        return dense, sparse
+
+    def _rank(self, query, speakers, settings, sources, vector):
         import numpy as np
 
         from rag.question import content_words
 
-        pymilvus = _pymilvus()
-        vector = np.asarray(self.embed_model.embed_batch([query])[0], dtype=np.float32)
+        if vector is None:
+            vector = self.embed_model.embed_batch([query])[0]
+        vector = np.asarray(vector, dtype=np.float32).tolist()
         terms = lexical_terms(query)
         lexical = bool(content_words(query)) and bool(terms)
         expr = f"source in {_literal(list(sources))}" if sources else ""
-        fields = ["pid", "speaker", "dense"]
-        limit = settings.dense_top_k + settings.lexical_top_k
-        ranker = pymilvus.RRFRanker(settings.rrf_k)
-        hits = self.client.hybrid_search(
-            self.collection, self._requests(pymilvus, vector.tolist(), terms, lexical, settings, expr),
-            ranker=ranker, limit=limit, output_fields=fields)[0]
-        fused: dict[str, float] = {}
-        speaker_of: dict[str, str] = {}
-        best_dense = 0.0
-        for hit in hits:
-            entity = hit["entity"]
-            fused[entity["pid"]] = float(hit["distance"])
-            speaker_of[entity["pid"]] = entity["speaker"]
-            # The best dense hit is always among the fused ones (the dense list
-            # is one of the two fused), so its cosine is the best here.
-            best_dense = max(best_dense, float(np.dot(vector, np.asarray(entity["dense"], dtype=np.float32))))
+        # Two plain searches, fused here with the same reciprocal-rank sum the
+        # engine's RRFRanker computes (1/(k + rank), rank from 1) and the
+        # FAISS path uses. One hybrid_search would need a third search for
+        # the best BM25 score and the dense vectors back for the best cosine;
+        # the two lists carry both as their first distances.
+        fields = ["pid", "speaker", "source", "paragraph"]
+        dense, sparse = self._lists(vector, terms, lexical, settings, expr, fields)
+        fused = _rrf((dense, sparse), settings.rrf_k)
+        speaker_of = {h["entity"]["pid"]: h["entity"]["speaker"] for hits in (dense, sparse) for h in hits}
+        best_dense = float(dense[0]["distance"]) if dense else 0.0
+        # Milvus Lite reports BM25 as a negated distance, a server as the
+        # score: the size is the score either way. Milvus's BM25 keeps the
+        # classic (k1 + 1) factor that bm25s (Lucene's form) drops; dividing
+        # it out puts the score on the scale the answer step's
+        # min_lexical_score was set on.
+        best_lexical = abs(float(sparse[0]["distance"])) / (BM25_PARAMS["bm25_k1"] + 1.0) if sparse else 0.0
         if speakers:
             # The people the question names: their passages among the fused
-            # ones are boosted exactly as on the FAISS path. A second hybrid
-            # search, filtered to their passages in the engine, finds the
+            # ones are boosted exactly as on the FAISS path. The same two
+            # searches, filtered to their passages in the engine, find the
             # rest of what they said; those rank as if just past the end of
-            # the fused lists (in their filtered order), so they add evidence
-            # without reordering what FAISS would have chosen.
+            # the fused lists (in their filtered fused order), so they add
+            # evidence without reordering what FAISS would have chosen.
             for pid in fused:
                 if speaker_of[pid] in speakers:
                     fused[pid] *= settings.speaker_boost
             s_expr = f"speaker in {_literal(list(speakers))}" + (f" and {expr}" if expr else "")
             beyond = settings.rrf_k + max(settings.dense_top_k, settings.lexical_top_k) + 1
-            filtered = self.client.hybrid_search(
-                self.collection,
-                self._requests(pymilvus, vector.tolist(), terms, lexical, settings, s_expr),
-                ranker=ranker, limit=limit, output_fields=["pid"])[0]
-            for rank, hit in enumerate(h for h in filtered if h["entity"]["pid"] not in fused):
-                fused[hit["entity"]["pid"]] = 1.0 / (beyond + rank)
-        best_lexical = 0.0
-        if lexical:
-            top = self.client.search(self.collection, data=[terms], anns_field="sparse", limit=1,
-                                     search_params={"metric_type": "BM25"}, output_fields=["pid"],
-                                     filter=expr)[0]
-            if top:
-                # Milvus Lite reports BM25 as a negated distance, a server as
-                # the score: the size is the score either way. Milvus's BM25
-                # keeps the classic (k1 + 1) factor that bm25s (Lucene's form)
-                # drops; dividing it out puts the score on the scale the
-                # answer step's min_lexical_score was set on.
-                best_lexical = abs(float(top[0]["distance"])) / (BM25_PARAMS["bm25_k1"] + 1.0)
+            lists = self._lists(vector, terms, lexical, settings, s_expr, fields)
+            dense, sparse = dense + lists[0], sparse + lists[1]
+            filtered = sorted(_rrf(lists, settings.rrf_k).items(), key=lambda kv: -kv[1])
+            for rank, (pid, _) in enumerate(kv for kv in filtered if kv[0] not in fused):
+                fused[pid] = 1.0 / (beyond + rank)
         ranked = sorted(fused.items(), key=lambda kv: -kv[1])
+        if self.store is not None:
+            self.store.remember(dense + sparse)
         return ranked, best_dense, best_lexical
+
+
+def _rrf(lists, k: int) -> dict[str, float]:
+    """Reciprocal-rank fusion of ranked hit lists, as Milvus's ``RRFRanker(k)``:
+    a passage at rank r (from 1) of a list adds 1/(k + r).
+
+    Example: ``_rrf(([{"entity": {"pid": "a"}}], [{"entity": {"pid": "a"}}]), 60)`` -> ``{"a": 2/61}``
+    """
+    fused: dict[str, float] = {}
+    for hits in lists:
+        for rank, hit in enumerate(hits, start=1):
+            pid = hit["entity"]["pid"]
+            fused[pid] = fused.get(pid, 0.0) + 1.0 / (k + rank)
+    return fused
 
 
 def drop(settings: Settings, key_paths) -> None:
@@ -513,7 +721,7 @@ def open_milvus_index(settings: Settings, paths, embed_model, progress: bool = F
         for name in names:
             client.load_collection(name)
         timings = _synchronise(client, names, loaded.documents, settings, embed_model, model, progress)
-        passages, people = _read_back(client, names, loaded.documents)
+        records = {r["source"]: r for r in _all_rows(client, names[1], ["source", "passages", "people", "speakers"])}
     except (IndexMismatchError, ConfigError):
         raise
     except IndexCorruptError as exc:
@@ -532,16 +740,19 @@ def open_milvus_index(settings: Settings, paths, embed_model, progress: bool = F
                 f"Fix: {rebuild_command(settings)}"
             ) from None
         raise
+    # The passage rows stay in the engine: the index reads them by key or
+    # filter when an answer, a citation or a speaker list needs them.
+    store = MilvusPassages(client, names[0], loaded.documents, records)
     index = CorpusIndex(
         documents={d.source: d for d in loaded.documents},
-        passages=passages,
-        people=people,
+        passages=store,
+        people={d.source: json.loads(records[d.source]["people"]) for d in loaded.documents if d.source in records},
         vector_store=None,
         embed_model=embed_model,
         directory=None,
         timings=timings,
     )
-    index.engine = MilvusSearch(client, names[0], embed_model, f"{uri} (collection {names[0]})")
+    index.engine = MilvusSearch(client, names[0], embed_model, f"{uri} (collection {names[0]})", store)
     index.warnings = loaded.warnings
     index.timings["total_s"] = time.perf_counter() - t0
     return index
@@ -553,9 +764,10 @@ def _synchronise(client, names, documents: list[Document], settings: Settings, e
     rows_name, docs_name = names
     stored = {r["source"]: r for r in _all_rows(client, docs_name, ["source", "sha256", "passages"])}
     current = {d.source for d in documents}
-    for source in sorted(set(stored) - current):
-        client.delete(rows_name, filter=f"source == {_literal(source)}")
-        client.delete(docs_name, ids=[source])
+    removed = sorted(set(stored) - current)
+    if removed:
+        client.delete(rows_name, filter=f"source in {_literal(removed)}")
+        client.delete(docs_name, ids=removed)
     stale = [d for d in documents if stored.get(d.source, {}).get("sha256") != d.sha256]
     bar = None
     if progress and stale:
@@ -564,12 +776,34 @@ def _synchronise(client, names, documents: list[Document], settings: Settings, e
         bar = tqdm(total=len(stale), desc="indexing", unit="document")
     parse_s = embed_s = 0.0
     embedded = 0
+    # The stale documents' records go first and come back last: until then a
+    # document counts as not indexed, whatever rows a crash left behind. One
+    # delete for all of them: Milvus Lite evaluates a delete's filter over
+    # every row, so a delete per document made a first build quadratic.
+    if stale:
+        gone = [d.source for d in stale if d.source in stored]
+        if gone:
+            client.delete(docs_name, ids=gone)
+        client.delete(rows_name, filter=f"source in {_literal([d.source for d in stale])}")
+    rows: list[dict] = []
+    records: list[dict] = []
+    # At most ~2 KB a row, so the default batch stays far below a server's
+    # 64 MB message limit.
+    batch = settings.index.milvus_insert_batch
+
+    def flush() -> None:
+        # Rows across documents in one insert (each call costs the same
+        # fixed work in the engine); a document's record only after its rows.
+        # Insert, not upsert: the rows were deleted above, and a crash before
+        # the record means the next run deletes them again.
+        for i in range(0, len(rows), batch):
+            client.insert(rows_name, rows[i : i + batch])
+        if records:
+            client.upsert(docs_name, records)
+        rows.clear()
+        records.clear()
+
     for doc in stale:
-        # The document's row goes first and comes back last: until then the
-        # document counts as not indexed, whatever rows a crash left behind.
-        if doc.source in stored:
-            client.delete(docs_name, ids=[doc.source])
-        client.delete(rows_name, filter=f"source == {_literal(doc.source)}")
         t = time.perf_counter()
         passages, people = analyse(doc, settings)
         parse_s += time.perf_counter() - t
@@ -577,38 +811,16 @@ def _synchronise(client, names, documents: list[Document], settings: Settings, e
         vectors = _embed(embed_model, [embedding_text(p) for p in passages]) if passages else []
         embed_s += time.perf_counter() - t
         embedded += len(passages)
-        for i in range(0, len(passages), INSERT_BATCH):
-            client.upsert(rows_name, [_row(p, model, doc.sha256, vectors[j])
-                                      for j, p in enumerate(passages[i : i + INSERT_BATCH], start=i)])
-        client.upsert(docs_name, [{"source": doc.source, "sha256": doc.sha256, "passages": len(passages),
-                                   "people": json.dumps(people, ensure_ascii=False),
-                                   "placeholder": [0.0] * _PLACEHOLDER_DIM}])
+        rows.extend(_row(p, model, doc.sha256, vectors[j]) for j, p in enumerate(passages))
+        records.append({"source": doc.source, "sha256": doc.sha256, "passages": len(passages),
+                        "people": json.dumps(people, ensure_ascii=False),
+                        "speakers": json.dumps(sorted({p.speaker for p in passages if p.speaker}), ensure_ascii=False),
+                        "placeholder": [0.0] * _PLACEHOLDER_DIM})
+        if len(rows) >= batch:
+            flush()
         if bar is not None:
             bar.update(1)
+    flush()
     if bar is not None:
         bar.close()
     return {"parse_s": parse_s, "model_load_s": 0.0, "embed_s": embed_s, "embedded": float(embedded)}
-
-
-def _read_back(client, names, documents: list[Document]) -> tuple[list[Passage], dict]:
-    """The passages (in document order) and people the collections hold."""
-    rows_name, docs_name = names
-    docs = {r["source"]: r for r in _all_rows(client, docs_name, ["source", "passages", "people"])}
-    order = {d.source: i for i, d in enumerate(documents)}
-    passages = [_passage(r) for r in _all_rows(client, rows_name, list(_PASSAGE_FIELDS))]
-    passages.sort(key=lambda p: (order.get(p.source, len(order)), p.start, p.end))
-    counts: dict[str, int] = {}
-    for p in passages:
-        counts[p.source] = counts.get(p.source, 0) + 1
-    texts = {d.source: d.text for d in documents}
-    for source, row in docs.items():
-        if counts.get(source, 0) != int(row["passages"]):
-            raise IndexCorruptError(
-                f"the Milvus collection {rows_name} holds {counts.get(source, 0)} passages of {source}, "
-                f"its record says {row['passages']}"
-            )
-    for p in passages:
-        if texts.get(p.source, "")[p.start : p.end] != p.text:
-            raise IndexCorruptError(f"passage {p.id} in {rows_name} does not match its source text")
-    people = {d.source: json.loads(docs[d.source]["people"]) for d in documents if d.source in docs}
-    return passages, people

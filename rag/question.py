@@ -103,15 +103,18 @@ class PeopleIndex:
         has ``Person("Dmitry Peskov", ("dmitry peskov", "peskov"), (frozenset({"kremlin", "spokesman"}),))``
         and the organisation ``Person("Kremlin", ("kremlin",), (), is_person=False)``.
         """
-        found = []
+        # A person introduced alike in many documents is one entry: question
+        # analysis tries each entry's names on every question, so 500
+        # documents quoting the same six people cost a second a question.
+        found: dict[Person, None] = {}
         for roster in people.values():
             for name, roles in roster.items():
                 names = tuple(dict.fromkeys((name.lower(), name.split()[-1].lower())))
                 heads = tuple(h for h in (role_head(r) for r in roles) if h)
-                found.append(Person(name, names, tuple(frozenset(content_words(r)) for r in roles), heads=heads))
+                found.setdefault(Person(name, names, tuple(frozenset(content_words(r)) for r in roles), heads=heads))
         known = {p.name for p in found}
         for org in sorted(set(speakers) - known):
-            found.append(Person(org, (org.lower(),), (), is_person=False))
+            found.setdefault(Person(org, (org.lower(),), (), is_person=False))
         return cls(tuple(found))
 
     def is_person(self, name: str) -> bool:

@@ -11,8 +11,11 @@ evidence: the best sentences, each widened to the whole quotation it belongs
 to, in relevance order, until a token budget is spent.
 
 With the Milvus backend (``rag.milvus``) the engine does the dense and BM25
-searches, their fusion and the speaker boost (``CorpusIndex.engine.rank``);
-evidence selection here is the same for both backends.
+searches (``CorpusIndex.engine.rank`` fuses them and applies the speaker
+boost), and evidence is selected from the found passages' whole paragraphs,
+read from the engine, rather than from every passage in memory; the rule is
+the same for both backends (quotations and context never leave a paragraph).
+Each ``Retrieval`` says where its time went (``timings``).
 
 What it does not do: query rewriting with an LLM (the embedded model is too
 small to do it reliably), or deciding whether the evidence answers the
@@ -48,6 +51,11 @@ class Retrieval:
     best_lexical: float  # BM25 score of the best passage
     ranked: tuple[tuple[str, float], ...] = field(default=(), repr=False)  # passage id, fused score
     seconds: float = 0.0
+    # Where ``seconds`` went: embed_s (the query's vector), search_s (FAISS +
+    # BM25, or the engine's searches), read_s (an engine's paragraphs around
+    # the hits), fuse_s (fusion, mapping hits to passages), select_s
+    # (evidence selection).
+    timings: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 def _bm25(retriever_cls, nodes, top_k: int):
@@ -65,6 +73,30 @@ def _bm25(retriever_cls, nodes, top_k: int):
         return None
 
 
+@dataclass(frozen=True)
+class _View:
+    """Passages in document order (all of them, or whole paragraphs), with
+    their quote parity: does a passage start inside an open quotation?"""
+
+    passages: list[Passage]
+    opens_inside: list[bool]
+    by_id: dict[str, int]
+
+    @classmethod
+    def of(cls, passages: list[Passage], by_id: Optional[dict[str, int]] = None) -> "_View":
+        opens_inside = []
+        inside = False
+        previous_para = None
+        for p in passages:
+            if (p.source, p.paragraph) != previous_para or p.kind != "sentence":
+                inside = False
+                previous_para = (p.source, p.paragraph)
+            opens_inside.append(inside)
+            if p.kind == "sentence":
+                inside ^= sum(p.text.count(c) for c in QUOTE_CHARS) % 2 == 1
+        return cls(passages, opens_inside, by_id if by_id is not None else {p.id: i for i, p in enumerate(passages)})
+
+
 class Retriever:
     """Hybrid retriever over one ``CorpusIndex``."""
 
@@ -79,17 +111,17 @@ class Retriever:
         if index.engine is None:  # an engine (rag.milvus) runs BM25 itself
             nodes = [TextNode(id_=p.id, text=embedding_text(p)) for p in index.passages]
             self.bm25 = _bm25(BM25Retriever, nodes, min(self.settings.lexical_top_k, max(1, len(nodes))))
-        # Quote parity: does a passage start inside an open quotation?
-        self._opens_inside = self._quote_state(index.passages)
+        # What evidence selection reads: every passage when they are in
+        # memory; with an engine, each question's paragraphs (``rank``).
+        self._all = _View.of(index.passages, index.by_id) if index.in_memory else None
         # Who the documents quote, for resolving the people a question names.
-        self.people = people or PeopleIndex.build(index.people, (p.speaker for p in index.passages if p.speaker))
+        self.people = people or PeopleIndex.build(index.people, sorted(index.speaker_names()))
 
     # -- ranking -------------------------------------------------------------
 
-    def _dense(self, query: str) -> list[tuple[int, float]]:
+    def _dense(self, vec) -> list[tuple[int, float]]:
         from llama_index.core.vector_stores.types import VectorStoreQuery
 
-        vec = self.index.embed_model.embed_batch([query])[0]
         k = min(self.settings.dense_top_k, len(self.index.passages))
         result = self.index.vector_store.query(
             VectorStoreQuery(query_embedding=vec.tolist(), similarity_top_k=k)
@@ -114,16 +146,39 @@ class Retriever:
                 hits.append((self.index.by_id[hit.node.node_id], float(hit.score)))
         return hits
 
-    def rank(self, query: str, speakers: tuple[str, ...]) -> tuple[list[tuple[int, float]], float, float]:
+    def rank(self, query: str, speakers: tuple[str, ...], timings: Optional[dict] = None
+             ) -> tuple[list[tuple[int, float]], float, float, "_View"]:
+        """Positions in the returned view by fused score, the best cosine, the
+        best BM25 score, and the view (the passages evidence is chosen from)."""
+        timings = {} if timings is None else timings
+        t0 = time.perf_counter()
+        vec = self.index.embed_model.embed_batch([query])[0]
+        timings["embed_s"] = time.perf_counter() - t0
         if self.index.engine is not None:
-            # Dense + BM25 fused (and the speaker boost) inside the engine.
-            ranked_ids, best_dense, best_lexical = self.index.engine.rank(query, speakers, self.settings)
-            by_id = self.index.by_id
+            # Dense + BM25 searches (and the speaker-filtered ones) in the engine.
+            t = time.perf_counter()
+            ranked_ids, best_dense, best_lexical = self.index.engine.rank(query, speakers, self.settings, vector=vec)
+            timings["search_s"] = time.perf_counter() - t
+            t = time.perf_counter()
+            if self._all is not None:
+                view = self._all
+            else:
+                # The found passages' whole paragraphs, in document order:
+                # positions in it order as in the whole corpus, and quotations
+                # never cross a paragraph.
+                view = _View.of(self.index.passages.window([pid for pid, _ in ranked_ids]))
+            timings["read_s"] = time.perf_counter() - t
+            t = time.perf_counter()
+            by_id = view.by_id
             ranked = sorted(((by_id[pid], score) for pid, score in ranked_ids if pid in by_id),
                             key=lambda kv: (-kv[1], kv[0]))
-            return ranked, best_dense, best_lexical
-        dense = self._dense(query)
+            timings["fuse_s"] = time.perf_counter() - t
+            return ranked, best_dense, best_lexical, view
+        t = time.perf_counter()
+        dense = self._dense(vec)
         lexical = self._lexical(query)
+        timings["search_s"] = time.perf_counter() - t
+        t = time.perf_counter()
         k = self.settings.rrf_k
         fused: dict[int, float] = {}
         for hits in (dense, lexical):
@@ -136,37 +191,26 @@ class Retriever:
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
         best_dense = dense[0][1] if dense else 0.0
         best_lexical = lexical[0][1] if lexical else 0.0
-        return ranked, best_dense, best_lexical
+        timings["fuse_s"] = time.perf_counter() - t
+        return ranked, best_dense, best_lexical, self._all
 
     # -- evidence ------------------------------------------------------------
 
     @staticmethod
-    def _quote_state(passages: list[Passage]) -> list[bool]:
-        opens_inside = []
-        inside = False
-        previous_para = None
-        for p in passages:
-            if (p.source, p.paragraph) != previous_para or p.kind != "sentence":
-                inside = False
-                previous_para = (p.source, p.paragraph)
-            opens_inside.append(inside)
-            if p.kind == "sentence":
-                inside ^= sum(p.text.count(c) for c in QUOTE_CHARS) % 2 == 1
-        return opens_inside
-
-    def quotation_run(self, pos: int) -> tuple[int, int]:
+    def quotation_run(view: "_View", pos: int) -> tuple[int, int]:
         """The positions [first, last] of the quotation that passage ``pos`` is part of."""
-        passages = self.index.passages
+        passages, opens_inside = view.passages, view.opens_inside
         first = last = pos
-        while self._opens_inside[first] and first > 0 and passages[first - 1].paragraph == passages[pos].paragraph:
+        while opens_inside[first] and first > 0 and passages[first - 1].paragraph == passages[pos].paragraph:
             first -= 1
-        while last + 1 < len(passages) and self._opens_inside[last + 1] and passages[last + 1].paragraph == passages[pos].paragraph:
+        while last + 1 < len(passages) and opens_inside[last + 1] and passages[last + 1].paragraph == passages[pos].paragraph:
             last += 1
         return first, last
 
-    def select(self, ranked: list[tuple[int, float]], budget: Optional[int] = None) -> tuple[Evidence, ...]:
+    def select(self, view: "_View", ranked: list[tuple[int, float]], budget: Optional[int] = None) -> tuple[Evidence, ...]:
+        """Evidence from ``ranked`` positions of ``view`` (as ``rank`` returns them)."""
         budget = budget or self.settings.evidence_tokens
-        passages = self.index.passages
+        passages = view.passages
         chosen: list[tuple[int, int, float]] = []
         covered: set[int] = set()
         spent = 0
@@ -176,16 +220,16 @@ class Retriever:
             # Headings organise; they are not evidence. Bylines and datelines are.
             if pos in covered or passages[pos].kind == "heading":
                 continue
-            first, last = self.quotation_run(pos)
+            first, last = self.quotation_run(view, pos)
             prev = first - 1
-            if (len(self._text(first, last)) < self.settings.min_standalone_chars and prev >= 0 and passages[prev].kind == "sentence"
+            if (len(self._text(view, first, last)) < self.settings.min_standalone_chars and prev >= 0 and passages[prev].kind == "sentence"
                     and (passages[prev].source, passages[prev].paragraph) == (passages[first].source, passages[first].paragraph)):
                 # "I don't know the answer to that." means nothing without the
                 # sentence before it.
                 first = prev
             if covered.intersection(range(first, last + 1)):
                 continue
-            cost = estimate_tokens(self._text(first, last))
+            cost = estimate_tokens(self._text(view, first, last))
             if cost > budget - spent:
                 if chosen:
                     continue  # a smaller item further down may still fit
@@ -194,21 +238,21 @@ class Retriever:
             chosen.append((first, last, score))
             covered.update(range(first, last + 1))
             spent += cost
-        return tuple(self._evidence(first, last, score) for first, last, score in chosen)
+        return tuple(self._evidence(view, first, last, score) for first, last, score in chosen)
 
-    def _text(self, first: int, last: int) -> str:
-        a, b = self.index.passages[first], self.index.passages[last]
+    def _text(self, view: "_View", first: int, last: int) -> str:
+        a, b = view.passages[first], view.passages[last]
         return self.index.text_of(a.source)[a.start : b.end]
 
-    def _evidence(self, first: int, last: int, score: float) -> Evidence:
-        a, b = self.index.passages[first], self.index.passages[last]
-        run = self.index.passages[first : last + 1]
+    def _evidence(self, view: "_View", first: int, last: int, score: float) -> Evidence:
+        a, b = view.passages[first], view.passages[last]
+        run = view.passages[first : last + 1]
         speaker = next((p.speaker for p in run if p.speaker), None)
         return Evidence(
             source=a.source,
             start=a.start,
             end=b.end,
-            text=self._text(first, last),
+            text=self._text(view, first, last),
             section=a.section,
             paragraph=a.paragraph,
             speaker=speaker,
@@ -228,14 +272,18 @@ class Retriever:
         # are embedded and indexed with their speaker's full name, so "the
         # Kremlin spokesman" must become "Dmitry Peskov" to meet them.
         expanded = " ".join([query, *[s for s in speakers if s.lower() not in query.lower()]])
-        ranked, best_dense, best_lexical = self.rank(expanded, speakers)
-        evidence = self.select(ranked, budget)
+        timings: dict[str, float] = {}
+        ranked, best_dense, best_lexical, view = self.rank(expanded, speakers, timings)
+        t = time.perf_counter()
+        evidence = self.select(view, ranked, budget)
+        timings["select_s"] = time.perf_counter() - t
         return Retrieval(
             query=query,
             evidence=evidence,
             speakers=speakers,
             best_dense=best_dense,
             best_lexical=best_lexical,
-            ranked=tuple((self.index.passages[p].id, s) for p, s in ranked[: self.settings.ranked_kept]),
+            ranked=tuple((view.passages[p].id, s) for p, s in ranked[: self.settings.ranked_kept]),
             seconds=time.perf_counter() - t0,
+            timings=timings,
         )

@@ -138,6 +138,11 @@ class IndexSettings(_Section):
         description="Backend 'milvus': the dense vector index. FLAT is exact (as FAISS IndexFlatIP here); a "
         "server with millions of passages wants HNSW or IVF_PQ (approximate, see the README).",
     )
+    milvus_insert_batch: int = Field(
+        2048, gt=0, le=20000,
+        description="Backend 'milvus': passage rows per insert, gathered across documents. Larger is faster "
+        "(each call costs fixed work in the engine); a crash re-embeds at most this many rows' documents.",
+    )
     max_passage_chars: int = Field(
         600, ge=100,
         description="Passages are sentences; a sentence longer than this many characters is split at clause "

@@ -244,7 +244,7 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
     subject = question_subject(question)
     if subject and not re.search(r'"', question):
         # "What did Lavrov say…": a person the corpus mentions but never quotes.
-        for person in facts.people:
+        for person in sorted(facts.people):  # sorted: the same refusal names the same person every run
             surname = person.split()[-1]
             if person not in facts.speakers and names_the_speaker(subject, surname):
                 return prompts.REFUSE_NOT_QUOTED.format(name=person)

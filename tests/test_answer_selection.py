@@ -33,9 +33,10 @@ Ferries to Osterby will leave at 8:15 on weekdays. The ferry to Karsholm is susp
 """
 
 
-@pytest.fixture
-def index_backend():
-    return "faiss"
+@pytest.fixture(params=["faiss", "milvus"])
+def index_backend(request):
+    """Every test here runs on FAISS and on Milvus Lite (conftest's make_assistant)."""
+    return request.param
 
 
 @pytest.mark.parametrize(

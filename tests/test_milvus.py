@@ -6,6 +6,7 @@ Retrieval and answer behaviour on Milvus is tested by the same tests as FAISS
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -64,11 +65,43 @@ def _expected_ids(settings, folder: Path) -> set[str]:
 def test_rows_give_back_the_faiss_passages_span_for_span(settings, tmp_path):
     milvus = open_index(settings, [ARTICLE], embed_model=HashEmbedding())
     faiss = open_index(settings.with_updates(index={"backend": "faiss"}), [ARTICLE], embed_model=HashEmbedding())
-    assert milvus.passages == faiss.passages and len(milvus.passages) == 85
+    assert list(milvus.passages) == faiss.passages and len(milvus.passages) == 85
     assert milvus.people == faiss.people
+    assert milvus.speaker_names() == faiss.speaker_names() and milvus.passage_counts() == faiss.passage_counts()
+    assert [milvus.passages[i] for i in (0, 40, 84, -1)] == [faiss.passages[i] for i in (0, 40, 84, -1)]
+    who = sorted(faiss.speaker_names())[0]
+    assert milvus.passages_by(who) == faiss.passages_by(who)
     text = ARTICLE.read_text(encoding="utf-8")
     assert all(text[p.start : p.end] == p.text for p in milvus.passages)
     assert milvus.engine is not None and faiss.engine is None
+
+
+def test_the_assistant_keeps_passage_rows_in_the_engine_not_in_memory(make_assistant, tmp_path):
+    """Open reads no passage row; a question reads only its paragraphs; the
+    answer, its citations and the speaker list are those FAISS gives."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    topics = ["harbour", "orchard", "lighthouse", "quarry", "railway", "glacier", "bakery", "observatory",
+              "vineyard", "ferry", "mill", "canal", "archive", "meadow", "foundry", "aqueduct"]
+    for i, topic in enumerate(topics):
+        _doc(folder, f"{i:02d}.txt", topic, n=20)
+    shutil.copy(ARTICLE, folder / ARTICLE.name)
+    milvus = make_assistant(None, paths=[folder], index={"backend": "milvus"})
+    faiss = make_assistant(None, paths=[folder], index={"backend": "faiss"})
+    store = milvus.index.passages
+    total = len(store)
+    assert total > 400 and total == len(faiss.index.passages)
+    assert store.rows_read == 0  # opened: counts, people and speakers come from the documents collection
+    question = "What did Suslov say about New START?"
+    answer = milvus.ask(question)
+    assert answer.citations
+    assert all(milvus.index.text_of(c.source)[c.start : c.end] == c.quote for c in answer.citations)
+    read = store.rows_read
+    assert 0 < read < total / 4  # the found passages' paragraphs (one search: 60 at most), not the corpus
+    assert [(c.source, c.start, c.end) for c in answer.citations] == \
+        [(c.source, c.start, c.end) for c in faiss.ask(question).citations]
+    assert milvus.speakers() == faiss.speakers()
+    assert milvus.documents() == faiss.documents()
 
 
 def test_adding_removing_and_changing_documents_touch_only_their_rows(settings, tmp_path):
@@ -125,6 +158,9 @@ def test_a_crash_mid_insert_converges_on_the_next_run(settings, tmp_path):
     folder.mkdir()
     for i, topic in enumerate(["harbour", "orchard", "lighthouse", "quarry"]):
         _doc(folder, f"{i}.txt", topic)
+    # Rows are inserted in batches across documents; a small batch lets the
+    # crash come after some documents are complete.
+    settings = settings.with_updates(index={"milvus_insert_batch": 8})
     with pytest.raises(KeyboardInterrupt):
         open_index(settings, [folder], embed_model=_DyingEmbedder(die_at=3))
     partial = _rows(settings, [folder])
@@ -145,9 +181,9 @@ def test_search_filters_by_document_in_the_engine(settings, tmp_path):
     index = open_index(settings, [folder], embed_model=HashEmbedding())
     b = next(s for s in index.documents if s.endswith("b.txt"))
     ranked, _, _ = index.engine.rank("harbour committee plan", (), settings.retrieval, sources=[b])
-    assert ranked and all(index.passages[index.by_id[pid]].source == b for pid, _ in ranked)
+    assert ranked and all(index.passage(pid).source == b for pid, _ in ranked)
     ranked, best_dense, best_lexical = index.engine.rank("harbour committee plan", (), settings.retrieval)
-    assert index.passages[index.by_id[ranked[0][0]]].source.endswith("a.txt")
+    assert index.passage(ranked[0][0]).source.endswith("a.txt")
     assert best_dense > 0 and best_lexical > 0
 
 
@@ -293,7 +329,8 @@ def test_killing_rag_index_part_way_then_rerunning_converges(tmp_path):
     for i, topic in enumerate(topics):
         _doc(folder, f"{i:02d}.txt", topic, n=40)
     data = tmp_path / "data"
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("RAG_INDEX__")}, "RAG_INDEX__DATA_DIR": str(data)}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("RAG_INDEX__")}, "RAG_INDEX__DATA_DIR": str(data),
+           "RAG_INDEX__MILVUS_INSERT_BATCH": "40"}  # documents complete one or two at a time
     args = [sys.executable, "-m", "rag.cli", "index", str(folder), "--index-backend", "milvus", "--backend", "none"]
     # A first run on another folder pays the one-off model export, so the
     # timed run below is all indexing.
@@ -372,3 +409,17 @@ def test_an_engine_gone_mid_session_is_a_clear_error(settings):
     release_milvus()
     with pytest.raises(IndexUnavailableError, match="failed to search.*Fix: check that the server is up"):
         index.engine.rank("What did Suslov say?", (), settings.retrieval)
+
+
+def test_reads_larger_than_one_query_call_come_whole(make_assistant, monkeypatch):
+    """Past the most rows one query call returns, reads go on in batches:
+    the speakers list and a question's paragraphs lose nothing."""
+    import rag.milvus
+
+    faiss = make_assistant(None, index={"backend": "faiss"})
+    milvus = make_assistant(None, index={"backend": "milvus"})
+    monkeypatch.setattr(rag.milvus, "_QUERY_WINDOW", 7)
+    assert milvus.speakers() == faiss.speakers()
+    question = "What did Peskov say about the calls?"
+    got, want = milvus.ask(question), faiss.ask(question)
+    assert [(c.source, c.start, c.end) for c in got.citations] == [(c.source, c.start, c.end) for c in want.citations]

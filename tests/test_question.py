@@ -357,3 +357,13 @@ def test_a_plural_of_a_known_word_is_known():
     facts = CorpusFacts.from_texts(["Service returns on Sunday."], (), ())
     assert facts.knows("Sundays") and not facts.knows("Mondays")
     assert unknown_names("Will buses run on Sundays?", facts) == []
+def test_a_person_introduced_alike_in_many_documents_is_one_entry():
+    roster = {"Dmitry Peskov": ["Kremlin spokesman"], "Dmitry Suslov": ["professor"]}
+    many = PeopleIndex.build({f"{i}.txt": roster for i in range(300)}, speakers={"Dmitry Peskov", "Kremlin"})
+    one = PeopleIndex.build({"0.txt": roster}, speakers={"Dmitry Peskov", "Kremlin"})
+    assert many == one and len(many.people) == 3
+    assert many.mentioned_in("And what did Peskov and Suslov say?") == ["Dmitry Peskov", "Dmitry Suslov"]
+    # Introduced differently (another role) is kept: each role can name them.
+    other = PeopleIndex.build({"a.txt": roster, "b.txt": {"Dmitry Peskov": ["press secretary"]}}, speakers=())
+    assert [p.name for p in other.people] == ["Dmitry Peskov", "Dmitry Suslov", "Dmitry Peskov"]
+    assert named_speakers("What did the press secretary say?", other) == ("Dmitry Peskov",)
