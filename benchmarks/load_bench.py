@@ -1,7 +1,7 @@
 """Load and soak benchmark: many gradio_client users against `rag ui` on loopback.
 
     python benchmarks/load_bench.py load [--users 50] [--seconds 120] [--backend none|embedded]
-    python benchmarks/load_bench.py soak [--questions 1000] [--users 4] [--backend none|embedded]
+    python benchmarks/load_bench.py soak [--questions 1000] [--max-seconds S] [--users 4] [--backend none|embedded]
 
 Starts `rag ui` on a free loopback port with a fresh data directory (the
 models folder of ``--models-from`` is linked in, so nothing is re-exported),
@@ -422,6 +422,9 @@ def main(argv=None) -> int:
     parser.add_argument("--users", type=int, default=None, help="default 50 (load) / 4 (soak)")
     parser.add_argument("--seconds", type=float, default=120.0, help="load: how long users keep asking")
     parser.add_argument("--questions", type=int, default=1000, help="soak: questions in all")
+    parser.add_argument("--max-seconds", type=float, default=None,
+                        help="soak: stop starting new questions after this long, even if fewer were asked "
+                             "(for a slow model on a busy machine; the report says how many were)")
     parser.add_argument("--backend", default="none", choices=["none", "embedded"],
                         help="the LLM: none (extractive answers) or the embedded SmolLM2")
     parser.add_argument("--queue-max-size", type=int, default=64, help="RAG_UI__QUEUE_MAX_SIZE for the server")
@@ -449,8 +452,8 @@ def main(argv=None) -> int:
         if args.mode == "load":
             run_users(url, users, seconds=args.seconds, seed=args.seed, report=report)
         else:
-            run_users(url, users, questions=args.questions, seed=args.seed, report=report,
-                      mix={"ask": 50, "chat": 25, "follow_up": 25})
+            run_users(url, users, questions=args.questions, seconds=args.max_seconds, seed=args.seed,
+                      report=report, mix={"ask": 50, "chat": 25, "follow_up": 25})
         stop.set()
         sampler.join()
         wall = time.perf_counter() - t0

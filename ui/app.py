@@ -594,7 +594,11 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
             outputs=[chatbot, sources_html, question_box, ask_btn, state],
             concurrency_limit=1,
             concurrency_id=MODEL_SLOT,
-            show_progress="hidden",
+            # While the question waits for the model slot, the chat shows its place
+            # in the queue ("queue: 3/7 | 41.2s"): with a slow model and many users
+            # the wait is minutes, and a page that shows nothing looks hung.
+            show_progress="minimal",
+            show_progress_on=[chatbot],
             api_visibility="private",
         )
         answer_events = [
