@@ -261,10 +261,10 @@ class User:
         result = timed(self.report, self.t0, "upload",
                        lambda: self.client.submit(handle_file(str(path)), api_name="/upload"), check)
         if result is not None:
-            source = str(result[0]).split("**")[1]
+            source = str(result[0]).split("**")[1]  # the public name the page shows ("uploads/x.txt")
             self.mine.append(source)
             with self.report.lock:
-                self.report.uploads_added.append(source)
+                self.report.uploads_added.append(Path(source).name)
 
     def remove(self):
         if not self.mine:
@@ -277,7 +277,7 @@ class User:
 
         if timed(self.report, self.t0, "remove", lambda: self.client.submit(source, api_name="/remove"), check):
             with self.report.lock:
-                self.report.uploads_removed.append(source)
+                self.report.uploads_removed.append(Path(source).name)
         else:
             self.mine.append(source)  # still there (busy or failed): it may be removed later
 
