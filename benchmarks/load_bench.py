@@ -132,6 +132,8 @@ class Report:
             "latency_by_kind_s": {k: stats([s.latency_s for s in done if s.kind == k])
                                   for k in sorted({s.kind for s in done})},
             "queue_wait_s": stats([s.queue_wait_s for s in done if s.queue_wait_s is not None]),
+            # how long a refused request took to hear "busy" (it should be at once)
+            "busy_reply_s": stats([s.latency_s for s in self.busy]),
             "uploads": {"added": len(self.uploads_added), "removed": len(self.uploads_removed),
                         "listed_at_end": len(self.listed_at_end), "problems": self.upload_problems()},
         }
