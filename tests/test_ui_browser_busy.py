@@ -17,8 +17,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_ui import FakeAssistant, serve  # noqa: E402
 from test_ui_browser import ARTIFACTS, ask, bots, expect, last_bot, open_page  # noqa: E402
