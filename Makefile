@@ -64,13 +64,21 @@ fuzz: install
 		--hypothesis-seed=$$seed --hypothesis-show-statistics; \
 	status=$$?; echo "fuzz seed $$seed (replay: FUZZ_SEED=$$seed make fuzz)"; exit $$status
 
-# 50 gradio_client users for 2 minutes against `rag ui` on loopback (extractive answers;
-# LOAD_ARGS="--backend embedded" for SmolLM2), and a 1,000-question soak. Not part of `make test`.
+# 50 gradio_client users for 2 minutes against `rag ui` on loopback, and a 1,000-question soak.
+# Not part of `make test`. The model is a variable:
+#   make load                        extractive answers (no LLM): the pipeline and the server
+#   make load LOAD_BACKEND=embedded  the embedded SmolLM2 (xllamacpp), as `rag ui` runs by default
+#   make soak LOAD_BACKEND=embedded SOAK_SECONDS=3300   stop early if 1,000 answers do not fit
+# LOAD_ARGS passes anything else to benchmarks/load_bench.py (--queue-max-size, --models-from, --seed).
+LOAD_BACKEND ?= none
+SOAK_QUESTIONS ?= 1000
+SOAK_SECONDS ?=
 load: install
-	$(BIN)/python benchmarks/load_bench.py load --users 50 --seconds 120 $(LOAD_ARGS)
+	$(BIN)/python benchmarks/load_bench.py load --users 50 --seconds 120 --backend $(LOAD_BACKEND) $(LOAD_ARGS)
 
 soak: install
-	$(BIN)/python benchmarks/load_bench.py soak --questions 1000 $(LOAD_ARGS)
+	$(BIN)/python benchmarks/load_bench.py soak --questions $(SOAK_QUESTIONS) --backend $(LOAD_BACKEND) \
+		$(if $(SOAK_SECONDS),--max-seconds $(SOAK_SECONDS)) $(LOAD_ARGS)
 
 # FAISS+BM25 beside Milvus Lite on a generated corpus (long; not part of `make test`).
 # PASSAGES=20000 for a shorter run.

@@ -1,7 +1,7 @@
 """Load and soak benchmark: many gradio_client users against `rag ui` on loopback.
 
     python benchmarks/load_bench.py load [--users 50] [--seconds 120] [--backend none|embedded]
-    python benchmarks/load_bench.py soak [--questions 1000] [--users 4] [--backend none|embedded]
+    python benchmarks/load_bench.py soak [--questions 1000] [--max-seconds S] [--users 4] [--backend none|embedded]
 
 Starts `rag ui` on a free loopback port with a fresh data directory (the
 models folder of ``--models-from`` is linked in, so nothing is re-exported),
@@ -132,6 +132,8 @@ class Report:
             "latency_by_kind_s": {k: stats([s.latency_s for s in done if s.kind == k])
                                   for k in sorted({s.kind for s in done})},
             "queue_wait_s": stats([s.queue_wait_s for s in done if s.queue_wait_s is not None]),
+            # how long a refused request took to hear "busy" (it should be at once)
+            "busy_reply_s": stats([s.latency_s for s in self.busy]),
             "uploads": {"added": len(self.uploads_added), "removed": len(self.uploads_removed),
                         "listed_at_end": len(self.listed_at_end), "problems": self.upload_problems()},
         }
@@ -261,10 +263,10 @@ class User:
         result = timed(self.report, self.t0, "upload",
                        lambda: self.client.submit(handle_file(str(path)), api_name="/upload"), check)
         if result is not None:
-            source = str(result[0]).split("**")[1]
+            source = str(result[0]).split("**")[1]  # the public name the page shows ("uploads/x.txt")
             self.mine.append(source)
             with self.report.lock:
-                self.report.uploads_added.append(source)
+                self.report.uploads_added.append(Path(source).name)
 
     def remove(self):
         if not self.mine:
@@ -277,7 +279,7 @@ class User:
 
         if timed(self.report, self.t0, "remove", lambda: self.client.submit(source, api_name="/remove"), check):
             with self.report.lock:
-                self.report.uploads_removed.append(source)
+                self.report.uploads_removed.append(Path(source).name)
         else:
             self.mine.append(source)  # still there (busy or failed): it may be removed later
 
@@ -422,6 +424,9 @@ def main(argv=None) -> int:
     parser.add_argument("--users", type=int, default=None, help="default 50 (load) / 4 (soak)")
     parser.add_argument("--seconds", type=float, default=120.0, help="load: how long users keep asking")
     parser.add_argument("--questions", type=int, default=1000, help="soak: questions in all")
+    parser.add_argument("--max-seconds", type=float, default=None,
+                        help="soak: stop starting new questions after this long, even if fewer were asked "
+                             "(for a slow model on a busy machine; the report says how many were)")
     parser.add_argument("--backend", default="none", choices=["none", "embedded"],
                         help="the LLM: none (extractive answers) or the embedded SmolLM2")
     parser.add_argument("--queue-max-size", type=int, default=64, help="RAG_UI__QUEUE_MAX_SIZE for the server")
@@ -449,8 +454,8 @@ def main(argv=None) -> int:
         if args.mode == "load":
             run_users(url, users, seconds=args.seconds, seed=args.seed, report=report)
         else:
-            run_users(url, users, questions=args.questions, seed=args.seed, report=report,
-                      mix={"ask": 50, "chat": 25, "follow_up": 25})
+            run_users(url, users, questions=args.questions, seconds=args.max_seconds, seed=args.seed,
+                      report=report, mix={"ask": 50, "chat": 25, "follow_up": 25})
         stop.set()
         sampler.join()
         wall = time.perf_counter() - t0

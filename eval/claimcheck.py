@@ -34,6 +34,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
+from eval.jsonl import DataFileError, read_jsonl
 from rag import Evidence, RagError, Settings, add_settings_options  # the public API (docs/API_CONTRACT.md)
 from rag.verify import supports
 
@@ -47,8 +48,8 @@ THRESHOLDS = CLAIMS_DIR / "thresholds.json"
 TARGETS = {"unsupported_rejected": 0.98, "supported_accepted": 0.85}
 
 
-class ClaimsError(RagError):
-    """A claims file that cannot be used (message names the file, line and fix)."""
+class ClaimsError(DataFileError):
+    """A claims file whose rows lack what a claim needs (message names the file, line and fix)."""
 
 
 def claim_files(split: str = "all") -> list[Path]:
@@ -57,18 +58,14 @@ def claim_files(split: str = "all") -> list[Path]:
 
 
 def load_claims(paths: Iterable[Path]) -> list[dict]:
-    """Every claim of ``paths``, each with ``split`` set to its file's stem."""
+    """Every claim of ``paths``, each with ``split`` set to its file's stem.
+
+    A missing file or a line that is not JSON raises ``DataFileError``
+    (``eval.jsonl``); a row without the required keys, ``ClaimsError``."""
     rows = []
     for path in paths:
-        if not path.is_file():
-            raise ClaimsError(f"claims file {path} does not exist; pass an existing .jsonl file")
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ClaimsError(f"{path}:{n} is not JSON ({exc.msg}); fix or delete that line") from None
+        path = Path(path)
+        for n, row in read_jsonl(path, "claims file"):
             missing = [k for k in REQUIRED if k not in row]
             if missing or not isinstance(row.get("supported"), bool) or not row.get("evidence"):
                 raise ClaimsError(f"{path}:{n} needs {', '.join(REQUIRED)} with a true/false 'supported' and "

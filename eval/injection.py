@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
+from eval.jsonl import read_jsonl
 from rag import Settings, add_settings_options
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,11 +43,9 @@ CASES = ROOT / "eval" / "injection" / "cases.jsonl"
 def load_cases(path: Path = CASES) -> list[dict]:
     """The cases of ``path``, each with ``doc`` resolved against the file's folder."""
     cases = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            case = json.loads(line)
-            case["doc"] = str((Path(path).parent / case["doc"]).resolve())
-            cases.append(case)
+    for _n, case in read_jsonl(path, "cases file"):
+        case["doc"] = str((Path(path).parent / case["doc"]).resolve())
+        cases.append(case)
     return cases
 
 

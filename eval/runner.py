@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
 
 from eval import metrics as M
+from eval.jsonl import read_jsonl
 from rag import RagError, Settings, add_settings_options  # the public API (docs/API_CONTRACT.md)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,18 +81,13 @@ def qa_label(path: Path) -> str:
 
 def load_qa(paths: Iterable[Path]) -> list[dict]:
     """The QA lines of ``paths`` in file order, each with ``qa_file`` (its
-    ``qa_label``) and ``split`` (``"dev"``, ``"test"`` or None)."""
+    ``qa_label``) and ``split`` (``"dev"``, ``"test"`` or None). A missing file
+    or a line that is not a JSON object raises ``DataFileError`` (file, line, fix)."""
     rows = []
     for path in paths:
         path = Path(path)
         label, split = qa_label(path), split_of(path)
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise SystemExit(f"{path}:{n}: invalid JSON ({exc}); fix the line") from exc
+        for _n, obj in read_jsonl(path, "QA file"):
             obj["qa_file"] = label
             obj["split"] = split
             rows.append(obj)

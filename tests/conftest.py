@@ -1,6 +1,7 @@
 """Shared fixtures: an isolated data directory, the article, fakes."""
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -73,3 +74,36 @@ def make_assistant(tmp_path, index_backend):
 
     yield make
     release_milvus()
+
+
+# -- headless Chromium ----------------------------------------------------------------------
+
+# Debian's chromium, never a downloaded browser (`make install-test` installs it).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module (Playwright, Debian's binary).
+
+    Skips when playwright or ``chromium`` is missing; the browser tests of
+    ``test_ui_browser*.py`` all take it.
+    """
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium, or `make install-test`); "
+                    "these tests never download a browser")
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()

@@ -72,7 +72,7 @@ def test_test_claims_come_only_from_test_questions(all_claims):
 def test_a_claims_line_that_is_not_json_names_file_and_line(tmp_path):
     path = tmp_path / "dev.jsonl"
     path.write_text(json.dumps(claim("A b c d.", "A b c d.")) + "\n{oops\n")
-    with pytest.raises(C.ClaimsError, match=r"dev.jsonl:2 is not JSON"):
+    with pytest.raises(C.DataFileError, match=r"dev.jsonl:2 is not JSON \(.*\); fix or delete that line"):
         C.load_claims([path])
 
 

@@ -8,36 +8,28 @@ operators), so no binary fixture is committed. Skipped without chromium.
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
 from pdfmaker import council_html
 from test_cli import run
 
-CHROMIUM = shutil.which("chromium")
 
-
-def print_pdf(html: str, path) -> None:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--headless", "--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page()
-            page.set_content(html, wait_until="load")
-            page.pdf(path=str(path), format="A5")
-        finally:
-            browser.close()
+def print_pdf(browser, html: str, path) -> None:
+    page = browser.new_page()
+    try:
+        page.set_content(html, wait_until="load")
+        page.pdf(path=str(path), format="A5")
+    finally:
+        page.close()
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (`make install-test`)")
-def test_pdf_answer_cites_page_two_through_the_cli(tmp_path):
+def test_pdf_answer_cites_page_two_through_the_cli(browser, tmp_path):
     docs = tmp_path / "docs"
     docs.mkdir()
     pdf = docs / "hearing.pdf"
-    print_pdf(council_html(), pdf)
+    print_pdf(browser, council_html(), pdf)
     env = {"RAG_INDEX__DATA_DIR": str(tmp_path / "data")}
     indexed = run("index", str(docs), env=env)
     assert indexed.returncode == 0, indexed.stderr

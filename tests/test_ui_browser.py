@@ -1,14 +1,13 @@
 """The chat in a real (headless, Debian) Chromium via Playwright.
 
-Never downloads a browser: skipped when ``chromium`` is not on PATH
-(``make install-test`` installs Debian's). A screenshot of the answered page
+Never downloads a browser: the ``browser`` fixture of tests/conftest.py skips
+when ``chromium`` is not on PATH (``make install-test`` installs Debian's). A screenshot of the answered page
 is saved to tests/artifacts/ui.png (and ui-real.png for the slow test).
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -27,32 +26,8 @@ from test_ui import (  # noqa: E402
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
-CHROMIUM = shutil.which("chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="Debian's chromium is not installed (apt-get install chromium, or `make install-test`); "
-    "these tests never download a browser",
-)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+# The `browser` fixture (tests/conftest.py) launches Debian's chromium, or skips.
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_ui import serve  # noqa: E402
-from test_ui_browser import CHROMIUM, CHROMIUM_ARGS, ask, expect, last_bot, open_page, playwright_api  # noqa: E402
-
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+from test_ui_browser import ask, expect, last_bot, open_page  # noqa: E402
 
 MARKDOWN = """# Lighthouse notes
 
@@ -61,16 +59,6 @@ QUESTIONS = [
     ("When do the roses bloom?", "onmouseover"),
     ("Where is the shed key?", "onerror"),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture

@@ -22,9 +22,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_ui import free_port  # noqa: E402
-from test_ui_browser import CHROMIUM, CHROMIUM_ARGS, ask, expect, last_bot, open_page, playwright_api  # noqa: E402
-
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+from test_ui_browser import ask, expect, last_bot, open_page  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = textwrap.dedent("""
@@ -56,35 +54,33 @@ def start(port: int) -> subprocess.Popen:
 
 
 @pytest.mark.slow
-def test_page_recovers_after_the_ui_process_restarts():
+def test_page_recovers_after_the_ui_process_restarts(browser):
     port = free_port()
     server = start(port)
     try:
-        with playwright_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            page = open_page(browser, f"http://127.0.0.1:{port}/")
-            ask(page, "What did Suslov say about New START?")
-            expect(last_bot(page).locator(".badge-generated")).to_be_visible()
+        page = open_page(browser, f"http://127.0.0.1:{port}/")
+        ask(page, "What did Suslov say about New START?")
+        expect(last_bot(page).locator(".badge-generated")).to_be_visible()
 
-            server.send_signal(signal.SIGKILL)
-            server.wait(timeout=30)
-            server = start(port)
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=30)
+        server = start(port)
 
-            # The same page, not reloaded, does not get its answer: the new process
-            # has none of the old sessions (measured: nothing within 20 s). Reloading
-            # the page is the recovery, and it works at once.
-            same_page = True
-            try:
-                ask(page, 'Who said "We had a great call"?', timeout=20_000)
-            except AssertionError:
-                same_page = False
-            print(f"answered in the same page after the restart: {same_page}")
-            page.reload(wait_until="load")
-            expect(page.locator("#question textarea")).to_be_visible(timeout=60_000)
-            ask(page, 'Who said "We had a great call"?', timeout=60_000)
-            expect(last_bot(page).locator(".badge-extractive")).to_be_visible()
-            expect(page.locator("#src-1 mark")).to_be_visible()
-            browser.close()
+        # The same page, not reloaded, does not get its answer: the new process
+        # has none of the old sessions (measured: nothing within 20 s). Reloading
+        # the page is the recovery, and it works at once.
+        same_page = True
+        try:
+            ask(page, 'Who said "We had a great call"?', timeout=20_000)
+        except AssertionError:
+            same_page = False
+        print(f"answered in the same page after the restart: {same_page}")
+        page.reload(wait_until="load")
+        expect(page.locator("#question textarea")).to_be_visible(timeout=60_000)
+        ask(page, 'Who said "We had a great call"?', timeout=60_000)
+        expect(last_bot(page).locator(".badge-extractive")).to_be_visible()
+        expect(page.locator("#src-1 mark")).to_be_visible()
+        page.close()
     finally:
         server.kill()
         server.wait()

@@ -15,6 +15,10 @@ API endpoints for ``gradio_client``:
   * ``/remove``    source id -> (status message, documents, ...)
   * ``/speakers``  source id or "" -> every speaker as JSON (``Speaker.to_json()``)
 
+Documents are shown (on the page and through the API) by public names, never
+by absolute server paths (``ui.paths``): a source outside the project is
+``uploads/<name>`` or the shortest unique ending of its path.
+
 The "Speakers" tab lists who said what (``assistant.speakers()``); the chat
 offers the conversation as Markdown with footnotes and as ``rag ask --json``
 objects (``render.conversation_markdown`` / ``conversation_json``).
@@ -27,7 +31,6 @@ import json
 import logging
 import os
 import queue
-import re
 import sys
 import tempfile
 import threading
@@ -41,6 +44,7 @@ import gradio as gr
 from rag import ConfigError, IngestError, QuestionError, RagError, Settings, add_settings_options
 
 from ui import render
+from ui.paths import PublicNames, without_server_paths  # noqa: F401  (without_server_paths: used by tests)
 from ui.assets import CITE_JS, CSS, SPEAKER_JS
 
 log = logging.getLogger("ui")
@@ -177,21 +181,6 @@ class ThreadedStream:
         self._stop.set()
 
 
-# An absolute path of at least two parts, not inside a URL or a fraction.
-_SERVER_PATH = re.compile(r"(?<![\w:/.~-])/(?:[^\s/:'\"<>]+/)+([^\s/:'\"<>]*)")
-
-
-def without_server_paths(text: str) -> str:
-    """``text`` with every absolute file path cut to its last part (the file name).
-
-    Messages shown in the browser must not tell a visitor where the server
-    keeps its files (``/tmp/gradio/3f2…/x.txt`` becomes ``x.txt``).
-
-    Example: ``without_server_paths("/tmp/gradio/ab12/x.txt: empty")`` -> ``"x.txt: empty"``
-    """
-    return _SERVER_PATH.sub(r"\1", text)
-
-
 def _fmt_bytes(n: int) -> str:
     return f"{n / 1_000_000:.1f} MB" if n >= 1_000_000 else f"{n / 1000:.0f} kB"
 
@@ -206,16 +195,30 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
 
     # ------------------------------------------------------------------ helpers
 
-    def paragraph(source: str, start: int, end: int):
-        return assistant.paragraph(source, start, end)
+    # The page shows public names, never absolute server paths (ui.paths): every
+    # source id going out is mapped, every name coming back is mapped back.
+    def names(docs: Optional[list[dict]] = None) -> PublicNames:
+        if docs is None:
+            try:
+                docs = assistant.documents()
+            except RagError:
+                docs = []
+        removable = [str(d["source"]) for d in docs if d.get("removable")]
+        uploads = removable[0].rsplit("/", 1)[0] if removable else None
+        return PublicNames([str(d["source"]) for d in docs], uploads=uploads)
+
+    def paragraph_in(nm: PublicNames):
+        return lambda source, start, end: assistant.paragraph(nm.private(source), start, end)
 
     def docs_outputs():
         try:
             docs = assistant.documents()
         except RagError as exc:
-            return f'<div class="docs-empty">{render.esc(str(exc))}</div>', gr.update(choices=[], value=None)
-        removable = [d["source"] for d in docs if d.get("removable")]
-        return render.documents_table(docs), gr.update(choices=removable, value=None)
+            return (f'<div class="docs-empty">{render.esc(without_server_paths(str(exc)))}</div>',
+                    gr.update(choices=[], value=None))
+        nm = names(docs)
+        removable = [nm.public(d["source"]) for d in docs if d.get("removable")]
+        return render.documents_table(nm.documents(docs)), gr.update(choices=removable, value=None)
 
     def status_markdown() -> str:
         try:
@@ -224,7 +227,7 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
             llm = f"unknown ({exc})"
         r = settings.retrieval
         lines = [
-            f"**Language model:** {render.esc_md(llm)}",
+            f"**Language model:** {render.esc_md(without_server_paths(llm))}",
             f"**Evidence token budget:** {r.evidence_tokens} tokens retrieved"
             f" (the model reads the first {settings.answer.llm_evidence_tokens})",
             f"**Settings hash:** `{settings.hash()}`",
@@ -232,7 +235,7 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
             f"{_fmt_bytes(int(getattr(settings.ingest, 'max_upload_bytes', 0)))} for all uploads · {', '.join(extensions)}",
         ]
         if startup_error:
-            lines.append(f"**Start-up problem:** {render.esc_md(startup_error)}")
+            lines.append(f"**Start-up problem:** {render.esc_md(without_server_paths(startup_error))}")
         return "\n\n".join(lines)
 
     def banner() -> str:
@@ -240,7 +243,8 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
             llm = assistant.llm_status()
         except Exception as exc:
             llm = f"unknown ({exc})"
-        return render.status_banner(llm, startup_error)
+        return render.status_banner(without_server_paths(llm),
+                                    without_server_paths(startup_error) if startup_error else startup_error)
 
     # ------------------------------------------------------------------ events
 
@@ -258,7 +262,7 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
         shown = False
 
         def keep_sources():
-            return render.sources_panel(state.last_answer, paragraph)
+            return render.sources_panel(state.last_answer, paragraph_in(names()))
 
         def failed(message: str):
             gr.Warning(message)
@@ -306,10 +310,12 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
         if answer is None:
             yield failed("The assistant returned no answer.")
             return
+        nm = names()
+        answer = nm.answer(answer)  # the session keeps its own copy, with the real source ids
         state.turns.append((question, answer, None))
         yield (
             _messages(state),
-            render.sources_panel(answer, paragraph),
+            render.sources_panel(answer, paragraph_in(nm)),
             gr.skip(),
             gr.update(**idle_btn),
             state,
@@ -332,9 +338,10 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
     def ask(question: str) -> dict:
         """Answer one question (no conversation) and return the answer JSON."""
         try:
-            return assistant.ask(question or "").to_json()
+            answer = assistant.ask(question or "")
         except RagError as exc:
             raise gr.Error(without_server_paths(str(exc)), print_exception=False) from None
+        return names().answer(answer).to_json()
 
     def chat_api(question: str, state: Optional[ChatState]):
         """Answer within the client's own conversation; outputs: answer JSON, state."""
@@ -344,8 +351,8 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
         try:
             answer = state.session.ask(question or "")
         except RagError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
-        return answer.to_json(), state
+            raise gr.Error(without_server_paths(str(exc)), print_exception=False) from None
+        return names().answer(answer).to_json(), state
 
     def upload_one(path: str, session_bytes: int, step=None) -> tuple[bool, str, int]:
         """Add one uploaded file: (added?, a message naming only the file, its size)."""
@@ -373,8 +380,8 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
         except Exception:
             log.exception("add_file(%s) failed", path)  # the details go to the server log only
             return False, f"Could not add {name}: an unexpected error (details are in the server's log).", 0
-        # The source id is absolute when the data dir is outside the project: show the name only.
-        return True, f"Added **{without_server_paths(source)}**: you can ask about it now.", size
+        # The source id is absolute when the data dir is outside the project: show its public name.
+        return True, f"Added **{names().public(source)}**: you can ask about it now.", size
 
     def upload(paths, session_bytes: Optional[int], progress=gr.Progress()):
         """Index uploaded files, one at a time; outputs: status, documents, remove choices, file box, session bytes.
@@ -418,42 +425,47 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
         if not source:
             gr.Warning("Choose an uploaded document to remove.")
             return ("Choose an uploaded document to remove.", *docs_outputs())
+        shown = without_server_paths(source)
         try:
-            assistant.remove_document(source)
+            assistant.remove_document(names().private(source))
         except (RagError, KeyError) as exc:
-            message = f"Could not remove {source}: {without_server_paths(str(exc))}"
+            message = f"Could not remove {shown}: {without_server_paths(str(exc))}"
             gr.Warning(message)
             return (message, *docs_outputs())
-        return (f"Removed **{source}**.", *docs_outputs())
+        return (f"Removed **{shown}**.", *docs_outputs())
 
     def documents() -> list[dict]:
-        return assistant.documents()
+        return names().documents(assistant.documents())
 
     # ------------------------------------------------------------------ speakers
 
     def speakers_view(choice: Optional[str]) -> str:
-        source = None if choice in (None, "", ALL_DOCUMENTS) else choice
+        nm = names()
+        source = None if choice in (None, "", ALL_DOCUMENTS) else nm.private(choice)
         try:
-            return render.speakers_panel(assistant.speakers(source), paragraph)
+            return render.speakers_panel(nm.speakers(assistant.speakers(source)), paragraph_in(nm))
         except RagError as exc:
-            return f'<div class="docs-empty">{render.esc(str(exc))}</div>'
+            return f'<div class="docs-empty">{render.esc(without_server_paths(str(exc)))}</div>'
 
     def open_speakers(choice: Optional[str]):
         """Opening the tab: the current documents as filter choices, and the list."""
         try:
-            sources = [d["source"] for d in assistant.documents()]
+            docs = assistant.documents()
         except RagError:
-            sources = []
+            docs = []
+        nm = names(docs)
+        sources = [nm.public(d["source"]) for d in docs]
         if choice not in sources:
             choice = ALL_DOCUMENTS
         return gr.update(choices=[ALL_DOCUMENTS, *sources], value=choice), speakers_view(choice)
 
     def speakers(source: str = "") -> list[dict]:
         """Every speaker (of one document, when ``source`` names it) as JSON."""
+        nm = names()
         try:
-            return [sp.to_json() for sp in assistant.speakers(source or None)]
+            return [sp.to_json() for sp in nm.speakers(assistant.speakers(nm.private(source) or None))]
         except RagError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise gr.Error(without_server_paths(str(exc)), print_exception=False) from None
 
     # ------------------------------------------------------------------ export
 
@@ -594,7 +606,11 @@ def build_app(assistant: Any, startup_error: Optional[str] = None) -> gr.Blocks:
             outputs=[chatbot, sources_html, question_box, ask_btn, state],
             concurrency_limit=1,
             concurrency_id=MODEL_SLOT,
-            show_progress="hidden",
+            # While the question waits for the model slot, the chat shows its place
+            # in the queue ("queue: 3/7 | 41.2s"): with a slow model and many users
+            # the wait is minutes, and a page that shows nothing looks hung.
+            show_progress="minimal",
+            show_progress_on=[chatbot],
             api_visibility="private",
         )
         answer_events = [

@@ -19,6 +19,13 @@ CSS = """
 .status-error { background: #fef2f2; color: #991b1b; border-color: #fecaca; }
 .status-sub { font-size: 0.82rem; opacity: 0.9; margin-top: 2px; overflow-wrap: anywhere; }
 
+/* A request the queue refuses (the server is busy) or that loses its connection makes
+   Gradio cover the whole chat with a bare "Error" pill: the conversation disappears.
+   Its toast already says what happened and what to do ("This application is currently
+   busy. Please try again."), so the conversation stays readable instead. The answer
+   handler itself never fails this way: its errors are shown in the chat as messages. */
+#chat > [data-testid="status-tracker"]:has(> .error) { display: none !important; }
+
 /* chat messages */
 .rag-answer .answer-meta { display: flex; flex-wrap: wrap; gap: 6px; align-items: center;
   margin-bottom: 6px; }
