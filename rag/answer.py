@@ -25,7 +25,7 @@ from typing import Iterator, Optional, Union
 
 from rag import prompts
 from rag.errors import LLMError, QuestionError
-from rag.retrieve import Retrieval, Retriever, estimate_tokens
+from rag.retrieve import Retrieval, Retriever, estimate_tokens, evidence_of
 from rag.settings import Settings
 from rag.types import Answer, Citation, Draft, Evidence, Passage, Timings
 from rag.parse import split_answer_sentences
@@ -145,7 +145,7 @@ class Answerer:
         if not passages:
             return " ".join(e.text.split())
         header = self._table_header(passages[0]) if len(passages) == 1 else None
-        if header and p_is_row(passages[0].text):
+        if header:
             # A table row means nothing without its header: "| Mooser | 18.9 |"
             # reads as "Stream: Mooser; 2020 average (mg/l): 18.9".
             cells = _cells(passages[0].text)
@@ -258,12 +258,7 @@ class Answerer:
     def _run(self, passages: list[Passage], first: int, last: int, score: float) -> Evidence:
         """Evidence for ``passages[first..last]`` (one document's passages)."""
         run = passages[first: last + 1]
-        source = run[0].source
-        text = self.retriever.index.text_of(source)
-        return Evidence(source=source, start=run[0].start, end=run[-1].end, text=text[run[0].start: run[-1].end],
-                        section=run[0].section, paragraph=run[0].paragraph,
-                        speaker=next((p.speaker for p in run if p.speaker), None), score=score,
-                        passage_ids=tuple(p.id for p in run))
+        return evidence_of(run, self.retriever.index.text_of(run[0].source), score)
 
     def answering_turn(self, e: Evidence, asked: tuple[str, ...] = ()) -> Evidence:
         """In a transcript, the turn that answers what ``e`` points at.
@@ -865,10 +860,6 @@ _TABLE_RULE = re.compile(r"^\s*\|(?:\s*:?-{3,}:?\s*\|)+\s*$")
 
 def _cells(row: str) -> list[str]:
     return [c.strip() for c in row.strip().strip("|").split("|")]
-
-
-def p_is_row(text: str) -> bool:
-    return bool(_TABLE_ROW.match(text)) and not _TABLE_RULE.match(text)
 
 
 # A transcript turn's speaker label: "MERESKY: ", "Q: ", "Ruth Calloway: ".

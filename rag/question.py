@@ -478,8 +478,7 @@ def two_part(question: str) -> bool:
     Example: ``two_part("When and where did they meet?")`` -> True;
     ``two_part("Why X, and how did Y react?")`` -> True; ``two_part("What did Suslov say?")`` -> False
     """
-    return bool(re.search(r"\b(when|where|why|how|what|who|which)\s+and\s+(when|where|why|how|what|who|which)\b"
-                          r"|,?\s+and\s+(what|how|when|where|why|who|which|in what)\b", question, re.I))
+    return len(question_parts(question)) > 1
 
 
 def question_parts(question: str) -> list[str]:

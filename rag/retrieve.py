@@ -97,6 +97,24 @@ class _View:
         return cls(passages, opens_inside, by_id if by_id is not None else {p.id: i for i, p in enumerate(passages)})
 
 
+def evidence_of(run, text: str, score: float) -> Evidence:
+    """Evidence for a run of consecutive passages of one document (``text``
+    is that document's raw text): its span, its first passage's section and
+    paragraph, and the first speaker in it."""
+    a, b = run[0], run[-1]
+    return Evidence(
+        source=a.source,
+        start=a.start,
+        end=b.end,
+        text=text[a.start : b.end],
+        section=a.section,
+        paragraph=a.paragraph,
+        speaker=next((p.speaker for p in run if p.speaker), None),
+        score=score,
+        passage_ids=tuple(p.id for p in run),
+    )
+
+
 class Retriever:
     """Hybrid retriever over one ``CorpusIndex``."""
 
@@ -245,20 +263,8 @@ class Retriever:
         return self.index.text_of(a.source)[a.start : b.end]
 
     def _evidence(self, view: "_View", first: int, last: int, score: float) -> Evidence:
-        a, b = view.passages[first], view.passages[last]
         run = view.passages[first : last + 1]
-        speaker = next((p.speaker for p in run if p.speaker), None)
-        return Evidence(
-            source=a.source,
-            start=a.start,
-            end=b.end,
-            text=self._text(view, first, last),
-            section=a.section,
-            paragraph=a.paragraph,
-            speaker=speaker,
-            score=score,
-            passage_ids=tuple(p.id for p in run),
-        )
+        return evidence_of(run, self.index.text_of(run[0].source), score)
 
     def retrieve(self, question: str, budget: Optional[int] = None) -> Retrieval:
         """Evidence for a question; an empty or meaningless question gets none."""
