@@ -360,7 +360,12 @@ DETAILS = (
     # it cost?"); "How much did the level rise?" asks for a number.
     Detail("an amount of money", re.compile(
         r"\bcost\b|\bprice\b|\bworth\b|\bhow much\b.*\b(?:pay|paid|pays|spend|spent|spends|money|charge|charged|"
-        r"fee|fees|earn|earned|earns|borrow|lend|owe|owed)\b", re.I),
+        r"fee|fees|earn|earned|earns|borrow|lend|owe|owed|budget|budgets|allocate|allocates|allocated|fund|funds|"
+        r"funded|grant|granted|invest|invested|raise|raised|salary|wage|wages)\b"
+        # "What hourly wage…", "What is the annual budget of…": a noun that is an amount of money.
+        r"|\bwhat (?:is |was |are |were |will be )?(?:the )?(?:(?!(?:did|does|do|has|have|had|can|could|would|should|might|may|must)\b)[\w-]+ ){0,2}(?:wages?|salar(?:y|ies)|fares?|fees?|rents?|"
+        r"budgets?|prices?|costs?)(?=\s+(?:of|for|per|will|would|is|was|are|were|did|does|do|has|have|had|can|could|"
+        r"in|on|at|to|that)\b|\s*[?,])", re.I),
            re.compile(r"[$\u20ac\u00a3\u00a5]|\b(dollars?|rubles?|roubles?|euros?|pounds?|cents?|pence|crowns?|kronor|kroner|"
                       r"krona|francs?|yen|yuan|rupees?|pesos?|USD|EUR|GBP)\b", re.I)),
     Detail("a duration", re.compile(r"\bhow long\b|\bduration\b", re.I),

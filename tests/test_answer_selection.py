@@ -240,6 +240,26 @@ def test_a_year_no_evidence_mentions_is_refused(make_assistant, tmp_path):
     assert answer.mode == "refused" and "2019" in answer.text, answer.text
 
 
+def test_a_year_said_of_something_else_is_refused(make_assistant, tmp_path):
+    text = SURVEY + "\nThe harbour master said eel catches had halved since 2019.\n"
+    assistant = make_assistant(paths=[_write(tmp_path, "survey.md", text)])
+    answer = assistant.ask("What was the South basin average in 2019?")
+    assert answer.mode == "refused" and "2019" in answer.text, answer.text
+    # The year beside what is asked about still answers.
+    answer = assistant.ask("How did eel catches change since 2019?")
+    assert answer.mode != "refused" and "halved" in answer.text, answer.text
+
+
+def test_a_noun_that_is_money_asks_for_an_amount():
+    from rag.question import asked_details
+
+    for q in ("What hourly wage will the new drivers be paid?", "What is the annual budget of the library?",
+              "How much does the budget allocate to parks?", "What fare will riders pay?"):
+        assert [d.what for d in asked_details(q)][0] == "an amount of money", q
+    for q in ("What did the budget change?", "How much did the river rise?", "What is the fare system called?"):
+        assert "an amount of money" not in [d.what for d in asked_details(q)], q
+
+
 def test_how_much_asks_for_a_number_unless_it_is_about_money():
     from rag.question import asked_details
 
