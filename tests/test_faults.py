@@ -179,7 +179,10 @@ def test_disk_full_during_an_index_write_is_a_clear_error_and_keeps_the_previous
     proc = driver(settings, docs, preexec_fn=_limit_file_size(biggest + 50_000))
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 2, (out, err)
-    assert err.startswith("error: Could not write the index") and "File too large" in err, err
+    # Only our line: a library may log to stderr as the process ends (gRPC's
+    # "epoll_wait error" was seen once in CI).
+    ours = [line for line in err.splitlines() if line.startswith("error:")]
+    assert ours and ours[0].startswith("error: Could not write the index") and "File too large" in ours[0], err
     assert "previous index, if any, is unchanged" in err and "Traceback" not in err
     stored = _read_stored(directory)
     assert [p.id for p in stored.passages] == [p.id for p in before.passages]  # the previous index, intact
