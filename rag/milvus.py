@@ -54,7 +54,8 @@ import os
 import shutil
 import time
 from pathlib import Path
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Optional
 
 from rag.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexUnavailableError
@@ -340,6 +341,25 @@ def _describe_difference(stored: Optional[dict], wanted: dict) -> str:
     return "its manifest differs"
 
 
+@contextmanager
+def engine_errors(what: str) -> Iterator[None]:
+    """Turn the engine failing mid-session (pymilvus, Milvus Lite or gRPC
+    errors) into an ``IndexUnavailableError`` that says ``what`` failed and
+    how to recover; any other exception is a bug and passes through.
+
+    Example: ``with engine_errors("the Milvus index x failed to search"): ...``
+    """
+    try:
+        yield
+    except Exception as exc:
+        if not type(exc).__module__.startswith(("pymilvus", "milvus_lite", "grpc")):
+            raise
+        raise IndexUnavailableError(
+            f"{what} ({str(exc).strip() or type(exc).__name__}). "
+            "Fix: check that the server is up (RAG_INDEX__MILVUS_URI), then ask again"
+        ) from None
+
+
 def _row(p: Passage, model: str, sha: str, vector) -> dict:
     return {
         "pk": passage_key(model, p), "pid": p.id, "source": p.source, "start": p.start, "end": p.end,
@@ -455,7 +475,7 @@ class MilvusPassages(Sequence):
     def _query(self, expr: str, most: int = _QUERY_WINDOW, bulk: bool = False) -> list[Passage]:
         """The passages ``expr`` selects; ``most`` bounds how many there can be
         (``bulk``: expect many, read in batches straight away)."""
-        try:
+        with engine_errors(f"the Milvus collection {self.name} failed to read passages"):
             # One call when it can hold them all: Milvus Lite scans every row
             # on each call, and an iterator makes at least two.
             limit = min(most, _QUERY_WINDOW)
@@ -463,13 +483,6 @@ class MilvusPassages(Sequence):
                                                      limit=limit)
             if bulk or len(rows) == limit < most:
                 rows = _all_rows(self.client, self.name, list(_PASSAGE_FIELDS), filter=expr)
-        except Exception as exc:
-            if not type(exc).__module__.startswith(("pymilvus", "milvus_lite", "grpc")):
-                raise
-            raise IndexUnavailableError(
-                f"the Milvus collection {self.name} failed to read passages ({str(exc).strip() or type(exc).__name__}). "
-                "Fix: check that the server is up (RAG_INDEX__MILVUS_URI), then ask again"
-            ) from None
         passages = [_passage(r) for r in rows]
         for p in passages:
             if self.texts.get(p.source, "")[p.start : p.end] != p.text:
@@ -590,15 +603,8 @@ class MilvusSearch:
         ``sources`` restricts the search to those documents (a filter in the
         engine); ``vector`` is the query's embedding when the caller has it.
         A server that fails mid-session is an ``IndexUnavailableError`` naming it."""
-        try:
+        with engine_errors(f"the Milvus index {self.location} failed to search"):
             return self._rank(query, speakers, settings, sources, vector)
-        except Exception as exc:
-            if not type(exc).__module__.startswith(("pymilvus", "milvus_lite", "grpc")):
-                raise
-            raise IndexUnavailableError(
-                f"the Milvus index {self.location} failed to search ({str(exc).strip() or type(exc).__name__}). "
-                "Fix: check that the server is up (RAG_INDEX__MILVUS_URI), then ask again"
-            ) from None
 
     def _lists(self, vector: list[float], terms: str, lexical: bool, settings: RetrievalSettings,
                expr: str, fields: list[str]) -> tuple[list[dict], list[dict]]:

@@ -411,6 +411,21 @@ def test_an_engine_gone_mid_session_is_a_clear_error(settings):
         index.engine.rank("What did Suslov say?", (), settings.retrieval)
 
 
+def test_engine_errors_name_what_failed_and_let_bugs_through():
+    from rag.milvus import engine_errors
+
+    class MilvusException(Exception):
+        pass
+
+    MilvusException.__module__ = "pymilvus.exceptions"
+    with pytest.raises(IndexUnavailableError, match=r"^the rows failed to read \(connection reset\)\. Fix: check"):
+        with engine_errors("the rows failed to read"):
+            raise MilvusException("connection reset")
+    with pytest.raises(KeyError):  # our own bug is not dressed up as the server's
+        with engine_errors("the rows failed to read"):
+            raise KeyError("pid")
+
+
 def test_reads_larger_than_one_query_call_come_whole(make_assistant, monkeypatch):
     """Past the most rows one query call returns, reads go on in batches:
     the speakers list and a question's paragraphs lose nothing."""
