@@ -41,6 +41,11 @@ SPEECH_VERBS = (
 _VERB_RE = re.compile(rf"\b({SPEECH_VERBS})\b")
 _ADVERBS = {"later", "also", "then", "has", "have", "had", "reportedly", "previously", "recently", "once", "again", "further"}
 _PRONOUNS = {"he": "m", "she": "f", "they": "p"}
+# Words of a role that say whether a later "he" or "she" can be that person.
+_FEMALE_WORDS = {"spokeswoman", "chairwoman", "businesswoman", "congresswoman", "councilwoman", "mrs", "ms", "miss",
+                 "madam", "actress", "wife", "mother", "daughter", "sister", "queen", "grandmother", "widow"}
+_MALE_WORDS = {"spokesman", "chairman", "businessman", "congressman", "councilman", "mr", "sir", "husband", "father",
+               "son", "brother", "king", "grandfather", "widower"}
 _TITLES = {
     "President", "Secretary", "King", "Queen", "Prime", "Minister", "Ambassador", "Mr", "Mrs", "Ms",
     "Dr", "Professor", "Prof", "Senator", "Sen", "Gen", "General", "Chancellor", "Pope", "Prince",
@@ -257,6 +262,37 @@ class _Attributor:
         self.last_person: str | None = None
         self.last_org: str | None = None
         self.history: list[str] = []  # sentences so far, for antecedents
+        self.paragraph = 0  # the paragraph being read
+        # People in the order the text last named them or made them a
+        # subject, with the paragraph where that happened, for "he"/"she".
+        self.recent: list[tuple[str, int]] = []
+        self.gender: dict[str, str] = {}  # "m"/"f", from roles and resolved pronouns
+
+    def _gender_of(self, who: str) -> str | None:
+        if who not in self.gender:
+            person = self.registry.people.get(who)
+            words = {w.lower().strip(".") for role in (person.roles if person else []) for w in role.split()}
+            female, male = words & _FEMALE_WORDS, words & _MALE_WORDS
+            if bool(female) != bool(male):
+                self.gender[who] = "f" if female else "m"
+        return self.gender.get(who)
+
+    def referent(self, pronoun: str) -> str | None:
+        """Whom "he" or "she" stands for: the person the text last named or
+        made a subject, in this paragraph or the one before, skipping anyone
+        the text has shown to be of the other gender ("she" is not the man
+        quoted just before). None when no one fits: an unattributed sentence
+        is better than a misattributed one."""
+        wanted = _PRONOUNS.get(pronoun)
+        if wanted not in ("m", "f"):
+            return None
+        for who, paragraph in reversed(self.recent):
+            if paragraph < self.paragraph - 1:
+                return None
+            if self._gender_of(who) in (None, wanted):
+                self.gender[who] = wanted
+                return who
+        return None
 
     def subject(self, frame: str) -> str | None:
         """The speaker named by the first speech verb of a frame that has one."""
@@ -301,6 +337,14 @@ class _Attributor:
                 who = self.registry.resolve(run)
                 if who:
                     return who
+            if run:
+                # "Speaking on radio, the party's spokeswoman, Maja Brandt,
+                # said …": the description in commas is gone (``_APPOSITIVE``)
+                # and the name follows the lead-in; a person's name right
+                # before ", said" is still the speaker.
+                who = self.registry.resolve(run)
+                if who in self.registry.people:
+                    return who
         prev = left[-1]
         if prev.lower() in {"but", "and"} and "," not in left and "Q" not in left:
             # "Okafor welcomed the plan but said …": a second verb shares the
@@ -318,7 +362,7 @@ class _Attributor:
                 i -= 1
             return self.registry.resolve(run) if run else None
         if prev.lower() in _PRONOUNS:
-            return self.last_person if prev.lower() != "they" else None
+            return self.referent(prev.lower())
         if prev[:1].isupper() and prev not in {"Q"}:
             run = [prev]
             i = len(left) - 2
@@ -336,6 +380,12 @@ class _Attributor:
             who = self.registry.resolve(run)
             if who:
                 return who
+            if all(w.rstrip(".") in _TITLES for w in run):
+                # "the Mayor said": the one person the text gave that title,
+                # not an organisation called "Mayor"; nobody when it is unclear.
+                titled = [name for name, person in self.registry.people.items()
+                          if any(w.lower() in role.lower().split() for role in person.roles for w in run)]
+                return titled[0] if len(titled) == 1 else None
             if determiner:
                 return " ".join(run)  # an organisation: "the State Department said"
             return None
@@ -384,6 +434,7 @@ class _Attributor:
             return
         if who in self.registry.people:
             self.last_person = who
+            self.recent = [r for r in self.recent if r[0] != who] + [(who, self.paragraph)]
         else:
             self.last_org = who
 
@@ -392,8 +443,12 @@ class _Attributor:
 # lead-in adverb ("But", "Still,"), and goes on with a verb-like word.
 _SUBJECT_START = re.compile(
     r"^(?:(?:But|And|Yet|Still|So|Then|Meanwhile|However|Later|Earlier),?\s+)?"
-    # a subject named in apposition: "My deputy, Joanna Whitlock, put it best"
-    r"(?:(?:My|Our|His|Her|Their|Its|The|A|An)\s+(?:[a-z-]+\s+){0,2}[a-z-]+,\s+(?=[^,]+,))?"
+    # a lead-in clause: "Asked whether it could fail again, Pellen was blunt."
+    r"(?:(?:[A-Z][a-z]+(?:ed|ing)|When|After|Before|While|Although|Though|As)\b[^,]{0,100},\s+)?"
+    # a subject named in apposition: "My deputy, Joanna Whitlock, put it best",
+    # "The mayor of Brenholm, Tomas Haug, was more cautious"
+    r"(?:(?:My|Our|His|Her|Their|Its|The|A|An)\s+(?:[a-z-]+\s+){0,2}[a-z-]+"
+    r"(?:\s+(?:of|for|at)\s+(?:the\s+)?[A-Z][\w-]*(?:\s+[A-Z][\w-]*){0,3})?,\s+(?=[^,]+,))?"
     # a role before the name: "Port director Lene Okoro spoke …"
     r"(?:[A-Z][a-z]+\s+(?:[a-z-]+\s+){1,2}(?=(?:[A-Z][a-z]+\s+){1,3}[a-z]))?"
     r"(?P<name>(?:[A-Z][a-z]+(?:-[A-Z][a-z]+)?\.?\s+){0,5}[A-Z][a-z]+(?:-[A-Z][a-z]+)?)"
@@ -423,6 +478,7 @@ def attribute(passages: list[Passage], text: str, settings: IndexSettings = Inde
 
     for number in sorted(paragraphs):
         idx = paragraphs[number]
+        attributor.paragraph = number
         ps = [passages[i] for i in idx]
         start, end = ps[0].start, ps[-1].end
         quotes = _quote_spans(text, start, end)

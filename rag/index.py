@@ -53,7 +53,7 @@ ProgressFn = Callable[[str, int, int], None]
 
 INDEX_FORMAT_VERSION = 1
 # Bump when parse/attribute change what passages they produce.
-PARSER_VERSION = 6
+PARSER_VERSION = 7
 
 
 def embedding_text(p: Passage) -> str:

@@ -98,6 +98,58 @@ def test_pronoun_in_the_next_paragraph_follows_the_last_subject():
     assert _speaker_of(a, "He said that") == "Tomas Brandt"
 
 
+def test_a_subject_after_a_lead_in_clause_or_a_role_in_commas_is_what_he_or_she_refers_to():
+    text = (
+        "\"The quay is safe,\" said Vera Lund, who runs the boatyard. \"We checked it twice,\" she said.\n\n"
+        "The harbour master of Elmport, Jonas Bree, was more cautious. Speaking to reporters on Friday, "
+        "he said the quay would not reopen before May.\n\n"
+        "Asked whether costs could rise again, Karin Holt was blunt. \"Nobody knows,\" she said.\n"
+    )
+    a = _attribute(text)
+    assert _speaker_of(a, "Speaking to reporters") == "Jonas Bree"  # not Vera Lund, the last speaker
+    assert _speaker_of(a, "\"Nobody knows") == "Karin Holt"
+
+
+def test_a_name_after_a_lead_in_and_a_role_in_commas_is_the_speaker():
+    text = (
+        "Karl Ost said the plan was late. He said the council had known since March.\n\n"
+        "Speaking on radio on Monday, the party's health spokeswoman, Mira Sandell, said the plan had been ignored. "
+        "She said her party had asked for a reserve.\n"
+    )
+    a = _attribute(text)
+    assert _speaker_of(a, "Speaking on radio") == "Mira Sandell"
+    assert _speaker_of(a, "She said her party") == "Mira Sandell"
+
+
+def test_she_is_never_a_man_the_text_called_he():
+    # Nobody the text introduced fits "she": the sentence stays unattributed
+    # rather than being given to Karl Ost.
+    text = (
+        "Karl Ost said the plan was late. He said the council had known since March.\n\n"
+        "She said the reserve would take years.\n"
+    )
+    a = _attribute(text)
+    assert _speaker_of(a, "She said the reserve") is None
+
+
+def test_a_pronoun_reaches_back_one_paragraph_at_most():
+    text = (
+        "Karl Ost said the plan was late.\n\nThe council met on Monday.\n\nThe vote was close.\n\n"
+        "He said the council had known since March.\n"
+    )
+    a = _attribute(text)
+    assert _speaker_of(a, "He said the council") is None
+
+
+def test_the_title_alone_is_the_one_person_who_holds_it():
+    text = (
+        "Mayor Celia Amberly presented the budget on Monday. It includes no money for the pool, "
+        "which the Mayor said would be considered next year.\n"
+    )
+    a = _attribute(text)
+    assert _speaker_of(a, "It includes no money") == "Celia Amberly"
+
+
 def test_transcript_turns_belong_to_their_labelled_speaker():
     text = (
         "Presenter Mira Holt spoke to Jonas Werner, who runs the ferry cooperative.\n\n"
