@@ -357,6 +357,10 @@ class Answerer:
                 query = f"{part} {context}".strip()
             retrieval = self.with_turns(self.scoped(query, self.retriever.retrieve(query)))
             ranked = self._ranked(part, retrieval) if retrieval.evidence else []
+            if found:
+                # One question, one document: a later part answered from
+                # another document would join two unrelated stories.
+                ranked = [e for e in ranked if e.source == found[0].source]
             if ranked and not any(f.source == ranked[0].source and f.start < ranked[0].end and ranked[0].start < f.end
                                   for f in found):
                 found.append(ranked[0])
@@ -416,7 +420,8 @@ class Answerer:
             # The parts found one item between them: "Why X, and what did Y
             # say?" still needs other evidence for its second part.
             other = next((i for i in range(1, len(evidence))
-                          if (evidence[i].source, evidence[i].paragraph) != (evidence[0].source, evidence[0].paragraph)), None)
+                          if evidence[i].source == evidence[0].source and evidence[i].paragraph != evidence[0].paragraph),
+                         None)
             if other is not None:
                 chosen.append(other)
         elif len(evidence) > 1:

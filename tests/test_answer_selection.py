@@ -187,6 +187,15 @@ def test_each_part_of_a_two_part_question_gets_its_own_item(make_assistant, tmp_
     assert len(answer.citations) == 2
 
 
+def test_every_part_of_a_question_is_answered_from_one_document(make_assistant, tmp_path):
+    other = ("Marsh Point harbour news\n\nThe Marsh Point pool reopened after its roof was repaired in May. "
+             "Swimmers said the new roof made the pool much brighter.\n")
+    assistant = make_assistant(paths=[_write(tmp_path, "notice.txt", TOWN), _write(tmp_path, "other.txt", other)])
+    answer = assistant.ask("When does the Gravel Bay library open on Saturdays, and what did swimmers say about the roof?")
+    assert answer.citations, answer.text
+    assert {c.source for c in answer.citations} == {answer.citations[0].source}, answer.text
+
+
 def test_a_sentence_from_the_middle_of_a_turn_names_its_speaker(make_assistant, tmp_path):
     assistant = make_assistant(paths=[_write(tmp_path, "harbour.txt", INTERVIEW)])
     answer = assistant.ask("Who said that a tide gauge should send readings to the harbour office every minute?")
