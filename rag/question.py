@@ -432,12 +432,15 @@ def asks_for_names(question: str) -> Optional[str]:
     Example: ``asks_for_names("What are the names of the two companies?")`` -> ``"companies"``;
     ``asks_for_names("Which newspaper reported it?")`` -> ``"newspaper"``
     """
-    if not re.search(r"\bnames? of\b|\bwhich (newspaper|company|companies|paper|publication|outlet)\b", question, re.I):
+    # "Which newspaper", and with a describing word or two between:
+    # "which German company", "which two local firms".
+    kinds = r"(newspaper|company|companies|firms?|paper|publication|outlet)"
+    if not re.search(rf"\bnames? of\b|\bwhich (?:[\w-]+ ){{0,2}}{kinds}\b", question, re.I):
         return None
     noun = focus_noun(question, r"\bnames? of|\bwhich")
     if noun:
         return noun
-    m = re.search(r"\bwhich (\w+)", question, re.I)
+    m = re.search(rf"\bwhich (?:[\w-]+ ){{0,2}}{kinds}\b", question, re.I) or re.search(r"\bwhich (\w+)", question, re.I)
     return m.group(1) if m else ""
 
 

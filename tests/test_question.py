@@ -193,6 +193,9 @@ def test_focus_counted_and_named_nouns():
     assert asks_for_names("What are the names of the two companies?") == "companies"
     assert asks_for_names("Which newspaper reported it?") == "newspaper"
     assert asks_for_names("Which day was it?") is None
+    assert asks_for_names("Which German company is making the part?") == "company"  # a describing word between
+    assert asks_for_names("Which two local firms won the contract?") == "firms"
+    assert asks_for_names("Which routes change?") is None
 
 
 @pytest.mark.parametrize(
