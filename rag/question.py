@@ -272,6 +272,24 @@ def named_speakers(question: str, people: PeopleIndex,
     return tuple(dict.fromkeys(found))
 
 
+def role_holders(question: str, people: PeopleIndex) -> tuple[str, ...]:
+    """Everyone the question's speaker could be when it names them only by
+    the head noun of a role ("What did the mayor say…?"): the people with a
+    role of that head. Several documents may each have a mayor; which one
+    is meant is the retriever's call (``Retriever.retrieve``: the one in the
+    document the rest of the question finds).
+
+    Example: with Tomas Haug "mayor of Brenholm" and Celia Abernathy
+    "Mayor" known, ``role_holders("What did the mayor say?", people)``
+    -> ``("Tomas Haug", "Celia Abernathy")``
+    """
+    subject = question_subject(question)
+    if not subject or not re.match(r"(?:the|its|their|his|her)\b", subject, re.I):
+        return ()
+    words = {w.lower() for w in _WORD.findall(subject)}
+    return tuple(p.name for p in people.people if p.is_person and set(p.heads) & words)
+
+
 def speaker_focus(question: str, named: tuple[str, ...], people: PeopleIndex,
                   settings: RetrievalSettings = RetrievalSettings()) -> tuple[str, ...]:
     """The named speakers whose words the question asks for.

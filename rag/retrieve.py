@@ -31,7 +31,7 @@ from typing import Optional
 
 from rag.attribute import QUOTE_CHARS
 from rag.index import CorpusIndex, embedding_text
-from rag.question import PeopleIndex, content_words, named_speakers, speaker_focus
+from rag.question import PeopleIndex, content_words, named_speakers, role_holders, speaker_focus
 from rag.settings import RetrievalSettings
 from rag.types import Evidence, Passage
 
@@ -274,11 +274,20 @@ class Retriever:
             return Retrieval(query, (), (), 0.0, 0.0, seconds=time.perf_counter() - t0)
         named = named_speakers(query, self.people, self.settings)
         speakers = speaker_focus(query, named, self.people, self.settings)
+        timings: dict[str, float] = {}
+        holders = () if speakers else role_holders(query, self.people)
+        if holders:
+            # "What did the mayor say about the June 14 date?": the mayor of
+            # the document that the question's other words find first.
+            ranked, _, _, view = self.rank(query, (), timings)
+            if ranked:
+                roster = self.index.people.get(view.passages[ranked[0][0]].source, {})
+                mine = [h for h in holders if h in roster]
+                speakers = tuple(mine) if len(mine) == 1 else ()
         # Say who the question means in the words the index uses: passages
         # are embedded and indexed with their speaker's full name, so "the
         # Kremlin spokesman" must become "Dmitry Peskov" to meet them.
         expanded = " ".join([query, *[s for s in speakers if s.lower() not in query.lower()]])
-        timings: dict[str, float] = {}
         ranked, best_dense, best_lexical, view = self.rank(expanded, speakers, timings)
         t = time.perf_counter()
         evidence = self.select(view, ranked, budget)

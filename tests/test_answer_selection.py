@@ -196,6 +196,18 @@ def test_every_part_of_a_question_is_answered_from_one_document(make_assistant, 
     assert {c.source for c in answer.citations} == {answer.citations[0].source}, answer.text
 
 
+def test_the_mayor_is_the_mayor_of_the_document_the_question_is_about(make_assistant, tmp_path):
+    ferry = ("Ferry news\n\nThe ferry timetable to Lund changes in April. The mayor of Gravel Bay, Ansel Rook, "
+             "was unhappy with it. Speaking on Monday, he said the early ferry should stay in the timetable.\n")
+    budget = ("Budget news\n\nMayor Celia Amberly presented the budget. \"We kept the pool open,\" said Amberly. "
+              "She said the library would open on Sundays.\n")
+    assistant = make_assistant(paths=[_write(tmp_path, "ferry.txt", ferry), _write(tmp_path, "budget.txt", budget)])
+    answer = assistant.ask("What did the mayor say about the ferry timetable?")
+    assert "early ferry should stay" in answer.text, answer.text
+    answer = assistant.ask("What did the mayor say about the budget?")
+    assert "Amberly" in answer.text and "Rook" not in answer.text, answer.text
+
+
 def test_a_sentence_from_the_middle_of_a_turn_names_its_speaker(make_assistant, tmp_path):
     assistant = make_assistant(paths=[_write(tmp_path, "harbour.txt", INTERVIEW)])
     answer = assistant.ask("Who said that a tide gauge should send readings to the harbour office every minute?")

@@ -370,3 +370,14 @@ def test_a_person_introduced_alike_in_many_documents_is_one_entry():
     other = PeopleIndex.build({"a.txt": roster, "b.txt": {"Dmitry Peskov": ["press secretary"]}}, speakers=())
     assert [p.name for p in other.people] == ["Dmitry Peskov", "Dmitry Suslov", "Dmitry Peskov"]
     assert named_speakers("What did the press secretary say?", other) == ("Dmitry Peskov",)
+
+
+def test_role_holders_are_everyone_with_that_role_head():
+    from rag.question import PeopleIndex, role_holders
+
+    people = PeopleIndex.build({"a.txt": {"Ansel Rook": ["mayor of Gravel Bay"], "Ivo Lind": ["harbour master"]},
+                                "b.txt": {"Celia Amberly": ["Mayor"]}}, set())
+    assert set(role_holders("What did the mayor say about the ferry?", people)) == {"Ansel Rook", "Celia Amberly"}
+    assert role_holders("What did the harbour master say?", people) == ("Ivo Lind",)
+    assert role_holders("What did Rook say?", people) == ()  # a name, not a role
+    assert role_holders("Who is the mayor?", people) == ()  # no speech verb: not asking for anyone's words
