@@ -29,7 +29,7 @@ from rag.retrieve import Retrieval, Retriever, estimate_tokens, evidence_of
 from rag.settings import Settings
 from rag.types import Answer, Citation, Draft, Evidence, Passage, Timings
 from rag.parse import split_answer_sentences
-from rag.question import MONTHS, QUOTATION, CorpusFacts, counted_noun, document_facets, expected_detail, \
+from rag.question import MONTHS, QUOTATION, CorpusFacts, counted_noun, document_facets, expected_detail, is_yes_no, \
     list_size, question_parts, said_about
 from rag.verify import attributed_to, content_stems, focus_stems, has_instructions, names_in, refusal_reason, \
     same_person, supports
@@ -432,7 +432,30 @@ class Answerer:
             if second.score >= self.settings.answer.close_second_ratio * first.score and second.speaker == first.speaker \
                     and (second.speaker is not None or not focus or covered(1) > 0):
                 chosen.append(1)
+        if is_yes_no(question) and len(parts) == 1:
+            first = self.with_next_sentence(evidence[0])
+            return [first] + [evidence[i] for i in chosen[1:]
+                              if not (evidence[i].source == first.source and evidence[i].start < first.end
+                                      and first.start < evidence[i].end)]
         return [evidence[i] for i in chosen]
+
+    def with_next_sentence(self, e: Evidence) -> Evidence:
+        """``e`` and the sentence after it, when that sentence is in the same
+        paragraph, by the same speaker or nobody's (narration), and short.
+        A yes/no question is often settled by what follows the matching
+        sentence: "…slid onto the line." then "No one was hurt."; "…asked
+        two suppliers to ship stock." then "It did not name the suppliers."."""
+        passages, ids = self._document_of(e.passage_ids)
+        if not ids:
+            return e
+        first, last = min(ids), max(ids)
+        if last + 1 >= len(passages):
+            return e
+        nxt = passages[last + 1]
+        if nxt.paragraph != passages[last].paragraph or nxt.speaker not in (None, passages[last].speaker) \
+                or len(nxt.text) > self.settings.answer.next_sentence_chars:
+            return e
+        return self._run(passages, first, last + 1, e.score)
 
     def _answer(self, question, text, citations, retrieval: Retrieval, mode, t0, first_token_s,
                 notice=None, resolved=None, draft: Optional[Draft] = None) -> Answer:

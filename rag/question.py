@@ -272,6 +272,19 @@ def named_speakers(question: str, people: PeopleIndex,
     return tuple(dict.fromkeys(found))
 
 
+_YES_NO = re.compile(r"\s*(?:(?:and|but|so)\s+)?(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|"
+                     r"should|may|might|must|isn't|aren't|wasn't|didn't|doesn't|hasn't|haven't)\b", re.I)
+
+
+def is_yes_no(question: str) -> bool:
+    """Whether the question is answered by yes or no: it opens with an auxiliary verb.
+
+    Example: ``is_yes_no("Did Schantz comment on the report?")`` -> True;
+    ``is_yes_no("What did Schantz say?")`` -> False
+    """
+    return bool(_YES_NO.match(question))
+
+
 def role_holders(question: str, people: PeopleIndex) -> tuple[str, ...]:
     """Everyone the question's speaker could be when it names them only by
     the head noun of a role ("What did the mayor say…?"): the people with a
@@ -474,6 +487,8 @@ def list_size(question: str) -> Optional[int]:
     Example: ``list_size("Which two people does she name?")`` -> 2;
     ``list_size("On which routes will service return?")`` -> 0; ``list_size("Which route is new?")`` -> None
     """
+    if is_yes_no(question):
+        return None  # "Has the ministry said which firms…?" asks for yes or no, not for the firms
     m = re.search(r"\b(?:what|which|name|list)\s+(?:are\s+|were\s+)?(?:the\s+)?(two|three|four|five|six|[2-6])\s+[a-z]",
                   question, re.I)
     if m:

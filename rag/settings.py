@@ -276,6 +276,11 @@ class AnswerSettings(_Section):
     )
     max_turn_chars: int = Field(
         900, gt=0, description="At most this many characters of a transcript turn become one evidence item.")
+    next_sentence_chars: int = Field(
+        160, ge=0,
+        description="A yes/no question's answer also quotes the sentence after the best one when it is in the same "
+        "paragraph, by the same speaker, and at most this long ('No one was hurt.' after the landslide). 0: never.",
+    )
     close_second_ratio: float = Field(
         0.75, ge=0.0,
         description="A second evidence item joins the best one in an answer when its score is at least this "

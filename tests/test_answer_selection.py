@@ -208,6 +208,19 @@ def test_the_mayor_is_the_mayor_of_the_document_the_question_is_about(make_assis
     assert "Amberly" in answer.text and "Rook" not in answer.text, answer.text
 
 
+def test_a_yes_no_answer_quotes_the_short_sentence_that_settles_it(make_assistant, tmp_path):
+    text = ("Harbour news\n\nPart of the north quay collapsed into the harbour during the storm on Tuesday night. "
+            "No one was hurt. The harbour office will publish a repair plan in spring.\n\n"
+            "The ferry timetable to Lund changes in April.\n")
+    assistant = make_assistant(paths=[_write(tmp_path, "quay.txt", text)])
+    answer = assistant.ask("Was anyone injured when the north quay collapsed into the harbour?")
+    assert "No one was hurt." in answer.text, answer.text
+    assert "repair plan" not in answer.text, answer.text  # one sentence more, not the paragraph
+    # Other questions keep one sentence.
+    answer = assistant.ask("What collapsed into the harbour during the storm?")
+    assert "No one was hurt" not in answer.text, answer.text
+
+
 def test_a_sentence_from_the_middle_of_a_turn_names_its_speaker(make_assistant, tmp_path):
     assistant = make_assistant(paths=[_write(tmp_path, "harbour.txt", INTERVIEW)])
     answer = assistant.ask("Who said that a tide gauge should send readings to the harbour office every minute?")

@@ -381,3 +381,12 @@ def test_role_holders_are_everyone_with_that_role_head():
     assert role_holders("What did the harbour master say?", people) == ("Ivo Lind",)
     assert role_holders("What did Rook say?", people) == ()  # a name, not a role
     assert role_holders("Who is the mayor?", people) == ()  # no speech verb: not asking for anyone's words
+
+
+def test_yes_no_questions_open_with_an_auxiliary_and_ask_for_no_list():
+    from rag.question import is_yes_no, list_size
+
+    assert is_yes_no("Did Schantz comment on the report?") and is_yes_no("And was anyone hurt?")
+    assert not is_yes_no("What did Schantz say?") and not is_yes_no("Who was hurt?")
+    assert list_size("Has the ministry said which firms will send supplies?") is None
+    assert list_size("Which firms will send supplies?") == 0
