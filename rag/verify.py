@@ -111,7 +111,10 @@ def _names_near(text: str, head: str, known: set[str], before: int, after: int) 
     for i, tok in enumerate(tokens):
         if head and _stem(tok) == head:
             near = tokens[max(0, i - before): i] + tokens[i + 1: i + 1 + after]
-            if any(t[0].isupper() and t.rstrip(".") not in known for t in near):
+            # A capitalised number or function word only opens the sentence
+            # ("Two companies won…"): it names nobody.
+            if any(t[0].isupper() and t.rstrip(".") not in known and t.lower() not in STOPWORDS
+                   and t.lower() not in _NUMBER_WORDS for t in near):
                 return True
     return False
 
@@ -275,8 +278,9 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
     if named is not None:
         head = _stem(named)
         known = names_in(question)
+        # Names in another document are not the names of these things.
         if not any(_names_near(e.text, head, known, settings.names_before, settings.names_after)
-                   for e in evidence[: settings.names_items]):
+                   for e in evidence[: settings.names_items] if e.source == evidence[0].source):
             return prompts.REFUSE_MISSING_DETAIL.format(what="those names")
     # Weak on both signals: neither the meaning nor the words of the question
     # meet the documents (BM25 scores below ~1.5 are a shared common word).

@@ -221,6 +221,15 @@ def test_a_yes_no_answer_quotes_the_short_sentence_that_settles_it(make_assistan
     assert "No one was hurt" not in answer.text, answer.text
 
 
+def test_names_asked_for_must_come_from_the_answers_own_document(make_assistant, tmp_path):
+    quay = "Quay news\n\nTwo companies won the contract to rebuild the north quay in Gravel Bay.\n"
+    other = ("Railway news\n\nKastel Hillside Railways, the company that runs the funicular, "
+             "won a contract for new cars.\n")
+    assistant = make_assistant(paths=[_write(tmp_path, "quay.txt", quay), _write(tmp_path, "rail.txt", other)])
+    answer = assistant.ask("What are the names of the two companies that will rebuild the north quay in Gravel Bay?")
+    assert answer.mode == "refused" and "names" in answer.text, answer.text
+
+
 def test_a_sentence_from_the_middle_of_a_turn_names_its_speaker(make_assistant, tmp_path):
     assistant = make_assistant(paths=[_write(tmp_path, "harbour.txt", INTERVIEW)])
     answer = assistant.ask("Who said that a tide gauge should send readings to the harbour office every minute?")
