@@ -28,7 +28,7 @@ from rag.errors import LLMError, QuestionError
 from rag.retrieve import Retrieval, Retriever, estimate_tokens, evidence_of
 from rag.settings import Settings
 from rag.types import Answer, Citation, Draft, Evidence, Passage, Timings
-from rag.parse import split_answer_sentences
+from rag.parse import is_boilerplate, split_answer_sentences
 from rag.question import MONTHS, QUOTATION, CorpusFacts, counted_noun, document_facets, expected_detail, is_yes_no, \
     list_size, question_parts, said_about
 from rag.verify import attributed_to, content_stems, focus_stems, has_instructions, names_in, refusal_reason, \
@@ -327,6 +327,8 @@ class Answerer:
         # may be shown as what a document says, but never becomes the answer,
         # not even quoted: an extractive answer would repeat the instruction.
         evidence = [e for e in retrieval.evidence if not has_instructions(e.text)] or list(retrieval.evidence)
+        # A copyright line or a row of links answers nothing a page reports.
+        evidence = [e for e in evidence if not is_boilerplate(e.text)] or evidence
         # A table's header row names columns and answers nothing by itself
         # (its rows are shown with it: ``quoted``).
         evidence = [e for e in evidence if not self._is_table_header(e)] or evidence
@@ -657,14 +659,16 @@ class Answerer:
     def document_passages(self, source: str) -> tuple[list[Passage], list[Passage]]:
         """A document's front matter (everything before its third body
         paragraph: masthead, title, byline, dateline, lead) and its last
-        three passages (a colophon or contact line), in document order."""
+        three paragraphs (a colophon, a copyright or contact line; at most
+        eight passages), in document order."""
         mine = self.retriever.index.passages_of(source)
         front = []
         for p in mine:
             if p.kind == "sentence" and p.paragraph > 2:
                 break
             front.append(p)
-        return front, mine[-3:]
+        last = sorted({p.paragraph for p in mine})[-3:]
+        return front, [p for p in mine if p.paragraph in last][-8:]
 
     def _masthead_block(self, front: list[Passage]) -> Passage:
         """A masthead line with the lines right under it (no blank line

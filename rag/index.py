@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 ProgressFn = Callable[[str, int, int], None]
 
 INDEX_FORMAT_VERSION = 1
-# Bump when parse/attribute change what passages they produce.
+# Bump when ingest (HTML text), parse or attribute change what passages they produce.
 PARSER_VERSION = 7
 
 

@@ -36,6 +36,9 @@ from rag.settings import PROJECT_ROOT, IngestSettings
 from rag.types import Document
 
 _HTML_BLOCKS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "blockquote", "pre", "figcaption", "td", "dt", "dd")
+# id/class words of page furniture (see ``html_to_text``).
+_FURNITURE = re.compile(r"cookie|consent|newsletter|signup|sign-up|subscribe|share|sharing|social|related|promo|advert"
+                        r"|breadcrumb|sidebar|popup|modal", re.I)
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,16 @@ def html_to_text(markup: str) -> str:
 
     soup = BeautifulSoup(markup, "html.parser")
     for tag in soup(["script", "style", "noscript", "template", "head"]):
+        tag.decompose()
+    # Page furniture is not what the page says: menus, forms and buttons,
+    # asides ("Related stories" are other stories' headlines), and blocks
+    # marked as cookie notices, newsletters, sharing or promotions. The
+    # header and footer stay: the masthead and the publisher line answer
+    # questions about the document itself.
+    for tag in soup(["nav", "aside", "form", "button", "dialog"]):
+        tag.decompose()
+    for tag in soup.find_all(lambda t: t.attrs is not None and _FURNITURE.search(
+            " ".join([t.get("id") or ""] + list(t.get("class") or [])))):
         tag.decompose()
     blocks = []
     for element in soup.find_all(_HTML_BLOCKS):

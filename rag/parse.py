@@ -90,6 +90,27 @@ def looks_like_heading(line: str) -> bool:
     return capitalised / len(content) >= 0.6
 
 
+_BOILERPLATE = re.compile(
+    r"\u00a9|\(c\)\s*\d{4}|\ball rights reserved\b"  # a copyright notice
+    r"|^[^|\n]{1,30}(?:\s\|\s[^|\n]{1,30}){2,}$"  # a row of links: "About us | Privacy | Contact"
+    # a colophon: "The Valley Courier is published by Valley Media Cooperative."
+    r"|^(?:The\s+)?[A-Z][\w'.&-]*(?:\s+[A-Z][\w'.&-]*){0,5}\s+(?:is|are)\s+(?:published|produced|owned|operated)\s+by\b",
+    re.I,
+)
+
+
+def is_boilerplate(text: str) -> bool:
+    """Whether a line is page furniture that says nothing about the world: a
+    copyright notice, a row of links, a colophon ("X is published by Y"). It
+    may still answer who published a page (``rag.answer`` reads those lines
+    for that); it never answers what the page reports.
+
+    Example: ``is_boilerplate("\u00a9 2025 Valley Media. All rights reserved.")`` -> True;
+    ``is_boilerplate("| Mooser | 18.9 | 22.4 |")`` -> False (a table row)
+    """
+    return bool(_BOILERPLATE.search(text.strip()))
+
+
 def _lines(text: str) -> Iterator[tuple[int, int]]:
     """(start, end) of every line, excluding the line break (\\n, \\r\\n or \\r)."""
     for m in re.finditer(r"[^\r\n]*", text):

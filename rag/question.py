@@ -630,7 +630,8 @@ _FACETS = (
         r"\bwho (?:wrote|authored|reported|conducted|presented|hosted|is the (?:author|reporter|writer|presenter|host)|"
         r"are the authors)\b|\b(?:author|authors|byline|reporter|writer)s? of\b", re.I)),
     ("publisher", re.compile(
-        r"\bwho (?:published|issued|released|put out|produced|is the publisher)\b|"
+        r"\bwho (?:published|publishes|issued|issues|released|releases|put out|puts out|produced|produces|owns|"
+        r"is the publisher)\b|"
         r"\b(?:which|what) (?:organi[sz]ation|agency|outlet|newspaper|news agency|office|body|institute|publication|"
         r"radio station|station|broadcaster|programme|program)\b.*\b(?:published|issued|released|produced|aired|broadcast|for)\b|"
         r"\bfor which (?:programme|program|outlet|newspaper|station|agency|publication|broadcaster)\b|\bpublisher\b", re.I)),

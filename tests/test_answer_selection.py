@@ -230,6 +230,23 @@ def test_names_asked_for_must_come_from_the_answers_own_document(make_assistant,
     assert answer.mode == "refused" and "names" in answer.text, answer.text
 
 
+PAGE = """<html><body><nav><a href="/">Home</a></nav>
+<article><h1>Gravel Bay quay to reopen</h1><p class="byline">By Ann Lee</p>
+<p>The cooperative that runs the ferry wants three things from the council: a new pontoon, longer opening hours
+and a ticket office on the quay.</p><p>The council will answer in May.</p></article>
+<footer><p>The Harbour Post is published by Quay Media Cooperative.</p><p>About us | Privacy | Contact</p>
+<p>&copy; 2025 Quay Media Cooperative. All rights reserved.</p></footer></body></html>"""
+
+
+def test_a_page_footer_answers_who_publishes_it_and_nothing_else(make_assistant, tmp_path):
+    assistant = make_assistant(paths=[_write(tmp_path, "page.html", PAGE)])
+    answer = assistant.ask("What does the cooperative want from the council?")
+    assert "pontoon" in answer.text and "\u00a9" not in answer.text and "published by" not in answer.text, answer.text
+    answer = assistant.ask("Who publishes The Harbour Post?")
+    assert "Quay Media Cooperative" in answer.text and answer.citations, answer.text
+    assert answer.citations[0].quote == "The Harbour Post is published by Quay Media Cooperative."
+
+
 def test_a_sentence_from_the_middle_of_a_turn_names_its_speaker(make_assistant, tmp_path):
     assistant = make_assistant(paths=[_write(tmp_path, "harbour.txt", INTERVIEW)])
     answer = assistant.ask("Who said that a tide gauge should send readings to the harbour office every minute?")

@@ -65,3 +65,16 @@ def test_html_is_parsed_to_text_with_headings():
     <h1>Big &amp; News</h1><script>alert(1)</script>
     <p>First <b>bold</b> paragraph.</p><ul><li><p>Item one.</p></li></ul></body></html>"""
     assert html_to_text(html) == "# Big & News\n\nFirst bold paragraph.\n\nItem one."
+
+
+def test_page_furniture_is_not_part_of_an_html_document():
+    html = """<html><body>
+    <div id="cookie-banner"><p>We use cookies. <button>Accept all</button></p></div>
+    <header><nav><ul><li><a href="/">News</a></li><li><a href="/sport">Sport</a></li></ul></nav></header>
+    <article><h1>Quay reopens</h1><p>The north quay reopens on Monday.</p></article>
+    <aside class="related"><h2>Related stories</h2><ul><li>Storm bill passes 20 million</li></ul></aside>
+    <section class="newsletter"><p>Sign up for our briefing.</p><form><input type="email"></form></section>
+    <footer><p>The Harbour Post is published by Quay Media.</p><p>&copy; 2025 Quay Media.</p></footer>
+    </body></html>"""
+    assert html_to_text(html) == ("# Quay reopens\n\nThe north quay reopens on Monday.\n\n"
+                                  "The Harbour Post is published by Quay Media.\n\n\u00a9 2025 Quay Media.")

@@ -91,3 +91,14 @@ def test_heading_rule():
     assert looks_like_heading("'Propaganda Victory'")
     assert not looks_like_heading("He said it was over.")
     assert not looks_like_heading("But Kremlin spokesman Dmitry Peskov was asked specifically about the calls on April 11")
+
+
+def test_boilerplate_lines():
+    from rag.parse import is_boilerplate
+
+    for line in ("\u00a9 2025 Quay Media. All rights reserved.", "About us | Privacy | Contact",
+                 "The Harbour Post is published by Quay Media, Gravel Bay."):
+        assert is_boilerplate(line), line
+    for line in ("| North | 12.5 | 14.0 |", "The report was published by the trust in May.",
+                 "Fares rise from 4 euros to 4.50 euros.", "Routes 4 | 9"):
+        assert not is_boilerplate(line), line

@@ -390,3 +390,10 @@ def test_yes_no_questions_open_with_an_auxiliary_and_ask_for_no_list():
     assert not is_yes_no("What did Schantz say?") and not is_yes_no("Who was hurt?")
     assert list_size("Has the ministry said which firms will send supplies?") is None
     assert list_size("Which firms will send supplies?") == 0
+
+
+def test_who_publishes_asks_for_the_publisher_in_any_tense():
+    from rag.question import document_facets
+
+    assert document_facets("Who publishes The Harbour Post?") == ("publisher",)
+    assert document_facets("Who issues the bulletin?") == ("publisher",)
