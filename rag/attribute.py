@@ -62,6 +62,11 @@ _ORG_WORDS = {
     "Agency", "Ministry", "Office", "Institute", "Foundation", "Bank", "Company", "Party", "Times",
     "Post", "News", "Service", "Senate", "Congress", "Parliament", "Council", "Street", "City",
     "College", "Economics", "Intelligence", "Health", "Treaty", "Forces", "Army", "Navy",
+    # Head nouns of organisations: "Valley Media Cooperative" is not a person
+    # called Cooperative whom every "the cooperative" in a question names.
+    "Cooperative", "Co-operative", "Association", "Society", "Trust", "Group", "Media", "Pharma", "Railways",
+    "Railway", "Exchange", "Fund", "Corporation", "Inc", "Ltd", "Network", "Alliance", "Federation", "Authority",
+    "Commission", "Board", "Hospital", "Museum", "Club", "Airlines", "Partners", "Holdings", "Industries",
 }
 _NAME_STOP = {
     "The", "A", "An", "In", "On", "At", "After", "Before", "But", "And", "However", "Meanwhile",
@@ -261,6 +266,7 @@ class _Attributor:
         self.settings = settings
         self.last_person: str | None = None
         self.last_org: str | None = None
+        self.last_org_paragraph = 0
         self.history: list[str] = []  # sentences so far, for antecedents
         self.paragraph = 0  # the paragraph being read
         # People in the order the text last named them or made them a
@@ -386,13 +392,16 @@ class _Attributor:
                 titled = [name for name, person in self.registry.people.items()
                           if any(w.lower() in role.lower().split() for role in person.roles for w in run)]
                 return titled[0] if len(titled) == 1 else None
-            if determiner:
-                return " ".join(run)  # an organisation: "the State Department said"
+            if determiner or (len(run) > 1 and any(w in _ORG_WORDS for w in run)):
+                # An organisation: "the State Department said", "Carvell Pharma said".
+                return " ".join(run)
             return None
         # A common noun subject: "a spokesman said", "the report said".
         head = prev.lower()
         if head in {"spokesman", "spokeswoman", "spokesperson", "report", "statement", "ministry", "embassy"}:
-            return self.last_org
+            # "A spokesman said" speaks for the organisation that spoke just
+            # before (at most two paragraphs up), not one from far above.
+            return self.last_org if self.last_org_paragraph >= self.paragraph - 2 else None
         number = next((t.lower() for t in left[-self.settings.number_subject_tokens:] if re.fullmatch(_NUMBER_WORDS, t.lower())), None)
         if number:
             return self._antecedent(number)
@@ -437,6 +446,7 @@ class _Attributor:
             self.recent = [r for r in self.recent if r[0] != who] + [(who, self.paragraph)]
         else:
             self.last_org = who
+            self.last_org_paragraph = self.paragraph
 
 
 # A sentence that opens with a name, after at most a conjunction or one

@@ -150,6 +150,26 @@ def test_the_title_alone_is_the_one_person_who_holds_it():
     assert _speaker_of(a, "It includes no money") == "Celia Amberly"
 
 
+def test_an_organisation_is_not_a_person_named_by_its_head_noun():
+    text = (
+        "Norra Pharma said the line would restart in December.\n\n"
+        "The Harbour Post is published by Quay Media Cooperative.\n"
+    )
+    a = _attribute(text)
+    assert _speaker_of(a, "Norra Pharma said") == "Norra Pharma"  # an organisation speaks without "the"
+    assert "Media Cooperative" not in a.people and "Quay Media Cooperative" not in a.people
+
+
+def test_a_spokesman_speaks_for_an_organisation_named_just_before_only():
+    text = (
+        "Norra Pharma said the line would restart in December.\n\nDoctors are worried.\n\n"
+        "Parents drove to the border.\n\nThe opposition blamed the government.\n\n"
+        "A spokesman said a reserve would take years.\n"
+    )
+    a = _attribute(text)
+    assert _speaker_of(a, "A spokesman said") is None
+
+
 def test_transcript_turns_belong_to_their_labelled_speaker():
     text = (
         "Presenter Mira Holt spoke to Jonas Werner, who runs the ferry cooperative.\n\n"
