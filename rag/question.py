@@ -377,6 +377,13 @@ MONTHS = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|A
 ANY_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|million|billion)\b", re.I)
 
 
+# Words that make "How long is/was X" ask for a time, not a length: verbs of
+# lasting and nouns of things that last ("How long was the closure?").
+_DURATIVE = (r"last|take|took|wait|stay|run|closure|closed|delay|strike|shutdown|stoppage|outage|break|pause|"
+             r"sentence|term|tenure|war|trip|journey|flight|process|season|period|meeting|call|interview|visit|"
+             r"talk|speech|trial|contract|lease|programme|program|course|shift|holiday|leave|absence")
+
+
 @dataclass(frozen=True)
 class Detail:
     """A kind of detail a question can ask for, and how to recognise it in text."""
@@ -399,7 +406,13 @@ DETAILS = (
         r"in|on|at|to|that)\b|\s*[?,])", re.I),
            re.compile(r"[$\u20ac\u00a3\u00a5]|\b(dollars?|rubles?|roubles?|euros?|pounds?|cents?|pence|crowns?|kronor|kroner|"
                       r"krona|francs?|yen|yuan|rupees?|pesos?|USD|EUR|GBP)\b", re.I)),
-    Detail("a duration", re.compile(r"\bhow long\b|\bduration\b", re.I),
+    # "How long is the track?" asks for a length; "How long did it last?" for a duration.
+    Detail("a length", re.compile(rf"\bhow long (?:is|was|are|were|will be)\b(?!.*\b(?:{_DURATIVE})\w*\b)"
+                                  r"|\bhow (?:far|tall|high|deep|wide)\b", re.I),
+           re.compile(r"\b\d[\d,.]*\s*(?:-\s*)?(?:km|kilometres?|kilometers?|metres?|meters?|m|miles?|feet|foot|ft|"
+                      r"yards?|centimetres?|cm|inches?)\b", re.I)),
+    Detail("a duration", re.compile(rf"\bhow long\b(?! (?:is|was|are|were|will be)\b(?!.*\b(?:{_DURATIVE})\w*\b))"
+                                    r"|\bduration\b", re.I),
            re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|several|a few)[ -](seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b", re.I)),
     Detail("that number", re.compile(r"\bhow many\b|\bhow much\b|\bnumber of\b|\bpercent(age)?\b", re.I), None),
     Detail("a date", re.compile(r"\bwhat (year|date|day)\b|^\s*(and\s+)?when\b|\bwhen (was|were|did|will|is|does|do)\b", re.I),

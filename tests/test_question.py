@@ -397,3 +397,23 @@ def test_who_publishes_asks_for_the_publisher_in_any_tense():
 
     assert document_facets("Who publishes The Harbour Post?") == ("publisher",)
     assert document_facets("Who issues the bulletin?") == ("publisher",)
+
+
+@pytest.mark.parametrize(
+    "question, what",
+    [
+        ("How long is the new quay?", ["a length"]),
+        ("How far is the station from the harbour?", ["a length"]),
+        ("How long did the storm last?", ["a duration"]),
+        ("How long was the closure?", ["a duration"]),  # a thing that lasts
+        ("How long is the wait for a ferry?", ["a duration"]),
+    ],
+)
+def test_how_long_asks_for_a_length_or_a_duration(question, what):
+    assert [d.what for d in asked_details(question)] == what
+
+
+def test_a_length_needs_a_unit():
+    detail = next(d for d in asked_details("How long is the new quay?"))
+    assert detail.needs.search("The quay is 240 metres long.") and detail.needs.search("a 3.5 km track")
+    assert not detail.needs.search("It took seven months to build.")
