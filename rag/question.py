@@ -427,8 +427,9 @@ def asked_details(question: str) -> list[Detail]:
     -> ``["an amount of money", "a date"]``
     """
     found = [d for d in DETAILS if d.asks.search(question)]
-    if DETAILS[0] in found and DETAILS[2] in found and not re.search(r"\bhow many\b|\bnumber of\b|\bpercent", question, re.I):
-        found.remove(DETAILS[2])  # "How much did it cost?" asks for the amount, once
+    money, number = (next(d for d in DETAILS if d.what == w) for w in ("an amount of money", "that number"))
+    if money in found and number in found and not re.search(r"\bhow many\b|\bnumber of\b|\bpercent", question, re.I):
+        found.remove(number)  # "How much did it cost?" asks for the amount, once
     return found
 
 
