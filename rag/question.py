@@ -479,7 +479,9 @@ def asks_for_names(question: str) -> Optional[str]:
     """
     # "Which newspaper", and with a describing word or two between:
     # "which German company", "which two local firms".
-    kinds = r"(newspaper|company|companies|firms?|paper|publication|outlet)"
+    kinds = (r"(newspaper|company|companies|firms?|paper|publication|outlet|agenc(?:y|ies)|ministr(?:y|ies)|"
+             r"cooperatives?|co-operatives?|associations?|organi[sz]ations?|banks?|universit(?:y|ies)|charit(?:y|ies)|"
+             r"parties|party|unions?|laborator(?:y|ies)|hospitals?|suppliers?)")
     if not re.search(rf"\bnames? of\b|\bwhich (?:[\w-]+ ){{0,2}}{kinds}\b", question, re.I):
         return None
     noun = focus_noun(question, r"\bnames? of|\bwhich")

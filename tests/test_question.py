@@ -196,6 +196,8 @@ def test_focus_counted_and_named_nouns():
     assert asks_for_names("Which German company is making the part?") == "company"  # a describing word between
     assert asks_for_names("Which two local firms won the contract?") == "firms"
     assert asks_for_names("Which routes change?") is None
+    assert asks_for_names("Which two other cooperatives joined?") == "cooperatives"  # any organisation noun
+    assert asks_for_names("Which agency issued the figures?") == "agency"
 
 
 @pytest.mark.parametrize(
