@@ -484,10 +484,13 @@ def asks_for_names(question: str) -> Optional[str]:
              r"parties|party|unions?|laborator(?:y|ies)|hospitals?|suppliers?)")
     if not re.search(rf"\bnames? of\b|\bwhich (?:[\w-]+ ){{0,2}}{kinds}\b", question, re.I):
         return None
-    noun = focus_noun(question, r"\bnames? of|\bwhich")
+    m = re.search(rf"\bwhich (?:[\w-]+ ){{0,2}}{kinds}\b", question, re.I)
+    if m:
+        return m.group(1)
+    noun = focus_noun(question, r"\bnames? of")
     if noun:
         return noun
-    m = re.search(rf"\bwhich (?:[\w-]+ ){{0,2}}{kinds}\b", question, re.I) or re.search(r"\bwhich (\w+)", question, re.I)
+    m = re.search(r"\bwhich (\w+)", question, re.I)
     return m.group(1) if m else ""
 
 

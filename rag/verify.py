@@ -25,8 +25,8 @@ from typing import Iterable, Optional
 
 from rag import prompts
 from rag.parse import STOPWORDS, split_answer_sentences
-from rag.question import QUESTION_WORDS, QUOTATION, CorpusFacts, asked_details, asks_for_names, focus_noun, names_the_speaker, \
-    question_subject, unknown_names
+from rag.question import QUESTION_WORDS, QUOTATION, CorpusFacts, asked_details, asks_for_names, document_facets, \
+    focus_noun, names_the_speaker, question_subject, unknown_names
 from rag.settings import VerifySettings
 from rag.types import Evidence
 
@@ -274,7 +274,9 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
                     ok = True
             if not ok:
                 return prompts.REFUSE_MISSING_DETAIL.format(what=f"the number of {noun}" if noun else detail.what)
-    named = asks_for_names(question)
+    # "Which news agency published the story?" asks about the document: its
+    # dateline or masthead names the agency without the word "agency".
+    named = asks_for_names(question) if not document_facets(question) else None
     if named is not None:
         head = _stem(named)
         known = names_in(question)

@@ -247,6 +247,14 @@ def test_a_page_footer_answers_who_publishes_it_and_nothing_else(make_assistant,
     assert answer.citations[0].quote == "The Harbour Post is published by Quay Media Cooperative."
 
 
+def test_which_agency_published_a_story_is_not_refused_for_want_of_names(make_assistant, tmp_path):
+    wire = ("Ferries cancelled as storm nears\n\nBy Ann Lee\n\n"
+            "GRAVEL BAY, March 3 (Quayline News) - All ferries to Lund were cancelled on Monday.\n")
+    assistant = make_assistant(paths=[_write(tmp_path, "wire.txt", wire)])
+    answer = assistant.ask("Which news agency published the story about the cancelled ferries?")
+    assert answer.mode != "refused" and "Quayline" in answer.text, answer.text
+
+
 def test_a_sentence_from_the_middle_of_a_turn_names_its_speaker(make_assistant, tmp_path):
     assistant = make_assistant(paths=[_write(tmp_path, "harbour.txt", INTERVIEW)])
     answer = assistant.ask("Who said that a tide gauge should send readings to the harbour office every minute?")
