@@ -31,7 +31,7 @@ from rag.types import Answer, Citation, Draft, Evidence, Passage, Timings
 from rag.parse import is_boilerplate, split_answer_sentences
 from rag.question import MONTHS, QUOTATION, CorpusFacts, counted_noun, document_facets, expected_detail, is_yes_no, \
     list_size, question_parts, said_about
-from rag.verify import attributed_to, content_stems, focus_stems, has_instructions, names_in, refusal_reason, \
+from rag.verify import attributed_to, content_stems, counts, focus_stems, has_instructions, names_in, refusal_reason, \
     same_person, supports
 
 # ASCII digits only: ``\d`` also matches other scripts' digits, and "[\u0663]"
@@ -576,7 +576,7 @@ class Answerer:
         if detail is not None and not detail.search(strip_markers(text)):
             return False
         counted = counted_noun(question)
-        if counted and content_stems(counted) and not content_stems(counted) & content_stems(text):
+        if counted and content_stems(counted) and not counts(counted, text):
             return False
         return True
 

@@ -218,6 +218,24 @@ def focus_stems(question: str) -> set[str]:
             and w.lower() not in _DETAIL_WORDS}
 
 
+# A plural that names people by what they do ("workers", "residents",
+# "employees", "technicians"): a text may count them as "people".
+_PERSON_PLURAL = re.compile(r"[a-z]{2,}(?:ers|ors|ists|ees|ants|ents|ians)$")
+_PEOPLE = re.compile(r"\b(?:people|persons|staff|employees|workers)\b", re.I)
+
+
+def counts(noun: str, text: str) -> bool:
+    """Whether ``text`` mentions the thing a "how many" question counts: the
+    noun itself, or "people" for a plural that names people by what they do.
+
+    Example: ``counts("workers", "The plant employs about 340 people.")`` -> True;
+    ``counts("tonnes", "The plant employs about 340 people.")`` -> False
+    """
+    if _stem(noun) in content_stems(text):
+        return True
+    return bool(_PERSON_PLURAL.fullmatch(noun.lower()) and _PEOPLE.search(text))
+
+
 def _mass_noun(question: str) -> Optional[str]:
     """The noun right after "how much" ("How much wheat did they harvest?"
     -> "wheat"); None when a verb follows ("How much did it rise?").
@@ -270,7 +288,7 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
             for e in top:
                 has_number = bool(_NUMBER.search(e.text)) or bool(
                     set(re.findall(r"[a-z]+", e.text.lower())) & _NUMBER_WORDS)
-                if has_number and (noun is None or _stem(noun) in content_stems(e.text)):
+                if has_number and (noun is None or counts(noun, e.text)):
                     ok = True
             if not ok:
                 return prompts.REFUSE_MISSING_DETAIL.format(what=f"the number of {noun}" if noun else detail.what)

@@ -51,3 +51,13 @@ def test_negated_stems_are_the_words_after_a_negation():
 def test_numbers_count_the_same_thing():
     assert numbers_count_the_same("12 cranes", "40 cranes, of which 12 are idle") is True  # 12 counts nothing there
     assert numbers_count_the_same("40 ships", "40 cranes and 12 ships") is False
+
+
+def test_people_counted_as_people():
+    from rag.verify import counts
+
+    assert counts("workers", "The plant employs about 340 people.")
+    assert counts("residents", "About 118,000 people live there.")
+    assert counts("farms", "Of the 412 farms in the cooperative, 131 told us.")
+    assert not counts("tonnes", "The plant employs about 340 people.")
+    assert not counts("farms", "The plant employs about 340 people.")
