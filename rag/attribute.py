@@ -339,18 +339,13 @@ class _Attributor:
             while i >= 0 and left[i][:1].isupper() and left[i] != "Q":
                 run.insert(0, left[i])
                 i -= 1
-            if run and i >= 0 and left[i] == ",":
-                who = self.registry.resolve(run)
-                if who:
-                    return who
-            if run:
-                # "Speaking on radio, the party's spokeswoman, Maja Brandt,
-                # said …": the description in commas is gone (``_APPOSITIVE``)
-                # and the name follows the lead-in; a person's name right
-                # before ", said" is still the speaker.
-                who = self.registry.resolve(run)
-                if who in self.registry.people:
-                    return who
+            who = self.registry.resolve(run) if run else None
+            # In commas, any name the document introduced is the speaker. With
+            # no comma before it, only a person is: in "Speaking on radio, the
+            # party's spokeswoman, Maja Brandt, said …" the description in
+            # commas is gone (``_APPOSITIVE``) and the name follows the lead-in.
+            if who and ((i >= 0 and left[i] == ",") or who in self.registry.people):
+                return who
         prev = left[-1]
         if prev.lower() in {"but", "and"} and "," not in left and "Q" not in left:
             # "Okafor welcomed the plan but said …": a second verb shares the

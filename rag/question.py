@@ -382,6 +382,8 @@ ANY_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten
 _DURATIVE = (r"last|take|took|wait|stay|run|closure|closed|delay|strike|shutdown|stoppage|outage|break|pause|"
              r"sentence|term|tenure|war|trip|journey|flight|process|season|period|meeting|call|interview|visit|"
              r"talk|speech|trial|contract|lease|programme|program|course|shift|holiday|leave|absence")
+# "How long is the track?": a length (and, by the same pattern, not a duration).
+_HOW_LONG_IS = rf"how long (?:is|was|are|were|will be)\b(?!.*\b(?:{_DURATIVE})\w*\b)"
 
 
 @dataclass(frozen=True)
@@ -407,12 +409,10 @@ DETAILS = (
            re.compile(r"[$\u20ac\u00a3\u00a5]|\b(dollars?|rubles?|roubles?|euros?|pounds?|cents?|pence|crowns?|kronor|kroner|"
                       r"krona|francs?|yen|yuan|rupees?|pesos?|USD|EUR|GBP)\b", re.I)),
     # "How long is the track?" asks for a length; "How long did it last?" for a duration.
-    Detail("a length", re.compile(rf"\bhow long (?:is|was|are|were|will be)\b(?!.*\b(?:{_DURATIVE})\w*\b)"
-                                  r"|\bhow (?:far|tall|high|deep|wide)\b", re.I),
+    Detail("a length", re.compile(rf"\b{_HOW_LONG_IS}|\bhow (?:far|tall|high|deep|wide)\b", re.I),
            re.compile(r"\b\d[\d,.]*\s*(?:-\s*)?(?:km|kilometres?|kilometers?|metres?|meters?|m|miles?|feet|foot|ft|"
                       r"yards?|centimetres?|cm|inches?)\b", re.I)),
-    Detail("a duration", re.compile(rf"\bhow long\b(?! (?:is|was|are|were|will be)\b(?!.*\b(?:{_DURATIVE})\w*\b))"
-                                    r"|\bduration\b", re.I),
+    Detail("a duration", re.compile(rf"\b(?!{_HOW_LONG_IS})how long\b|\bduration\b", re.I),
            re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|several|a few)[ -](seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b", re.I)),
     Detail("that number", re.compile(r"\bhow many\b|\bhow much\b|\bnumber of\b|\bpercent(age)?\b", re.I), None),
     Detail("a date", re.compile(r"\bwhat (year|date|day)\b|^\s*(and\s+)?when\b|\bwhen (was|were|did|will|is|does|do)\b", re.I),
@@ -482,11 +482,11 @@ def asks_for_names(question: str) -> Optional[str]:
     kinds = (r"(newspaper|company|companies|firms?|paper|publication|outlet|agenc(?:y|ies)|ministr(?:y|ies)|"
              r"cooperatives?|co-operatives?|associations?|organi[sz]ations?|banks?|universit(?:y|ies)|charit(?:y|ies)|"
              r"parties|party|unions?|laborator(?:y|ies)|hospitals?|suppliers?)")
-    if not re.search(rf"\bnames? of\b|\bwhich (?:[\w-]+ ){{0,2}}{kinds}\b", question, re.I):
-        return None
     m = re.search(rf"\bwhich (?:[\w-]+ ){{0,2}}{kinds}\b", question, re.I)
     if m:
         return m.group(1)
+    if not re.search(r"\bnames? of\b", question, re.I):
+        return None
     noun = focus_noun(question, r"\bnames? of")
     if noun:
         return noun

@@ -276,19 +276,25 @@ class Retriever:
         speakers = speaker_focus(query, named, self.people, self.settings)
         timings: dict[str, float] = {}
         holders = () if speakers else role_holders(query, self.people)
+        unboosted = None
         if holders:
             # "What did the mayor say about the June 14 date?": the mayor of
             # the document that the question's other words find first.
-            ranked, _, _, view = self.rank(query, (), timings)
+            unboosted = self.rank(query, (), timings)
+            ranked, view = unboosted[0], unboosted[3]
             if ranked:
                 roster = self.index.people.get(view.passages[ranked[0][0]].source, {})
                 mine = [h for h in holders if h in roster]
                 speakers = tuple(mine) if len(mine) == 1 else ()
-        # Say who the question means in the words the index uses: passages
-        # are embedded and indexed with their speaker's full name, so "the
-        # Kremlin spokesman" must become "Dmitry Peskov" to meet them.
-        expanded = " ".join([query, *[s for s in speakers if s.lower() not in query.lower()]])
-        ranked, best_dense, best_lexical, view = self.rank(expanded, speakers, timings)
+        if unboosted is not None and not speakers:
+            # No one of them in that document: that ranking is the answer's.
+            ranked, best_dense, best_lexical, view = unboosted
+        else:
+            # Say who the question means in the words the index uses: passages
+            # are embedded and indexed with their speaker's full name, so "the
+            # Kremlin spokesman" must become "Dmitry Peskov" to meet them.
+            expanded = " ".join([query, *[s for s in speakers if s.lower() not in query.lower()]])
+            ranked, best_dense, best_lexical, view = self.rank(expanded, speakers, timings)
         t = time.perf_counter()
         evidence = self.select(view, ranked, budget)
         timings["select_s"] = time.perf_counter() - t
