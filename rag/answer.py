@@ -145,7 +145,9 @@ class Answerer:
         if not passages:
             return " ".join(e.text.split())
         header = self._table_header(passages[0]) if len(passages) == 1 else None
-        if header:
+        # A header is shown but not cited: one that reads like a citation
+        # marker ("| [99] |") would put an uncited "[99]" in the answer.
+        if header and not markers_of(" ".join(header)):
             # A table row means nothing without its header: "| Mooser | 18.9 |"
             # reads as "Stream: Mooser; 2020 average (mg/l): 18.9".
             cells = _cells(passages[0].text)

@@ -253,6 +253,8 @@ def named_speakers(question: str, people: PeopleIndex,
         if person.name in found:
             continue
         for role in person.roles:
+            if not role:
+                continue  # a role of stopwords only ("the") names nobody
             # Ties go to the role the question names more fully: "technical
             # director" is all of Brodt's role, and two words of a long one.
             overlap = (len(role & q_words), len(role & q_words) / len(role))

@@ -302,6 +302,14 @@ def test_a_table_row_reads_with_its_header(make_assistant, tmp_path):
     assert row.quote == "| South | 9.1 | 9.8 |"
 
 
+def test_a_header_that_reads_like_a_marker_is_not_shown(make_assistant, tmp_path):
+    # Found by the fuzz test: "| [99] |" as a header put an uncited "[99]" in the answer.
+    text = SURVEY.replace("| Basin |", "| [99] |")
+    assistant = make_assistant(paths=[_write(tmp_path, "survey.md", text)])
+    answer = assistant.ask("What was the South basin average in 2024?")
+    assert "| South | 9.1 | 9.8 |" in answer.text and "[99]" not in answer.text, answer.text
+
+
 def test_a_year_no_evidence_mentions_is_refused(make_assistant, tmp_path):
     assistant = make_assistant(paths=[_write(tmp_path, "survey.md", SURVEY)])
     answer = assistant.ask("What was the South basin average in 2019?")

@@ -419,3 +419,11 @@ def test_a_length_needs_a_unit():
     detail = next(d for d in asked_details("How long is the new quay?"))
     assert detail.needs.search("The quay is 240 metres long.") and detail.needs.search("a 3.5 km track")
     assert not detail.needs.search("It took seven months to build.")
+
+
+def test_a_role_of_stopwords_only_names_nobody():
+    # Found by the fuzz test: a role with no content words divided by zero.
+    from rag.question import PeopleIndex, named_speakers
+
+    people = PeopleIndex.build({"a.md": {"Maren Odell": ["the"]}}, {"Maren Odell"})
+    assert named_speakers("What did the minister say?", people) == ()
