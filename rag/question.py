@@ -230,6 +230,34 @@ def names_the_speaker(subject: str, name: str) -> bool:
     return not re.search(r"\b(?:of|for|at|from)\s+(?:the\s+)?(?:[A-Z][\w.'-]*\s+)*$", before)
 
 
+# A name before one of these nouns says whose: "the Trump administration"
+# names a government, not what Trump himself said.
+# (Nouns only: "When did Trump call Putin?" names Trump.)
+_ATTRIBUTIVE_NOUNS = r"administration|government|campaign|presidency|era|cabinet|regime|years|doctrine|policy|policies"
+
+
+def _names_person(question: str, name: str) -> bool:
+    """Whether ``question`` names someone by ``name`` (lower case, as
+    ``Person.names`` holds it).
+
+    A name is written capitalised: in a question that capitalises anything
+    (its first word, as a sentence does), "the compliance report" does not
+    name the radio programme "Northern Report", nor "the trust" an
+    organisation called "Trust". A question typed all in lower case matches
+    without case.
+    (?<!-)…(?!-): "Trump-Putin calls" names the calls, not a speaker; a
+    name before an attributive noun ("the Trump administration") says whose.
+    """
+    cased = any(c.isupper() for c in question)
+    for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", question, re.I):
+        if cased and not question[m.start()].isupper():
+            continue
+        if re.match(rf"\s+(?:{_ATTRIBUTIVE_NOUNS})\b", question[m.end():], re.I):
+            continue
+        return True
+    return False
+
+
 def named_speakers(question: str, people: PeopleIndex,
                    settings: RetrievalSettings = RetrievalSettings()) -> tuple[str, ...]:
     """Speakers the question names by name, surname or role.
@@ -237,15 +265,13 @@ def named_speakers(question: str, people: PeopleIndex,
     Example: ``named_speakers("What did the Kremlin spokesman say?", people)`` -> ``("Dmitry Peskov",)``
     when the documents introduce "Kremlin spokesman Dmitry Peskov".
     """
-    q = question.lower()
     q_words = content_words(question)
     found: list[str] = []
     best_role: tuple[tuple[int, float], Optional[str], frozenset[str]] = ((settings.min_role_words - 1, 1.0), None,
                                                                            frozenset())
     qualifiers: list[str] = []
     for person in people.people:
-        # (?<!-)…(?!-): "Trump-Putin calls" names the calls, not a speaker.
-        if any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", q) for n in person.names):
+        if any(_names_person(question, n) for n in person.names):
             found.append(person.name)
             if not names_the_speaker(question, person.name.split()[-1]):
                 qualifiers.append(person.name)
@@ -414,12 +440,26 @@ DETAILS = (
     Detail("a length", re.compile(rf"\b{_HOW_LONG_IS}|\bhow (?:far|tall|high|deep|wide)\b", re.I),
            re.compile(r"\b\d[\d,.]*\s*(?:-\s*)?(?:km|kilometres?|kilometers?|metres?|meters?|m|miles?|feet|foot|ft|"
                       r"yards?|centimetres?|cm|inches?)\b", re.I)),
-    Detail("a duration", re.compile(rf"\b(?!{_HOW_LONG_IS})how long\b|\bduration\b", re.I),
-           re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|several|a few)[ -](seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b", re.I)),
+    # "Over what span of time…", "For what period…" ask the same as "How long…".
+    # A duration is also told as an ordinal ("now in its sixth year") or a
+    # start ("since 2014", "since March").
+    Detail("a duration", re.compile(rf"\b(?!{_HOW_LONG_IS})how long\b|\bduration\b|"
+                                    r"\b(?:over|for|during|in) what (?:span|period|length|stretch)\b|"
+                                    r"\bwhat (?:span|period|length|stretch) of time\b", re.I),
+           re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|several|a few)[ -](seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?)\b"
+                      r"|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th)) "
+                      r"(?:year|month|week|day|decade)\b"
+                      rf"|\bsince (?:(?:early |late |mid-)?{MONTHS}\b|(?:19|20)\d\d\b)", re.I)),
     Detail("that number", re.compile(r"\bhow many\b|\bhow much\b|\bnumber of\b|\bpercent(age)?\b", re.I), None),
     Detail("a date", re.compile(r"\bwhat (year|date|day)\b|^\s*(and\s+)?when\b|\bwhen (was|were|did|will|is|does|do)\b", re.I),
            re.compile(rf"\b{MONTHS}\b|\b(19|20)\d\d\b|\b(yesterday|today|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")),
 )
+
+
+_BARE_MONEY = re.compile(r"\b(?:cost|price|worth)\b", re.I)
+# A question that asks why, or how something happened (not how much, how many…).
+_MANNER_OR_REASON = re.compile(r"\s*(?:and\s+)?(?:why\b|how (?:did|does|do|is|was|are|were|has|have|had|will|would|"
+                               r"can|could|should|might|may)\b)", re.I)
 
 
 def asked_details(question: str) -> list[Detail]:
@@ -430,6 +470,11 @@ def asked_details(question: str) -> list[Detail]:
     """
     found = [d for d in DETAILS if d.asks.search(question)]
     money, number = (next(d for d in DETAILS if d.what == w) for w in ("an amount of money", "that number"))
+    if money in found and _MANNER_OR_REASON.match(question) \
+            and not money.asks.search(_BARE_MONEY.sub(" ", question)):
+        # "How did the oil price collapse come about?" asks how, not how much:
+        # "price" only names what the question is about.
+        found.remove(money)
     if money in found and number in found and not re.search(r"\bhow many\b|\bnumber of\b|\bpercent", question, re.I):
         found.remove(number)  # "How much did it cost?" asks for the amount, once
     return found
@@ -523,6 +568,12 @@ def list_size(question: str) -> Optional[int]:
     # the noun. "What Xs …" is a list only when a verb follows ("What steps
     # did they take"), since "What happens…" starts with a verb, not a noun.
     names = r"(?:[A-Z][\w.'-]*\s+){0,3}"
+    # An order to name or list: "Name the experts who…", "List all the routes…".
+    for qualifier in ("", r"[a-z-]+\s+"):
+        m = re.match(rf"\s*(?:please\s+)?(?:name|list)\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?{qualifier}([a-z]+)\b",
+                     question, re.I)
+        if m and plural(m.group(1)):
+            return 0
     for qualifier in ("", r"[a-z-]+\s+"):
         m = re.search(rf"\b[Ww]hich\s+(?:other\s+)?{names}{qualifier}([a-z]+)\b", question)
         if m and plural(m.group(1)):

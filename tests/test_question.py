@@ -427,3 +427,53 @@ def test_a_role_of_stopwords_only_names_nobody():
 
     people = PeopleIndex.build({"a.md": {"Maren Odell": ["the"]}}, {"Maren Odell"})
     assert named_speakers("What did the minister say?", people) == ()
+
+
+# -- written for the fresh dev questions on the article (eval/qa/dev/article-fresh.jsonl) --
+
+
+@pytest.mark.parametrize(
+    "question, what",
+    [
+        ("Over what span of time did the five meetings take place?", ["a duration"]),
+        ("For what period will the bridge stay shut?", ["a duration"]),
+        # "price" names what a how/why question is about; it asks for no amount.
+        ("How did the fuel price rise come about?", []),
+        ("Why did the ticket price go up?", []),
+        ("How much did the tickets cost?", ["an amount of money"]),
+        ("What did the new ferry cost?", ["an amount of money"]),
+        ("How did the council pay for the hall, and how much did it spend?", ["an amount of money"]),
+    ],
+)
+def test_asked_details_by_question_form(question, what):
+    assert [d.what for d in asked_details(question)] == what
+
+
+def test_a_duration_may_be_an_ordinal_or_a_start():
+    needs = next(d for d in asked_details("How long has the strike been going on?")).needs
+    for text in ("Now in its third week, the strike…", "The strike, in its 4th month,", "on strike since March",
+                 "closed since 2019", "It took 12 days."):
+        assert needs.search(text), text
+    assert not needs.search("The third speaker said so.") and not needs.search("since the storm")
+
+
+def test_name_or_list_the_plural_asks_for_a_list():
+    from rag.question import list_size
+
+    assert list_size("Name the experts who spoke at the panel.") == 0
+    assert list_size("List the new routes.") == 0
+    assert list_size("Name the two local firms.") == 2
+    assert list_size("Name the mayor.") is None
+
+
+def test_a_name_is_capitalised_and_not_a_modifier_of_a_government():
+    people = PeopleIndex.build({"a.txt": {"Donald Trump": ["President"], "Northern Report": ["a radio programme"]}},
+                               speakers={"Donald Trump", "Northern Report"})
+    # A programme called "Northern Report" is not named by "the compliance report".
+    assert named_speakers("When did the compliance report come out?", people) == ()
+    assert named_speakers("What did Northern Report broadcast?", people) == ("Northern Report",)
+    # "the Trump administration" is a government, not Trump speaking.
+    assert named_speakers("Had the Trump administration decided to renew the treaty?", people) == ()
+    assert named_speakers("When did Trump call the king?", people) == ("Donald Trump",)
+    # A question typed all in lower case still names people.
+    assert named_speakers("what did trump say about oil?", people) == ("Donald Trump",)
