@@ -446,10 +446,25 @@ DETAILS = (
     Detail("a duration", re.compile(rf"\b(?!{_HOW_LONG_IS})how long\b|\bduration\b|"
                                     r"\b(?:over|for|during|in) what (?:span|period|length|stretch)\b|"
                                     r"\bwhat (?:span|period|length|stretch) of time\b", re.I),
+           # "Five days after the arrival…" is a point in time, not a duration.
            re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|several|a few)[ -](seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?)\b"
+                      r"(?!\s+(?:after|before|later|earlier|ago|on|into)\b)"
                       r"|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th)) "
                       r"(?:year|month|week|day|decade)\b"
                       rf"|\bsince (?:(?:early |late |mid-)?{MONTHS}\b|(?:19|20)\d\d\b)", re.I)),
+    # "By how much did X fall?" asks for the size of a change: a percentage,
+    # "by 8.6 milligrams", "from 18.4 to 23.9", "halved"; any number in the
+    # text about X is not it ("a six-year agreement").
+    Detail("the size of the change", re.compile(
+        r"\bby how much\b|\bhow much (?:[\w'-]+ ){0,12}?(?:rise|rises|rose|risen|fall|falls|fell|fallen|drop|drops|dropped|"
+        r"grow|grows|grew|grown|increase|increases|increased|decrease|decreases|decreased|decline|declines|declined|"
+        r"shrink|shrinks|shrank|climb|climbs|climbed|jump|jumps|jumped)\b", re.I),
+           re.compile(r"\d[\d,.]*\s*(?:%|percent\b|per cent\b|percentage points?\b)"
+                      r"|\bby (?:(?:more than|less than|almost|nearly|about|around|roughly|some|over|under|just|only) )?"
+                      r"[$\u20ac\u00a3]?(?!(?:19|20)\d\d\b)\d"  # not "by 2030"
+                      r"|\bfrom [$\u20ac\u00a3]?\d[\d,.]*(?:\s+[\w-]+){0,3}? to [$\u20ac\u00a3]?\d"
+                      r"|\b(?:halved|doubled|tripled|quadrupled)\b|\bby (?:half|a third|a quarter|two-thirds|one-third)\b",
+                      re.I)),
     Detail("that number", re.compile(r"\bhow many\b|\bhow much\b|\bnumber of\b|\bpercent(age)?\b", re.I), None),
     Detail("a date", re.compile(r"\bwhat (year|date|day)\b|^\s*(and\s+)?when\b|\bwhen (was|were|did|will|is|does|do)\b", re.I),
            re.compile(rf"\b{MONTHS}\b|\b(19|20)\d\d\b|\b(yesterday|today|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")),
@@ -477,6 +492,9 @@ def asked_details(question: str) -> list[Detail]:
         found.remove(money)
     if money in found and number in found and not re.search(r"\bhow many\b|\bnumber of\b|\bpercent", question, re.I):
         found.remove(number)  # "How much did it cost?" asks for the amount, once
+    change = next(d for d in DETAILS if d.what == "the size of the change")
+    if change in found and number in found:
+        found.remove(number)  # "By how much did it fall?" asks for the change, once
     return found
 
 

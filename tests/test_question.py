@@ -477,3 +477,32 @@ def test_a_name_is_capitalised_and_not_a_modifier_of_a_government():
     assert named_speakers("When did Trump call the king?", people) == ("Donald Trump",)
     # A question typed all in lower case still names people.
     assert named_speakers("what did trump say about oil?", people) == ("Donald Trump",)
+
+
+@pytest.mark.parametrize(
+    "question, what",
+    [
+        ("By how much did fares rise?", ["the size of the change"]),
+        ("How much did the average level in the three northern lakes rise over the decade?", ["the size of the change"]),
+        ("How much does the transit budget rise?", ["an amount of money", "the size of the change"]),
+        ("How much grain did the farm harvest?", ["that number"]),
+    ],
+)
+def test_by_how_much_asks_for_the_size_of_a_change(question, what):
+    assert [d.what for d in asked_details(question)] == what
+
+
+def test_the_size_of_a_change():
+    needs = next(d for d in asked_details("By how much did the level fall?")).needs
+    for text in ("cut supply by about 70 percent", "rose by 8.6 milligrams per litre", "fell 12%",
+                 "rose from 18.4 to 23.9 milligrams", "from $37.5 million to $41.2 million", "ridership halved"):
+        assert needs.search(text), text
+    # A number that is not a change: "a six-year agreement", "by 2030".
+    assert not needs.search("the collapse of a six-year agreement") and not needs.search("done by March")
+    assert not needs.search("to be finished by 2030")
+
+
+def test_a_time_after_an_event_is_not_a_duration():
+    needs = next(d for d in asked_details("How long did the strike last?")).needs
+    assert not needs.search("Five days after the vote, the union met.")
+    assert needs.search("The strike lasted five days.")
