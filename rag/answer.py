@@ -29,7 +29,7 @@ from rag.retrieve import Retrieval, Retriever, estimate_tokens, evidence_of
 from rag.settings import Settings
 from rag.types import Answer, Citation, Draft, Evidence, Passage, Timings
 from rag.parse import is_boilerplate, split_answer_sentences
-from rag.question import MONTHS, QUOTATION, CorpusFacts, counted_noun, document_facets, expected_detail, is_yes_no, \
+from rag.question import MONTHS, QUOTATION, CorpusFacts, counted_noun, document_facets, document_phrases, expected_detail, is_yes_no, \
     list_size, question_parts, said_about
 from rag.verify import attributed_to, content_stems, counts, focus_stems, has_instructions, names_in, refusal_reason, \
     same_person, supports
@@ -658,6 +658,16 @@ class Answerer:
 
     # -- questions about the document itself -------------------------------
 
+    def mentioned_document(self, question: str) -> bool:
+        """Whether the question's document noun is one a text talks about:
+        "Which body issued the bipartisan report that…?" asks about the
+        report the article mentions ("the most recent bipartisan report from
+        the Senate Intelligence Committee"), so its body answers, not its
+        masthead. "Who wrote the news article?" names no phrase of any text."""
+        phrases = document_phrases(question)
+        return bool(phrases) and any(re.search(rf"\b{re.escape(phrase)}\b", d.text, re.I)
+                                     for d in self.retriever.index.documents.values() for phrase in phrases)
+
     def document_passages(self, source: str) -> tuple[list[Passage], list[Passage]]:
         """A document's front matter (everything before its third body
         paragraph: masthead, title, byline, dateline, lead) and its last
@@ -723,6 +733,8 @@ class Answerer:
         query = retrieval_query or question
         retrieval = self.with_turns(self.scoped(query, self.retriever.retrieve(query)))
         facets = document_facets(query)
+        if facets and self.mentioned_document(query):
+            facets = ()
         if facets:
             answer = self.about_document(question, retrieval, facets, t0, resolved)
             if answer is not None:

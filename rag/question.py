@@ -729,6 +729,33 @@ _FACETS = (
 )
 
 
+_NOT_MODIFIERS = {"the", "a", "an", "this", "that", "its", "their", "his", "her", "whole", "full", "original", "same",
+                  "which", "what", "who", "whose", "new", "latest", "press", "news"}
+
+
+def document_phrases(question: str) -> list[str]:
+    """The question's document nouns with the lower-case words that qualify
+    them ("bipartisan report", "annual compliance report"). When such a
+    phrase stands in a document's text, the question asks about a report
+    the text mentions, not about the document itself (``Answerer.stream``).
+
+    Example: ``document_phrases("Which body issued the bipartisan report?")`` -> ``["bipartisan report"]``;
+    ``document_phrases("Who wrote the article?")`` -> ``[]``
+    """
+    found = []
+    for m in re.finditer(rf"\b((?:[a-z][\w-]*\s+){{1,3}}){_DOC_NOUN}\b", question):
+        # The qualifying words run back from the noun to a determiner or a
+        # verb's object marker: "wrote the article" has none.
+        words: list[str] = []
+        for word in reversed(m.group(1).split()):
+            if word.lower() in _NOT_MODIFIERS | STOPWORDS:
+                break
+            words.insert(0, word)
+        if words and len(words) < len(m.group(1).split()):
+            found.append(" ".join(words + [question[m.start(1) + len(m.group(1)):m.end()]]).lower())
+    return found
+
+
 def document_facets(question: str) -> tuple[str, ...]:
     """What a question asks about the document itself: its ``author``,
     ``date``, ``publisher`` or ``title`` (in that order), answered from the

@@ -342,3 +342,15 @@ def test_how_much_asks_for_a_number_unless_it_is_about_money():
     assert [d.what for d in asked_details("How much did the level rise?")] == ["that number"]
     assert [d.what for d in asked_details("How much did the pool cost?")][0] == "an amount of money"
     assert [d.what for d in asked_details("How much can each member borrow?")][0] == "an amount of money"
+
+
+def test_a_report_the_text_mentions_is_answered_from_the_body(make_assistant, tmp_path):
+    release = RELEASE + ("\nThe repairs follow the annual safety report from the Coastal Shipping Board, which found "
+                         "cracks in two of the quay's piers.\n")
+    assistant = make_assistant(paths=[_write(tmp_path, "release.txt", release)])
+    # "the annual safety report" stands in the text: the question is about it, not about this release.
+    answer = assistant.ask("Which body issued the annual safety report about the quay?")
+    assert "Coastal Shipping Board" in answer.text and "Harbour Office" not in answer.text, answer.text
+    # The release itself is still answered from its masthead.
+    answer = assistant.ask("Who issued the press release about the harbour?")
+    assert "Harbour Office" in answer.text, answer.text

@@ -506,3 +506,12 @@ def test_a_time_after_an_event_is_not_a_duration():
     needs = next(d for d in asked_details("How long did the strike last?")).needs
     assert not needs.search("Five days after the vote, the union met.")
     assert needs.search("The strike lasted five days.")
+
+
+def test_document_phrases_are_qualified_document_nouns():
+    from rag.question import document_phrases
+
+    assert document_phrases("Which body issued the bipartisan report that bolstered it?") == ["bipartisan report"]
+    assert document_phrases("Who published the annual compliance report?") == ["annual compliance report"]
+    assert document_phrases("Who wrote the article?") == []
+    assert document_phrases("When was the city's press release issued?") == []
