@@ -331,6 +331,22 @@ def role_holders(question: str, people: PeopleIndex) -> tuple[str, ...]:
     return tuple(p.name for p in people.people if p.is_person and set(p.heads) & words)
 
 
+# Verbs and nouns of saying, thinking and reporting, and adjectives of a
+# stance ("Was Trenin optimistic?"): a question with none of them asks about
+# events ("Why has Trump struggled to…?"), not about anyone's words.
+_ABOUT_WORDS = re.compile(
+    r"\b(?:say|says|said|saying|tell|tells|told|describ\w*|call(?:s|ed)?|warn\w*|argu\w*|think\w*|thought|believ\w*|"
+    r"views?|position|stance|opinion|according|claim\w*|suggest\w*|propos\w*|comment\w*|react\w*|respond\w*|"
+    r"response|mention\w*|explain\w*|quot\w*|predict\w*|expect\w*|admit\w*|den(?:y|ies|ied)|insist\w*|accus\w*|"
+    r"critici\w*|prais\w*|doubt\w*|agree\w*|disagree\w*|hop(?:e|es|ed|eful)|fear\w*|ask\w*|answer\w*|add(?:s|ed)?|"
+    r"not(?:e|es|ed)|writ\w*|wrote|announc\w*|urg\w*|recommend\w*|dismiss\w*|reject\w*|defend\w*|conced\w*|"
+    r"acknowledg\w*|point\w* out|put it|words?|remarks?|statement|interview\w*|feel\w*|felt|consider\w*|want\w*|"
+    r"worr\w*|concern\w*|voic\w*|stress\w*|emphasi\w*|complain\w*|promis\w*|vow\w*|optimis\w*|pessimis\w*|"
+    r"skeptic\w*|sceptic\w*|blunt|cautious|confident|convinced|sure|certain|repl(?:y|ies|ied)|message|letter|speech|"
+    r"find|finds|found|conclu\w*|calculat\w*|estimat\w*|advis\w*|discuss\w*|predict\w*|insist\w*|believ\w*)\b",
+    re.I)
+
+
 def speaker_focus(question: str, named: tuple[str, ...], people: PeopleIndex,
                   settings: RetrievalSettings = RetrievalSettings()) -> tuple[str, ...]:
     """The named speakers whose words the question asks for.
@@ -343,6 +359,8 @@ def speaker_focus(question: str, named: tuple[str, ...], people: PeopleIndex,
     -> ``("Dmitry Suslov",)``
     """
     if re.match(r"\s*(?:and\s+)?(who|whom)\b", question, re.I) or not named:
+        return ()
+    if not _ABOUT_WORDS.search(question) and not QUOTATION.search(question):
         return ()
     subject = question_subject(question)
     if subject and len(named) > 1:

@@ -515,3 +515,14 @@ def test_document_phrases_are_qualified_document_nouns():
     assert document_phrases("Who published the annual compliance report?") == ["annual compliance report"]
     assert document_phrases("Who wrote the article?") == []
     assert document_phrases("When was the city's press release issued?") == []
+
+
+def test_a_question_about_events_asks_for_nobodys_words():
+    from rag.question import speaker_focus
+
+    trump = ("Donald Trump",)
+    # No verb of saying or thinking: the question is about what happened to Trump, not what he said.
+    assert speaker_focus("Why has Trump struggled to work more closely with Moscow?", trump, PEOPLE) == ()
+    assert speaker_focus("What did Trump say about oil?", trump, PEOPLE) == trump
+    assert speaker_focus("Was Trump optimistic about a deal?", trump, PEOPLE) == trump
+    assert speaker_focus('Did Trump call it "a great call"?', trump, PEOPLE) == trump
