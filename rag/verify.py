@@ -236,6 +236,25 @@ def counts(noun: str, text: str) -> bool:
     return bool(_PERSON_PLURAL.fullmatch(noun.lower()) and _PEOPLE.search(text))
 
 
+_COUNT_AT = re.compile(r"\b(?:\d[\d,.]*|" + "|".join(sorted(_NUMBER_WORDS)) + r")\b", re.I)
+
+
+def counted_in(noun: str, text: str) -> bool:
+    """Whether a number in ``text`` counts ``noun``: the noun (or "people"
+    for a plural that names people) within three words after the number,
+    in the same clause. "Members can borrow up to 5,000 crowns each" counts
+    crowns, not members; "Of the 412 farms" and "two other cooperatives" count.
+
+    Example: ``counted_in("members", "Members can borrow up to 5,000 crowns each.")`` -> False;
+    ``counted_in("farms", "Of the 412 farms in the cooperative, 131 said so.")`` -> True
+    """
+    for m in _COUNT_AT.finditer(text):
+        after = re.match(r"(?:[\s-]+[\w'’-]+){1,4}", text[m.end():])
+        if after and counts(noun, after.group(0)):
+            return True
+    return False
+
+
 def _mass_noun(question: str) -> Optional[str]:
     """The noun right after "how much" ("How much wheat did they harvest?"
     -> "wheat"); None when a verb follows ("How much did it rise?").
@@ -283,12 +302,17 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
             # "How much would the pool cost?" needs an amount beside the pool.
             return prompts.REFUSE_MISSING_DETAIL.format(what=detail.what)
         if detail.needs is None:
-            noun = focus_noun(question, r"\bhow many|number of") or _mass_noun(question)
+            counted = focus_noun(question, r"\bhow many|number of")
+            noun = counted or _mass_noun(question)
+            # A count names what it counts ("340 workers"); an amount of a mass
+            # noun is told in units ("one bottle of syrup"), so only the noun
+            # and a number need to meet in one item.
+            holds = counted_in if counted else counts
             ok = False
             for e in top:
                 has_number = bool(_NUMBER.search(e.text)) or bool(
                     set(re.findall(r"[a-z]+", e.text.lower())) & _NUMBER_WORDS)
-                if has_number and (noun is None or counts(noun, e.text)):
+                if has_number and (noun is None or holds(noun, e.text)):
                     ok = True
             if not ok:
                 return prompts.REFUSE_MISSING_DETAIL.format(what=f"the number of {noun}" if noun else detail.what)

@@ -61,3 +61,32 @@ def test_people_counted_as_people():
     assert counts("farms", "Of the 412 farms in the cooperative, 131 told us.")
     assert not counts("tonnes", "The plant employs about 340 people.")
     assert not counts("farms", "The plant employs about 340 people.")
+
+
+def test_a_count_names_what_it_counts():
+    from rag.verify import counted_in
+
+    assert counted_in("farms", "Of the 412 farms in the cooperative, 131 told us.")
+    assert counted_in("cooperatives", "We joined a bulk purchase with two other cooperatives.")
+    assert counted_in("workers", "The plant employs about 340 people.")
+    # 5,000 counts crowns; the members are only nearby.
+    assert not counted_in("members", "Members can borrow up to 5,000 crowns each, interest-free.")
+
+
+def test_how_many_is_refused_when_no_number_counts_the_noun():
+    from rag.settings import VerifySettings
+    from rag.question import CorpusFacts
+    from rag.verify import refusal_reason
+
+    loan = Evidence(source="a.txt", start=0, end=58, section=None, paragraph=1, speaker=None, score=1.0,
+                    text="Members can borrow up to 5,000 crowns each, interest-free.")
+    facts = CorpusFacts.from_texts([loan.text], (), ())
+    reason = refusal_reason("How many members have borrowed from the fund?", (loan,), facts, 1.0, 0.0, 9.0, 0.0,
+                            VerifySettings())
+    assert reason and "number of members" in reason
+    # An amount of a mass noun is told in units: "one bottle" is how much syrup.
+    syrup = Evidence(source="a.txt", start=0, end=50, section=None, paragraph=1, speaker=None, score=1.0,
+                     text="Pharmacies sell one bottle of syrup per prescription.")
+    facts = CorpusFacts.from_texts([syrup.text], (), ())
+    assert refusal_reason("How much syrup can a customer buy?", (syrup,), facts, 1.0, 0.0, 9.0, 0.0,
+                          VerifySettings()) is None
