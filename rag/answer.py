@@ -338,11 +338,17 @@ class Answerer:
         # the question's focus words they contain lost paraphrased questions
         # on the dev split (72.6% -> 70.9% key facts at the lightest weight tried).
         detail = expected_detail(question)
+        focus = focus_stems(question)
         for wanted in (
             lambda e: e.speaker in retrieval.speakers,
             lambda e: detail is not None and detail.search(e.text),
         ):
-            match = next((e for e in evidence if wanted(e)), None)
+            # The first match, unless a later one holds more of what the
+            # question is about (``max`` keeps the first of equals): "How
+            # many people have fled…" wants the number beside the fighting,
+            # not the first year in the evidence.
+            match = max((e for e in evidence if wanted(e)), default=None,
+                        key=lambda e: len(focus & content_stems(f"{e.speaker or ''} {e.text}")))
             if match is not None and match is not evidence[0]:
                 evidence.remove(match)
                 evidence.insert(0, match)

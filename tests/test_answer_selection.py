@@ -354,3 +354,24 @@ def test_a_report_the_text_mentions_is_answered_from_the_body(make_assistant, tm
     # The release itself is still answered from its masthead.
     answer = assistant.ask("Who issued the press release about the harbour?")
     assert "Harbour Office" in answer.text, answer.text
+
+
+def test_of_the_items_with_the_asked_detail_the_one_about_the_question_leads(make_assistant, tmp_path):
+    from rag.retrieve import Retrieval
+    from rag.types import Evidence
+
+    assistant = make_assistant(paths=[_write(tmp_path, "town.txt", TOWN)])
+
+    def item(text, score):
+        return Evidence(source="town.txt", start=0, end=len(text), text=text, section=None, paragraph=1,
+                        speaker=None, score=score)
+
+    evidence = (item("The council meets in the town hall.", 0.9),
+                item("The pier was built in 1911 and rebuilt in 1987.", 0.8),
+                item("The storm hit the north quay on March 3 and bent two cranes.", 0.7))
+    ranked = assistant.answerer._ranked("When did the storm hit the quay?", Retrieval("q", evidence, (), 0.5, 5.0))
+    # Both later items hold a date; the one about the storm and the quay comes first.
+    assert ranked[0] is evidence[2]
+    # Of equals, the first in retrieval order.
+    ranked = assistant.answerer._ranked("When was it done?", Retrieval("q", evidence, (), 0.5, 5.0))
+    assert ranked[0] is evidence[1]
