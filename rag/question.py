@@ -420,7 +420,11 @@ def unknown_names(question: str, facts: CorpusFacts, settings: VerifySettings = 
 # -- what the answer must contain --------------------------------------------------
 
 MONTHS = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
-ANY_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|million|billion)\b", re.I)
+# A quantity, not a year: "How large is the budget?" is not answered by "the
+# 2024–25 fiscal year" (a year, or a year range, counts nothing).
+ANY_NUMBER = re.compile(r"(?<![\w\u2013-])(?!(?:19|20)\d\d(?:[\u2013-]\d\d(?:\d\d)?)?\b)\d|"
+                        r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|"
+                        r"million|billion)\b", re.I)
 
 
 # Words that make "How long is/was X" ask for a time, not a length: verbs of
@@ -483,7 +487,9 @@ DETAILS = (
                       r"|\bfrom [$\u20ac\u00a3]?\d[\d,.]*(?:\s+[\w-]+){0,3}? to [$\u20ac\u00a3]?\d"
                       r"|\b(?:halved|doubled|tripled|quadrupled)\b|\bby (?:half|a third|a quarter|two-thirds|one-third)\b",
                       re.I)),
-    Detail("that number", re.compile(r"\bhow many\b|\bhow much\b|\bnumber of\b|\bpercent(age)?\b", re.I), None),
+    # "How large is the budget?", "How big is the fund?" ask for a quantity too.
+    Detail("that number", re.compile(r"\bhow many\b|\bhow much\b|\bnumber of\b|\bpercent(age)?\b|\bhow (?:large|big|small|heavy)\b", re.I),
+           None),
     Detail("a date", re.compile(r"\bwhat (year|date|day)\b|^\s*(and\s+)?when\b|\bwhen (was|were|did|will|is|does|do)\b", re.I),
            re.compile(rf"\b{MONTHS}\b|\b(19|20)\d\d\b|\b(yesterday|today|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")),
 )

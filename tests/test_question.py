@@ -526,3 +526,12 @@ def test_a_question_about_events_asks_for_nobodys_words():
     assert speaker_focus("What did Trump say about oil?", trump, PEOPLE) == trump
     assert speaker_focus("Was Trump optimistic about a deal?", trump, PEOPLE) == trump
     assert speaker_focus('Did Trump call it "a great call"?', trump, PEOPLE) == trump
+
+
+def test_how_large_asks_for_a_quantity_and_a_year_is_none():
+    number = expected_detail("How large is the proposed budget?")
+    assert number is not None and expected_detail("How big is the loan fund?") is not None
+    for text in ("It rises to $286.4 million.", "a fund of 600,000 crowns", "five calls", "a 200-hectare farm"):
+        assert number.search(text), text
+    for text in ("the budget for the 2024–25 fiscal year", "in 2019", "from 2020-2024"):
+        assert not number.search(text), text
