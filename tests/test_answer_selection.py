@@ -339,7 +339,8 @@ def test_a_noun_that_is_money_asks_for_an_amount():
 def test_how_much_asks_for_a_number_unless_it_is_about_money():
     from rag.question import asked_details
 
-    assert [d.what for d in asked_details("How much did the level rise?")] == ["that number"]
+    assert [d.what for d in asked_details("How much did the level rise?")] == ["the size of the change"]
+    assert [d.what for d in asked_details("How much grain did they harvest?")] == ["that number"]
     assert [d.what for d in asked_details("How much did the pool cost?")][0] == "an amount of money"
     assert [d.what for d in asked_details("How much can each member borrow?")][0] == "an amount of money"
 
@@ -375,3 +376,30 @@ def test_of_the_items_with_the_asked_detail_the_one_about_the_question_leads(mak
     # Of equals, the first in retrieval order.
     ranked = assistant.answerer._ranked("When was it done?", Retrieval("q", evidence, (), 0.5, 5.0))
     assert ranked[0] is evidence[1]
+
+
+def first_retrieval(assistant, question):
+    answerer = assistant.answerer
+    return answerer.with_turns(answerer.scoped(question, answerer.retriever.retrieve(question)))
+
+
+def test_an_unverified_draft_still_chooses_what_is_quoted(make_assistant, fake_llm, tmp_path):
+    """When no sentence of a draft verifies, the answer quotes evidence, led by
+    the source the draft cited first (not the model's words)."""
+    assistant = make_assistant(fake_llm, paths=[_write(tmp_path, "town.txt", TOWN)])
+    question = "What is changing for the ferries?"
+    fake_llm.enqueue("placeholder")
+    first = assistant.ask(question)
+    import re
+
+    lines = dict(re.findall(r"^\[(\d+)\] (.*)$", fake_llm.history[-1][-1].content, re.M))
+    # A source retrieval did not put first; the draft words it too freely to verify.
+    n, text = next((n, t) for n, t in lines.items() if n != "1" and "erry" in t)
+    fake_llm.enqueue(f"Boats will sail to other islands on a new timetable, with extra trips at dawn [{n}].")
+    answer = assistant.ask(question)
+    assert answer.mode == "extractive" and answer.draft is not None, answer.text
+    assert answer.citations[0].quote in text, (answer.text, text)
+    assert "other islands" not in answer.text and "dawn" not in answer.text
+    # Without the draft's choice, retrieval's first source leads.
+    assert lines["1"].startswith(assistant.answerer.best_evidence(question, first_retrieval(assistant, question))[0]
+                                 .text[:20])
