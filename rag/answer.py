@@ -550,6 +550,7 @@ class Answerer:
         kept: list[tuple[Optional[str], str]] = []
         citations: list[Citation] = []
         numbering: dict[tuple[int, int, int], int] = {}
+        whole: set[int] = set()  # shown items quoted whole in place of a cut claim
         for claim, cited in claims_of(generated, len(shown)):
             check = self.settings.verify
             if cited and not supports(claim, [shown[n - 1] for n in cited], check, referent):
@@ -565,6 +566,23 @@ class Answerer:
                 # Later pronouns refer to the speaker this sentence named.
                 referent = next((shown[n - 1].speaker for n in cited if shown[n - 1].speaker
                                  and same_person(attribution[0], shown[n - 1].speaker)), referent)
+            if len(cited) == 1 and self.cut_from(claim, shown[cited[0] - 1]):
+                # The sentence only cuts its source: the source, whole and
+                # cited whole, is the better answer (what was cut may be what
+                # was asked: "April 3 and April 10 …" for "By what date must
+                # the council adopt a budget?", where the source goes on "…
+                # and is required to adopt a budget by June 15"). Once only.
+                e = shown[cited[0] - 1]
+                citation = self._citation(0, e)
+                key = (hash(citation.source), citation.start, citation.end)
+                if key not in numbering:
+                    numbering[key] = len(numbering) + 1
+                    citations.append(Citation(**{**citation.__dict__, "marker": numbering[key]}))
+                    kept.append((e.speaker, f"{self.quoted(e)} [{numbering[key]}]"))
+                whole.add(cited[0])
+                continue
+            if any(n in whole for n in cited):
+                continue  # its source is already quoted whole
             marks = []
             for n in cited:
                 citation = self._citation(0, shown[n - 1], claim)
@@ -581,6 +599,19 @@ class Answerer:
                 body = body + '"' if body.endswith((".", "!", "?")) else body
             kept.append((shown[cited[0] - 1].speaker, body + " " + "".join(f"[{m}]" for m in marks)))
         return compose(kept), citations
+
+    def cut_from(self, claim: str, e: Evidence) -> bool:
+        """Whether a generated sentence is its cited source with parts left
+        out: nearly all its words are the source's (``answer.cut_share``)
+        and it leaves out some of the source's."""
+        share = self.settings.answer.cut_share
+        if not share:
+            return False
+        words = content_stems(strip_markers(claim))
+        source = content_stems(f"{e.speaker or ''} {e.text}")
+        if not words or not source:
+            return False
+        return len(words & source) >= share * len(words) and not source <= words
 
     def complete_with_quotes(self, text: str, citations: list[Citation], best: list[Evidence]):
         """Append, quoted and cited, the best evidence the generated answer left

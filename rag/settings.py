@@ -281,6 +281,12 @@ class AnswerSettings(_Section):
         description="A yes/no question's answer also quotes the sentence after the best one when it is in the same "
         "paragraph, by the same speaker, and at most this long ('No one was hurt.' after the landslide). 0: never.",
     )
+    cut_share: float = Field(
+        0.8, ge=0.0, le=1.0,
+        description="A generated sentence that cites one source, takes at least this share of its words from it "
+        "and leaves out some of the source's is shown as the source, quoted whole (0 turns this off): a small "
+        "model's cuts drop what was asked (dev with SmolLM2: key facts 73.9% -> 76.3%).",
+    )
     close_second_ratio: float = Field(
         0.75, ge=0.0,
         description="A second evidence item joins the best one in an answer when its score is at least this "

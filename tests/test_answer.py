@@ -34,7 +34,7 @@ def _check_spans(answer, text):
 
 def test_supported_sentence_is_kept_with_an_exact_citation(make_assistant, fake_llm, article_text):
     fake_llm.enqueue("Suslov said arms control as it exists today is outdated [1].")
-    answer = make_assistant(fake_llm).ask(HEADLINE)
+    answer = make_assistant(fake_llm, answer={"cut_share": 0}).ask(HEADLINE)
     assert answer.mode == "generated"
     assert answer.text.startswith("Suslov said arms control as it exists today is outdated. [1]")
     c = answer.citations[0]
@@ -83,7 +83,7 @@ def test_misquote_is_caught(make_assistant, fake_llm):
 
 def test_uncited_sentence_is_attributed_when_supported(make_assistant, fake_llm):
     fake_llm.enqueue("Suslov said arms control as it exists today is outdated.")
-    answer = make_assistant(fake_llm).ask(HEADLINE)
+    answer = make_assistant(fake_llm, answer={"cut_share": 0}).ask(HEADLINE)
     assert answer.mode == "generated" and "outdated. [1]" in answer.text
     assert "outdated" in answer.citations[0].quote
 
@@ -229,7 +229,7 @@ def test_every_citation_quote_equals_its_source_span(make_assistant, article_tex
 
 def test_unclosed_verbatim_quote_is_closed(make_assistant, fake_llm):
     fake_llm.enqueue('Suslov said: "We completely agree with the Trump administration, that arms control as it exists today is outdated. [1]')
-    answer = make_assistant(fake_llm).ask(HEADLINE)
+    answer = make_assistant(fake_llm, answer={"cut_share": 0}).ask(HEADLINE)
     assert answer.mode == "generated"
     assert 'outdated." [1]' in answer.text
 
@@ -254,7 +254,7 @@ def test_a_bare_name_is_not_an_answer(make_assistant, fake_llm):
 
 def test_generated_answer_is_completed_with_the_best_evidence_it_left_out(make_assistant, fake_llm, article_text):
     fake_llm.enqueue("Suslov said arms control as it exists today is outdated [1].")
-    answer = make_assistant(fake_llm).ask(HEADLINE)
+    answer = make_assistant(fake_llm, answer={"cut_share": 0}).ask(HEADLINE)
     assert answer.mode == "generated"
     assert "outdated. [1]" in answer.text
     # The quote that completes the answer names its speaker; the same speaker again reads "SURNAME also said".

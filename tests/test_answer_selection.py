@@ -147,7 +147,7 @@ def test_a_transcript_form_claim_becomes_a_sentence(claim, speakers, shown):
 def test_generated_transcript_form_reads_as_an_answer(make_assistant, fake_llm):
     """What SmolLM2 writes ('NAME: "…" [1] NAME: "…" [2]') is shown as
     'NAME said: "…" [1] SURNAME also said: "…" [2]', citations unchanged."""
-    assistant = make_assistant(fake_llm)
+    assistant = make_assistant(fake_llm, answer={"cut_share": 0})  # the sentences as the model cut them
     question = "What did Suslov say about New START?"
     fake_llm.enqueue("placeholder")
     assistant.ask(question)
@@ -403,3 +403,23 @@ def test_an_unverified_draft_still_chooses_what_is_quoted(make_assistant, fake_l
     # Without the draft's choice, retrieval's first source leads.
     assert lines["1"].startswith(assistant.answerer.best_evidence(question, first_retrieval(assistant, question))[0]
                                  .text[:20])
+
+
+def test_a_generated_sentence_that_only_cuts_its_source_is_shown_as_the_source(make_assistant, fake_llm, tmp_path):
+    """A small model's cut of a sentence can drop what was asked: "By what
+    date must the council adopt a budget?" answered with the hearing dates."""
+    notice = ("Gravel Bay budget notice\n\nThe council will hold hearings on April 3 and April 10 in the town hall, "
+              "and must adopt a budget by June 15.\n\nThe ferry timetable changes on Monday.\n")
+    assistant = make_assistant(fake_llm, paths=[_write(tmp_path, "notice.txt", notice)])
+    question = "By what date must the council adopt a budget?"
+    fake_llm.enqueue("April 3 and April 10 in the town hall [1].")
+    answer = assistant.ask(question)
+    assert answer.mode == "generated" and "June 15" in answer.text, answer.text
+    c = answer.citations[0]
+    assert notice[c.start:c.end] == c.quote and "June 15" in c.quote and "April 3" in c.quote
+    assert answer.text.count("April 3") == 1, answer.text
+    # cut_share 0 shows the cut as the model wrote it.
+    assistant = make_assistant(fake_llm, paths=[_write(tmp_path, "notice.txt", notice)], answer={"cut_share": 0},
+                               index={"data_dir": tmp_path / "data2"})
+    fake_llm.enqueue("April 3 and April 10 in the town hall [1].")
+    assert "June 15" not in assistant.ask(question).text
