@@ -551,6 +551,16 @@ class Answerer:
         citations: list[Citation] = []
         numbering: dict[tuple[int, int, int], int] = {}
         whole: set[int] = set()  # shown items quoted whole in place of a cut claim
+
+        def marker(citation: Citation) -> tuple[int, bool]:
+            """The citation's number in the answer, and whether it is new."""
+            key = (hash(citation.source), citation.start, citation.end)
+            new = key not in numbering
+            if new:
+                numbering[key] = len(numbering) + 1
+                citations.append(Citation(**{**citation.__dict__, "marker": numbering[key]}))
+            return numbering[key], new
+
         for claim, cited in claims_of(generated, len(shown)):
             check = self.settings.verify
             if cited and not supports(claim, [shown[n - 1] for n in cited], check, referent):
@@ -573,24 +583,14 @@ class Answerer:
                 # the council adopt a budget?", where the source goes on "…
                 # and is required to adopt a budget by June 15"). Once only.
                 e = shown[cited[0] - 1]
-                citation = self._citation(0, e)
-                key = (hash(citation.source), citation.start, citation.end)
-                if key not in numbering:
-                    numbering[key] = len(numbering) + 1
-                    citations.append(Citation(**{**citation.__dict__, "marker": numbering[key]}))
-                    kept.append((e.speaker, f"{self.quoted(e)} [{numbering[key]}]"))
+                n, new = marker(self._citation(0, e))
+                if new:
+                    kept.append((e.speaker, f"{self.quoted(e)} [{n}]"))
                 whole.add(cited[0])
                 continue
             if any(n in whole for n in cited):
                 continue  # its source is already quoted whole
-            marks = []
-            for n in cited:
-                citation = self._citation(0, shown[n - 1], claim)
-                key = (hash(citation.source), citation.start, citation.end)
-                if key not in numbering:
-                    numbering[key] = len(numbering) + 1
-                    citations.append(Citation(**{**citation.__dict__, "marker": numbering[key]}))
-                marks.append(numbering[key])
+            marks = [marker(self._citation(0, shown[n - 1], claim))[0] for n in cited]
             claim = _as_speech(claim, [shown[n - 1].speaker for n in cited])
             body = claim if claim.endswith((".", "!", "?", '"', "\u201d")) else claim + "."
             if body.count('"') % 2:

@@ -343,7 +343,7 @@ _ABOUT_WORDS = re.compile(
     r"acknowledg\w*|point\w* out|put it|words?|remarks?|statement|interview\w*|feel\w*|felt|consider\w*|want\w*|"
     r"worr\w*|concern\w*|voic\w*|stress\w*|emphasi\w*|complain\w*|promis\w*|vow\w*|optimis\w*|pessimis\w*|"
     r"skeptic\w*|sceptic\w*|blunt|cautious|confident|convinced|sure|certain|repl(?:y|ies|ied)|message|letter|speech|"
-    r"find|finds|found|conclu\w*|calculat\w*|estimat\w*|advis\w*|discuss\w*|predict\w*|insist\w*|believ\w*)\b",
+    r"find|finds|found|conclu\w*|calculat\w*|estimat\w*|advis\w*|discuss\w*)\b",
     re.I)
 
 
@@ -753,8 +753,9 @@ _FACETS = (
 )
 
 
-_NOT_MODIFIERS = {"the", "a", "an", "this", "that", "its", "their", "his", "her", "whole", "full", "original", "same",
-                  "which", "what", "who", "whose", "new", "latest", "press", "news"}
+# Words that end a document noun's run of qualifiers (stopwords end it too).
+_NOT_MODIFIERS = frozenset({"the", "a", "an", "this", "that", "its", "their", "his", "her", "whole", "full", "original",
+                            "same", "which", "what", "who", "whose", "new", "latest", "press", "news"}) | STOPWORDS
 
 
 def document_phrases(question: str) -> list[str]:
@@ -772,7 +773,7 @@ def document_phrases(question: str) -> list[str]:
         # verb's object marker: "wrote the article" has none.
         words: list[str] = []
         for word in reversed(m.group(1).split()):
-            if word.lower() in _NOT_MODIFIERS | STOPWORDS:
+            if word.lower() in _NOT_MODIFIERS:
                 break
             words.insert(0, word)
         if words and len(words) < len(m.group(1).split()):
