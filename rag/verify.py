@@ -83,17 +83,21 @@ def names_in(text: str) -> set[str]:
 
 
 _NEGATION_SCOPE = re.compile(r"\b(?:not|no|never|cannot|nor)\b|n't\b", re.I)
+# Verbs that deny what follows them: "declined to say" is "did not say".
+_DENIAL_SCOPE = re.compile(r"\b(?:not|no|never|cannot|nor|without|declin\w*|refus\w*|fail\w*|den(?:y|ies|ied)|"
+                           r"rejects?|rejected|no longer)\b|n't\b", re.I)
 
 
-def negated_stems(text: str, reach: int = 2) -> set[str]:
+def negated_stems(text: str, reach: int = 2, denials: bool = False) -> set[str]:
     """Stems of the first ``reach`` content words after each negation: what the
     text says is not so. A sentence that uses one of them without negating
-    anything says the opposite of the text.
+    anything says the opposite of the text. With ``denials``, a verb that
+    denies ("declined to say", "refused to comment") negates too.
 
     Example: ``negated_stems("Sanctions do not inhibit aid, she said.")`` -> ``{"inhibi", "aid"}``
     """
     out: set[str] = set()
-    for m in _NEGATION_SCOPE.finditer(text):
+    for m in (_DENIAL_SCOPE if denials else _NEGATION_SCOPE).finditer(text):
         words = re.findall(r"[A-Za-z][A-Za-z'-]*", text[m.end():])
         content = [w for w in words[:reach + 3] if w.lower() not in STOPWORDS and len(w) > 2]
         out |= {_stem(w) for w in content[:reach]}
@@ -370,17 +374,29 @@ def supports(sentence: str, cited: list[Evidence], settings: VerifySettings = Ve
             return False
     if not numbers_count_the_same(sent, blob):
         return False  # "412 of the 131 farms" citing "Of the 412 farms …, 131 told us"
+    if not numbers_keep_order(sent, blob):
+        return False  # "rose from 262 to 318" citing "fell from 318 to 262"
+    if reverses(sent, blob):
+        return False  # "easy to live with" citing "harder to live with"
     sent_neg = bool(set(re.findall(r"[a-z']+", sent.lower())) & _NEGATIONS) or "n't" in sent.lower()
-    blob_neg = bool(blob_words & _NEGATIONS) or "n't" in lower
+    # "declined to say" denies as "did not say" does.
+    blob_neg = bool(blob_words & _NEGATIONS) or "n't" in lower or bool(_DENIAL_SCOPE.search(lower))
     if sent_neg and not blob_neg:
         return False
     if not sent_neg and negated_stems(blob) & content_stems(sent):
         return False  # "sanctions inhibit aid" citing "sanctions do not inhibit aid"
+    if sent_neg and (negated_stems(sent) & content_stems(blob)) - negated_stems(blob, denials=True):
+        return False  # "Menon is not a professor" citing "Rajan Menon, a professor of …"
     if sum(sent.count(c) for c in '"\u201c\u201d') % 2:
-        # An unclosed quotation: what follows the quote mark must be verbatim.
+        # An unclosed quotation: what follows the quote mark must be verbatim,
+        # and must not stop where its sentence goes on: a quotation cut off
+        # mid-sentence ("…another opportunity that Moscow is using") says
+        # less, or other, than the speaker did.
         tail = re.split(r'["\u201c\u201d]', sent)[-1].strip(" ,.")
         head = re.split(r'["\u201c\u201d]', sent)[1].strip(" ,.") if sent.count('"') == 1 else tail
         if tail.lower() not in lower and head.lower() not in lower:
+            return False
+        if tail and tail.lower() in lower and _cut_off(tail.lower(), lower):
             return False
     stems = content_stems(sent)
     if len(stems) < settings.min_claim_words or not re.search(r"\b[a-z]{3,}\b", QUOTATION.sub("", sent) + sent):
@@ -409,19 +425,147 @@ def numbers_count_the_same(sentence: str, evidence: str) -> bool:
 
     Example: ``numbers_count_the_same("131 farms", "412 farms, and 131 told us")`` -> False
     """
-    def following(text: str) -> dict[str, set[str]]:
-        out: dict[str, set[str]] = {}
-        for m in _NUMBER.finditer(text):
-            words = re.findall(r"[A-Za-z%$][A-Za-z'-]*|%", text[m.end():m.end() + 40])
+    def following(text: str) -> list[tuple[str, str]]:
+        out = []
+        for m in _COUNTED.finditer(text):
+            if _YEAR.fullmatch(m.group()):
+                continue  # "in 2023 the number of trips…": a year counts nothing
+            # "half of its yield" counts the yield: of and determiners are skipped.
+            words = [w for w in re.findall(r"[A-Za-z%$][A-Za-z'-]*|%", text[m.end():m.end() + 40])[:4]
+                     if w.lower() not in _DETERMINERS]
             nxt = words[0] if words else ""
-            out.setdefault(m.group().replace(",", "").rstrip("."), set()).add(
-                _stem(nxt) if nxt and nxt.lower() not in STOPWORDS else "")
+            out.append((m.group().lower().replace(",", "").rstrip("."),
+                        _stem(nxt) if nxt and nxt.lower() not in STOPWORDS else ""))
         return out
 
-    ours, theirs = following(sentence), following(evidence)
-    for number, after in ours.items():
-        nouns = after - {""}
-        if nouns and number in theirs and theirs[number] - {""} and not nouns & theirs[number]:
+    theirs: dict[str, set[str]] = {}
+    for number, noun in following(evidence):
+        theirs.setdefault(number, set()).add(noun)
+    for number, noun in following(sentence):
+        # Each use of a number must count what some use in the evidence counts.
+        if noun and theirs.get(number, set()) - {""} and noun not in theirs[number]:
+            return False
+    return True
+
+
+_DETERMINERS = {"of", "the", "its", "a", "an", "their", "our", "his", "her", "this", "that", "these", "those"}
+# Numbers, and the fractions a text counts with ("half its potash", "a fifth of the yield").
+_COUNTED = re.compile(r"\d[\d,.]*\d|\d|\b(?:half|third|thirds|quarter|quarters|fifth|fifths|tenth|tenths)\b", re.I)
+
+
+def numbers_keep_order(sentence: str, evidence: str) -> bool:
+    """A change or a share the sentence gives keeps the evidence's
+    direction: "from 262 to 318" citing "fell from 318 to 262", or "412 of
+    the 131 farms" citing "131 of its 412 farms", recombines the evidence's
+    own figures into another claim. Other reorderings are paraphrase ("in
+    2019 it spent $1.3 million; in 2023 $4.1 million").
+
+    Example: ``numbers_keep_order("from 262 to 318", "It fell from 318 to 262.")`` -> False
+    """
+    ours = _changes(sentence) | _parts_of(sentence)
+    if not ours:
+        return True
+    theirs = _changes(evidence) | _parts_of(evidence)
+    return not any((b, a) in theirs and (a, b) not in theirs for a, b in ours)
+
+
+_YEAR = re.compile(r"(?:1[89]|20)\d\d")
+_NUM = r"\d[\d,.]*\d|\d"
+_PART_OF = re.compile(rf"\b({_NUM})\s+(?:out\s+)?of\s+(?:(?:the|its|our|their|his|her|[A-Z]?[\w-]+'s)\s+){{0,2}}({_NUM})\b")
+_OF_WHOLE = re.compile(rf"\b[Oo]f\s+(?:the|its|our|their)?\s*({_NUM})\b[^.;]*?,\s*({_NUM})\b")
+
+
+_FROM_TO = re.compile(rf"\bfrom\s+[$\u20ac\u00a3]?({_NUM})(?:\s+[\w%-]+){{0,3}}?\s+to\s+[$\u20ac\u00a3]?({_NUM})")
+
+
+def _changes(text: str) -> set[tuple[str, str]]:
+    """(before, after) for every "from X … to Y"."""
+    return {(m.group(1).replace(",", "").rstrip("."), m.group(2).replace(",", "").rstrip("."))
+            for m in _FROM_TO.finditer(text)}
+
+
+def _parts_of(text: str) -> set[tuple[str, str]]:
+    """(part, whole) for "131 of the 412 farms" and "Of the 412 farms …, 131 …"."""
+    clean = lambda n: n.replace(",", "").rstrip(".")  # noqa: E731
+    pairs = {(clean(m.group(1)), clean(m.group(2))) for m in _PART_OF.finditer(text)}
+    pairs |= {(clean(m.group(2)), clean(m.group(1))) for m in _OF_WHOLE.finditer(text)}
+    return pairs
+
+
+# Words of opposite direction or polarity, as Snowball stems with irregular
+# forms spelled out: general English, not any document's vocabulary.
+_OPPOSITES = tuple((frozenset(a.split()), frozenset(b.split())) for a, b in (
+    ("rise rose risen increas grow grew grown gain climb jump higher rais up doubl tripl",
+     "fall fell fallen decreas declin drop shrink shrank lower cut reduc down halv"),
+    ("more", "less fewer"),
+    ("easi easier easiest", "hard harder hardest difficult"),
+    ("approv pass adopt accept", "reject defeat refus"),
+    ("open reopen start begin began begun restor resum launch", "close end stop suspend halt cancel scrap"),
+    ("save", "cost"),
+    ("allow permit lift", "ban forbid prohibit impos"),
+    ("support favour favor", "oppos"),
+    ("agre", "disagre"),
+    ("expect", "doubt"),
+    ("succeed success", "fail failur"),
+    ("improv", "worsen deterior"),
+    ("win won", "lose lost"),
+    ("befor earlier earli", "after later"),
+    ("abov", "below"),
+))
+
+
+def _stemmer():
+    global _SNOWBALL
+    if _SNOWBALL is None:
+        import Stemmer  # PyStemmer, which bm25s installs
+
+        _SNOWBALL = Stemmer.Stemmer("english").stemWord
+    return _SNOWBALL
+
+
+_SNOWBALL = None
+
+
+def _directed(text: str) -> list[tuple[str, str]]:
+    """(stem, what follows it) for every word of ``text``: the next content
+    word or number within three tokens, lower-cased."""
+    tokens = re.findall(r"\d[\d,.]*\d|\d|[A-Za-z][A-Za-z'-]*", text)
+    stem = _stemmer()
+    out = []
+    for i, tok in enumerate(tokens):
+        nxt = next((t for t in tokens[i + 1:i + 4] if t[0].isdigit() or t.lower() not in STOPWORDS), "")
+        out.append((stem(tok.lower()), stem(nxt.lower().replace(",", "")) if nxt else ""))
+    return out
+
+
+def reverses(sentence: str, evidence: str) -> bool:
+    """Whether the sentence says the opposite of the evidence about the same
+    thing: a word of one direction ("end", "easy", "up") followed by what the
+    evidence's word of the other direction is followed by ("restore Sunday
+    service" -> "end Sunday service", "up 6 percent" -> "down 6 percent"),
+    where the evidence does not say the sentence's word of it. Only the word after
+    is compared, so "The line reopens on June 14" still paraphrases "The
+    line, closed since October, …".
+
+    Example: ``reverses("Leaving 48 jobs empty is easy to live with.", "It is harder to live with.")`` -> True
+    """
+    ours, theirs = _directed(sentence), _directed(evidence)
+    for word, after in ours:
+        if not after or (word, after) in theirs:
+            continue
+        for a, b in _OPPOSITES:
+            other = b if word in a else a if word in b else None
+            if other and any(w in other and nxt == after for w, nxt in theirs):
+                return True
+    return False
+
+
+def _cut_off(tail: str, evidence: str) -> bool:
+    """Whether every place the evidence has ``tail`` goes on with more words
+    of the same sentence (rather than a stop, a comma or a closing quote)."""
+    for m in re.finditer(re.escape(tail), evidence):
+        rest = evidence[m.end():].lstrip(" ")
+        if not rest or not re.match(r"[a-z0-9]", rest):
             return False
     return True
 

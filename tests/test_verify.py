@@ -3,7 +3,7 @@
 import pytest
 
 from rag.types import Evidence
-from rag.verify import claim_body, negated_stems, numbers_count_the_same, supports
+from rag.verify import claim_body, negated_stems, numbers_count_the_same, numbers_keep_order, reverses, supports
 
 
 def ev(text, speaker=None):
@@ -90,3 +90,56 @@ def test_how_many_is_refused_when_no_number_counts_the_noun():
     facts = CorpusFacts.from_texts([syrup.text], (), ())
     assert refusal_reason("How much syrup can a customer buy?", (syrup,), facts, 1.0, 0.0, 9.0, 0.0,
                           VerifySettings()) is None
+
+
+@pytest.mark.parametrize("sentence, evidence, ok", [
+    # the evidence's own figures, the change turned round
+    ("Crane hours rose from 410 to 520.", "Crane hours fell from 520 to 410 last year.", False),
+    ("Crane hours fell from 520 to 410.", "Crane hours fell from 520 to 410 last year.", True),
+    # a share with part and whole swapped, in either word order of the evidence
+    ("Ortiz said 40 of the 12 cranes are idle.", "Of the 40 cranes at the port, 12 are idle.", False),
+    ("Ortiz said 12 of its 40 cranes are idle.", "Of the 40 cranes at the port, 12 are idle.", True),
+    # figures given with their years in another order are a paraphrase
+    ("In 2019 the port spent $1.2 million on repairs; in 2023 it spent $3.4 million.",
+     "Repairs cost $3.4 million in 2023, against $1.2 million in 2019.", True),
+])
+def test_numbers_keep_order(sentence, evidence, ok):
+    assert numbers_keep_order(sentence, evidence) is ok
+
+
+@pytest.mark.parametrize("sentence, evidence, reversed_", [
+    ("The ferry fares went up 4 percent.", "Ferry fares went down 4 percent in May.", True),
+    ("The council will end night service on the harbour line.",
+     "The budget restores night service on the harbour line.", True),
+    ("Ortiz said idle cranes are easy to live with.",
+     "\u201cIdle cranes are easy to budget for and harder to live with,\u201d Ortiz said.", True),
+    ("The closures will cost the port 2 million a year.", "The closures will save the port 2 million a year.", True),
+    # the other direction said of something else is no contradiction
+    ("The harbour line reopens on June 3.", "The harbour line, closed since March, carries passengers again on June 3.",
+     False),
+    ("Fares went up 4 percent and waiting times went down.", "Fares went up 4 percent; waiting times went down.", False),
+])
+def test_reverses(sentence, evidence, reversed_):
+    assert reverses(sentence, evidence) is reversed_
+
+
+def test_a_negation_the_evidence_does_not_make_is_unsupported():
+    text = "Lia Ortiz, a professor of maritime law at Kessel University, chairs the port board."
+    assert supports("Lia Ortiz is not a professor of maritime law.", ev(text)) is False
+    # "declined to say" is "did not say"
+    declined = "The port board declined to say when the cranes would be repaired."
+    assert supports("The port board did not say when the cranes would be repaired.", ev(declined)) is True
+
+
+def test_a_quotation_cut_off_mid_sentence_is_unsupported():
+    text = "\u201cThe new cranes are just another promise that the board is making to the unions,\u201d Ortiz said."
+    cut = 'Lia Ortiz said: "The new cranes are just another promise that the board is making'
+    assert supports(cut, ev(text, "Lia Ortiz")) is False
+    whole = 'Lia Ortiz said: "The new cranes are just another promise that the board is making to the unions'
+    assert supports(whole, ev(text, "Lia Ortiz")) is True
+
+
+def test_a_fraction_counts_what_it_counts():
+    text = "If a field gets half its water, it might lose a fifth of the harvest."
+    assert numbers_count_the_same("it loses half of its harvest", text) is False
+    assert numbers_count_the_same("it loses a fifth of its harvest", text) is True
