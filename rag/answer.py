@@ -450,12 +450,43 @@ class Answerer:
             if second.score >= self.settings.answer.close_second_ratio * first.score and second.speaker == first.speaker \
                     and (second.speaker is not None or not focus or covered(1) > 0):
                 chosen.append(1)
+            extra = self._complement(evidence, chosen, stems, weight, focus)
+            if extra is not None:
+                chosen.append(extra)
         if is_yes_no(question) and len(parts) == 1:
             first = self.with_next_sentence(evidence[0])
             return [first] + [evidence[i] for i in chosen[1:]
                               if not (evidence[i].source == first.source and evidence[i].start < first.end
                                       and first.start < evidence[i].end)]
         return [evidence[i] for i in chosen]
+
+    def _complement(self, evidence: list[Evidence], chosen: list[int], stems: list[set[str]],
+                    weight: dict[str, float], focus: set[str]) -> Optional[int]:
+        """The item that answers the part of the question the best item
+        leaves out, if one of the next few does: the question is a set of
+        focus words, and an answer should cover as much of it as the
+        evidence can. The item must be from the best item's document, score
+        at least ``answer.complement_ratio`` of the best score, and add focus
+        words the best item lacks, of weight at least
+        ``answer.complement_weight`` (a word in one item of the evidence
+        weighs 1, in two 0.5: words every item has add nothing).
+
+        "Why do residents want a noise barrier, and what has the company done
+        about the noise?" is answered by the residents' request and by the
+        company's dampers, two sentences apart."""
+        settings = self.settings.answer
+        first = evidence[0]
+        if not focus or not settings.complement_depth:
+            return None
+        have = set().union(*(stems[j] for j in chosen))
+        for i in range(1, min(settings.complement_depth + 1, len(evidence))):
+            e = evidence[i]
+            if i in chosen or e.source != first.source or e.score < settings.complement_ratio * first.score:
+                continue
+            new = (stems[i] - have) & focus
+            if new and sum(weight.get(w, 0.0) for w in new) >= settings.complement_weight:
+                return i
+        return None
 
     def with_next_sentence(self, e: Evidence) -> Evidence:
         """``e`` and the sentence after it, when that sentence is in the same

@@ -287,6 +287,21 @@ class AnswerSettings(_Section):
         "and leaves out some of the source's is shown as the source, quoted whole (0 turns this off): a small "
         "model's cuts drop what was asked (dev with SmolLM2: key facts 73.9% -> 76.3%).",
     )
+    complement_depth: int = Field(
+        2, ge=0,
+        description="How many items after the best one may add what it leaves out of the question "
+        "(Answerer._complement); 0: never.",
+    )
+    complement_ratio: float = Field(
+        0.5, ge=0.0,
+        description="An item that adds focus words the best item lacks joins the answer when its score is at "
+        "least this share of the best score.",
+    )
+    complement_weight: float = Field(
+        0.5, ge=0.0,
+        description="The focus words an item adds must weigh at least this much (a word in one evidence item "
+        "weighs 1, in two 0.5, in n 1/n).",
+    )
     close_second_ratio: float = Field(
         0.75, ge=0.0,
         description="A second evidence item joins the best one in an answer when its score is at least this "

@@ -423,3 +423,29 @@ def test_a_generated_sentence_that_only_cuts_its_source_is_shown_as_the_source(m
                                index={"data_dir": tmp_path / "data2"})
     fake_llm.enqueue("April 3 and April 10 in the town hall [1].")
     assert "June 15" not in assistant.ask(question).text
+
+
+HARBOUR = """Kessel harbour notice
+
+The harbour master, Ines Brook, said the storm on Friday had flooded the ferry terminal and cut power to the north quay.
+
+The harbour office keeps its usual hours. Parking at the marina is free in March.
+
+The north quay cranes have been back in service since Sunday.
+"""
+
+
+def test_an_item_that_adds_what_the_best_one_leaves_out_joins_it(make_assistant, tmp_path):
+    path = _write(tmp_path, "harbour.txt", HARBOUR)
+    question = "What has become of the ferry terminal and of the north quay cranes since the storm?"
+    assistant = make_assistant(paths=[path])
+    answer = assistant.ask(question)
+    assert "flooded the ferry terminal" in answer.text and "back in service" in answer.text, answer.text
+    assert [c.speaker for c in answer.citations] == ["Ines Brook", None]
+    assert all(HARBOUR[c.start:c.end] == c.quote for c in answer.citations)
+    # Nothing joins that adds nothing the question asks about.
+    assert "marina" not in answer.text
+    # The rule has a setting: with depth 0 the best item stands alone.
+    alone = make_assistant(paths=[path], answer={"complement_depth": 0}).ask(question)
+    assert "back in service" not in alone.text, alone.text
+
