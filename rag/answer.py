@@ -29,7 +29,7 @@ from rag.retrieve import Retrieval, Retriever, estimate_tokens, evidence_of
 from rag.settings import Settings
 from rag.types import Answer, Citation, Draft, Evidence, Passage, Timings
 from rag.parse import is_boilerplate, split_answer_sentences
-from rag.question import MONTHS, QUOTATION, CorpusFacts, counted_noun, document_facets, document_phrases, expected_detail, is_yes_no, \
+from rag.question import MONTHS, QUOTATION, CorpusFacts, asks_for_speakers, counted_noun, document_facets, document_phrases, expected_detail, is_yes_no, \
     list_size, question_parts, said_about
 from rag.verify import attributed_to, content_stems, counts, focus_stems, has_instructions, names_in, refusal_reason, \
     same_person, supports
@@ -420,18 +420,29 @@ class Answerer:
                 return found
         chosen = [0]
         wanted_items = list_size(question)
+        # "Which experts doubt a reset?" lists people by what they said: each
+        # item is someone's words, one item a person.
+        voices = wanted_items is not None and asks_for_speakers(question)
+        if voices:
+            first = next((i for i, e in enumerate(evidence) if e.speaker), None)
+            voices = first is not None
+            if voices:
+                chosen = [first]
         if wanted_items is not None:
             limit = wanted_items or self.settings.answer.max_list_items
-            for i in range(1, len(evidence)):
+            lead = evidence[chosen[0]]
+            for i in range(len(evidence)):
                 if len(chosen) >= limit:
                     break
                 e = evidence[i]
-                if e.source != evidence[0].source or any(
+                if i in chosen or e.source != lead.source or any(
                         (e.paragraph, e.speaker) == (evidence[j].paragraph, evidence[j].speaker) for j in chosen):
+                    continue
+                if voices and (not e.speaker or any(e.speaker == evidence[j].speaker for j in chosen)):
                     continue
                 # Every item of a list is about what the list is of, about as
                 # much as the best item is.
-                if focus and not (covered(i) > 0 and covered(i) >= self.settings.answer.list_item_focus * covered(0)):
+                if focus and not (covered(i) > 0 and covered(i) >= self.settings.answer.list_item_focus * covered(chosen[0])):
                     continue
                 chosen.append(i)
         elif len(parts) > 1:

@@ -347,6 +347,28 @@ _ABOUT_WORDS = re.compile(
     re.I)
 
 
+# Plural nouns that name people: "experts", "officials", and any plural of
+# a doer ("economists", "researchers", "politicians", "residents").
+_PEOPLE_PLURAL = r"(?:people|persons|experts|officials|leaders|critics|voices|[a-z]{2,}(?:ers|ors|ists|ians|ants|ents|ees))"
+
+
+def asks_for_speakers(question: str) -> bool:
+    """Whether a list question lists people by what they said or think:
+    a plural noun of people after "which", "name" or "list", and a verb of
+    saying or thinking ("Which experts doubt …", "Name the officials who
+    warned …"). "Which two people does Meresky mention?" lists names, not
+    speakers: the people are the object there, not the ones saying.
+
+    Example: ``asks_for_speakers("Which experts doubt a reset?")`` -> True;
+    ``asks_for_speakers("Which routes will change?")`` -> False
+    """
+    m = re.search(rf"\b(?:which|name|list)\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:two|three|four|five|six|[2-6]\s+)?"
+                  rf"\s*(?:[a-z-]+\s+)?{_PEOPLE_PLURAL}\b\s*(?:who\s+|that\s+)?(?P<rest>.*)", question, re.I)
+    # The people must be the ones doing the saying: the verb follows them.
+    verb = m.group("rest").split(" ", 1)[0] if m and m.group("rest") else ""
+    return bool(verb and (_ABOUT_WORDS.match(verb) or re.match(r"(?:speak|spoke|spoken)\b", verb, re.I)))
+
+
 def speaker_focus(question: str, named: tuple[str, ...], people: PeopleIndex,
                   settings: RetrievalSettings = RetrievalSettings()) -> tuple[str, ...]:
     """The named speakers whose words the question asks for.

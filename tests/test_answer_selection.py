@@ -4,7 +4,7 @@ what the answer shows."""
 
 import pytest
 
-from rag.question import list_size
+from rag.question import asks_for_speakers, list_size
 
 INTERVIEW = """Harbour Hour | Westmere Radio
 
@@ -449,3 +449,35 @@ def test_an_item_that_adds_what_the_best_one_leaves_out_joins_it(make_assistant,
     alone = make_assistant(paths=[path], answer={"complement_depth": 0}).ask(question)
     assert "back in service" not in alone.text, alone.text
 
+
+DAM = """Kessel dam plan divides engineers
+
+The regional council wants to raise the Kessel dam by four metres before 2030. The dam was built in 1961 and last raised in 1988.
+
+"Raising the dam will not stop a flood like the one in 2021," said Mara Voss, a hydrologist at Lund University.
+
+Piet Arendt, an engineer who helped inspect the dam in 2019, doubted the old wall could carry the extra height. "The concrete was never meant for it," he said.
+
+The council's own engineer, Sofie Lind, said the plan was sound.
+"""
+
+
+@pytest.mark.parametrize("question, speakers", [
+    ("Which experts doubt the dam plan?", True),
+    ("Name the engineers who spoke about the dam.", True),
+    ("Which officials warned about the shortage?", True),
+    ("Which two people does Meresky mention by name?", False),
+    ("Which routes will change?", False),
+    ("What three things is the union asking for?", False),
+])
+def test_asks_for_speakers(question, speakers):
+    assert asks_for_speakers(question) is speakers
+
+
+def test_a_list_of_people_by_what_they_said_gives_each_person_once(make_assistant, tmp_path):
+    assistant = make_assistant(paths=[_write(tmp_path, "dam.txt", DAM)])
+    answer = assistant.ask("Which experts doubt the plan to raise the dam?")
+    speakers = [c.speaker for c in answer.citations]
+    assert speakers and all(speakers), answer.text  # no narration among the items
+    assert len(set(speakers)) == len(speakers), answer.text  # each person once
+    assert all(DAM[c.start:c.end] == c.quote for c in answer.citations)
