@@ -173,9 +173,16 @@ class _Registry:
                 continue
             name = " ".join(words)
             last = words[-1]
-            if name not in self.people and last not in self.by_last:
+            # Two people may share a surname ("Bruno Marten, Ilse Marten's
+            # brother"): a new full name is a new person; the bare surname
+            # stays the one introduced first.
+            known = self.by_last.get(last)
+            new_person = known is None or (len(words) >= 2 and " ".join(words[:-1]) not in known.split()[:-1]
+                                           and not set(words[:-1]) & set(known.split()[:-1])
+                                           and known.split()[0] != words[0] and len(known.split()) >= 2)
+            if name not in self.people and new_person:
                 self.people[name] = Person(name)
-                self.by_last[last] = name
+                self.by_last.setdefault(last, name)
                 prefix = sentence[: m.start() + m.group(0).find(words[0])]
                 role = _role_before(prefix, self.settings.max_role_words)
                 if role:
@@ -272,6 +279,11 @@ class _Attributor:
         # People in the order the text last named them or made them a
         # subject, with the paragraph where that happened, for "he"/"she".
         self.recent: list[tuple[str, int]] = []
+        # People named since the last one ``note``d, in a sentence whose
+        # subject was not found: "His colleague on the review, Maja Roos, …,
+        # disagreed." A "she" right after may well be Maja Roos, so it is
+        # nobody's rather than the person noted before her.
+        self.unplaced: list[str] = []
         self.gender: dict[str, str] = {}  # "m"/"f", from roles and resolved pronouns
 
     def _gender_of(self, who: str) -> str | None:
@@ -295,6 +307,8 @@ class _Attributor:
         for who, paragraph in reversed(self.recent):
             if paragraph < self.paragraph - 1:
                 return None
+            if any(other != who and self._gender_of(other) in (None, wanted) for other in self.unplaced):
+                return None  # someone named since could be meant as well
             if self._gender_of(who) in (None, wanted):
                 self.gender[who] = wanted
                 return who
@@ -377,7 +391,19 @@ class _Attributor:
                 i += 1
             before = [t.lower() for t in left[max(0, i - 1): i + 1]]
             if not run or "of" in before:
-                return None  # "Critics of the White House said": the head is "Critics"
+                # "Per Sandvik of the Northern Water Authority said": the
+                # person before "of" speaks; "Critics of the White House
+                # said" has no person there, so nobody does.
+                j = i - 1 if left[i].lower() == "the" else i
+                if j >= 0 and left[j].lower() == "of":
+                    k, person = j - 1, []
+                    while k >= 0 and left[k][:1].isupper() and left[k] != "Q":
+                        person.insert(0, left[k])
+                        k -= 1
+                    who = self.registry.resolve(person) if person else None
+                    if who in self.registry.people:
+                        return who
+                return None
             who = self.registry.resolve(run)
             if who:
                 return who
@@ -433,12 +459,23 @@ class _Attributor:
             return None  # "Putin's spokesman": the head is the spokesman
         return self.registry.resolve(words)
 
+    def mentioned(self, frame: str) -> list[str]:
+        """The people a sentence names (outside quotations), in order."""
+        found = []
+        for run in _NAME_RUN.finditer(frame):
+            words = [w for w in run.group(0).split() if w not in _NAME_STOP]
+            who = self.registry.resolve(words) if words else None
+            if who in self.registry.people and who not in found:
+                found.append(who)
+        return found
+
     def note(self, who: str | None) -> None:
         if not who:
             return
         if who in self.registry.people:
             self.last_person = who
             self.recent = [r for r in self.recent if r[0] != who] + [(who, self.paragraph)]
+            self.unplaced = []
         else:
             self.last_org = who
             self.last_org_paragraph = self.paragraph
@@ -449,10 +486,12 @@ class _Attributor:
 _SUBJECT_START = re.compile(
     r"^(?:(?:But|And|Yet|Still|So|Then|Meanwhile|However|Later|Earlier),?\s+)?"
     # a lead-in clause: "Asked whether it could fail again, Pellen was blunt."
-    r"(?:(?:[A-Z][a-z]+(?:ed|ing)|When|After|Before|While|Although|Though|As)\b[^,]{0,100},\s+)?"
+    r"(?:(?:[A-Z][a-z]+(?:ed|ing)|When|After|Before|While|Although|Though|As|Once|Since|Until|Unlike|Like|Despite|"
+    r"On|In|At|By|For|During|Over|From|Within|Across|Through|Under|With|Without|Along|Around|Last|Earlier|Later|"
+    r"Today|Yesterday|This|Every)\b[^,]{0,100},\s+)?"
     # a subject named in apposition: "My deputy, Joanna Whitlock, put it best",
     # "The mayor of Brenholm, Tomas Haug, was more cautious"
-    r"(?:(?:My|Our|His|Her|Their|Its|The|A|An)\s+(?:[a-z-]+\s+){0,2}[a-z-]+"
+    r"(?:(?:My|Our|His|Her|Their|Its|The|A|An)\s+(?:[a-z'-]+\s+){0,4}[a-z-]+"
     r"(?:\s+(?:of|for|at)\s+(?:the\s+)?[A-Z][\w-]*(?:\s+[A-Z][\w-]*){0,3})?,\s+(?=[^,]+,))?"
     # a role before the name: "Port director Lene Okoro spoke …"
     r"(?:[A-Z][a-z]+\s+(?:[a-z-]+\s+){1,2}(?=(?:[A-Z][a-z]+\s+){1,3}[a-z]))?"
@@ -502,7 +541,10 @@ def attribute(passages: list[Passage], text: str, settings: IndexSettings = Inde
             frame = _frame(text, p.start, p.end, [quotes[q] for q in _overlapping(q_starts, q_ends, p.start, p.end)])
             who = attributor.subject(frame)
             named.append(who)
-            attributor.note(who or attributor.topic(frame))
+            placed = who or attributor.topic(frame)
+            attributor.note(placed)
+            if not placed:
+                attributor.unplaced += attributor.mentioned(frame)
         para_speaker: str | None = None
         # Speaker of each quotation: a name in the frame of any sentence it touches.
         quote_speaker: dict[int, str | None] = {}

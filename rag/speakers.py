@@ -57,17 +57,36 @@ def _clean_role(role: str) -> Optional[str]:
         return None  # "companies named are": a clause, not a role
     if words[0].lower() in _NOT_NP_START or any(w.lower().strip("'’") in _PRONOUNS for w in words):
         return None
+    # A finite verb makes a clause ("the question is not whether …"), unless
+    # a relative pronoun opens it inside the role ("an engineer who has …").
+    if any(w.lower() in _NOT_NP_START and words[i - 1].lower() not in {"who", "which", "that"}
+           for i, w in enumerate(words[1:], 1)):
+        return None
     return role
 
 
-def stated_roles(text: str, name: str) -> list[str]:
-    """Roles the text gives ``name`` in apposition, at any mention of the full name.
+def stated_roles(text: str, name: str, others: Iterable[str] = ()) -> list[str]:
+    """Roles the text gives ``name`` in apposition, at any mention of the full
+    name, or of the surname alone opening a sentence ("Lee, a pilot, …")
+    before anyone else in ``others`` with that surname is introduced.
 
     Example: ``stated_roles("Ann Lee, chair of the Harbour Trust, said so.", "Ann Lee")``
     -> ``['chair of the Harbour Trust']``
     """
     roles = []
-    for m in re.finditer(re.escape(name), text):
+    surname = name.split()[-1]
+    mentions = list(re.finditer(re.escape(name), text))
+    if len(name.split()) > 1:
+        # Until someone else with that surname is introduced, it is unambiguous.
+        until = min((text.find(o) for o in others if o != name and o.split()[-1] == surname and o in text),
+                    default=len(text))
+        mentions += [m for m in re.finditer(rf"(?:^|(?<=[.!?]\s)|(?<=\n)){re.escape(surname)}(?=,)", text)
+                     if m.start() < until]
+    for m in mentions:
+        # A name after a preposition is not the subject a role describes:
+        # "For Ilse Marten, the question is …".
+        if re.search(r"\b(?:[Ff]or|[Tt]o|[Ww]ith|[Ff]rom|[Bb]y|[Aa]bout|[Ll]ike)\s+$", text[max(0, m.start() - 6):m.start()]):
+            continue
         before = re.search(_BEFORE, text[max(0, m.start() - 80):m.start()])
         if before:
             # "Our pilot, NAME, disagreed": the name is itself the appositive,
@@ -137,7 +156,7 @@ def collect_speakers(
         roles: list[str] = []
         for src in dict.fromkeys(st.source for st in statements):
             roles += people.get(src, {}).get(who, [])
-            roles += stated_roles(documents[src].text, who)
+            roles += stated_roles(documents[src].text, who, people.get(src, {}))
         cleaned = list(dict.fromkeys(r for r in map(_clean_role, roles) if r))
         speakers.append(Speaker(
             name=who, kind="person" if is_person else "organisation", roles=tuple(cleaned),

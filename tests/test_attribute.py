@@ -270,3 +270,46 @@ def test_a_name_in_commas_after_a_role_is_the_speaker():
     assert _speaker_of(a, "The harbour engineer") == "Tomas Brandt"
     assert _speaker_of(a, "\"We can see daylight") == "Tomas Brandt"
     assert a.people["Tomas Brandt"] == ["harbour engineer for the county"]
+
+
+def test_a_subject_after_a_prepositional_lead_in_is_who_she_means():
+    """'On a wet morning, Ines Pohl walked …. "…," she said.' is Pohl's."""
+    a = _attribute(
+        "On a wet morning in May, Ines Pohl walked the dyke with a torch. "
+        "\u201cThe water came through here,\u201d she said.\n"
+    )
+    assert _speaker_of(a, "\u201cThe water came") == "Ines Pohl"
+
+
+def test_two_people_with_one_surname_are_two_speakers():
+    """'Karl Pohl, Ines Pohl's brother, …. "…," he told X.' is Karl's, not Ines's."""
+    a = _attribute(
+        "Ines Pohl, an engineer, said the dyke would fail. \u201cIt is older than my house,\u201d she said.\n\n"
+        "Karl Pohl, Ines Pohl's brother, farms behind the dyke. He was less worried. "
+        "\u201cIt has held for ninety years,\u201d he told the Gazette.\n"
+    )
+    assert {"Ines Pohl", "Karl Pohl"} <= set(a.people)
+    assert _speaker_of(a, "\u201cIt is older") == "Ines Pohl"
+    assert _speaker_of(a, "\u201cIt has held") == "Karl Pohl"
+
+
+def test_a_person_of_an_organisation_speaks_for_themself():
+    """'Lena Brix of the Coastal Authority said …' is Brix's; 'Critics of the Authority said' nobody's."""
+    a = _attribute(
+        "Lena Brix of the Coastal Authority said the dyke needed new sluices. "
+        "Critics of the Coastal Authority said the sluices were a waste of money.\n"
+    )
+    assert _speaker_of(a, "Lena Brix of") == "Lena Brix"
+    assert _speaker_of(a, "Critics of") is None
+
+
+def test_she_after_a_subject_the_rules_cannot_place_is_nobodys():
+    """When someone is named after the last subject in a sentence whose
+    subject was not found, "she" may mean either: unattributed, not guessed."""
+    a = _attribute(
+        "Lena Brix of the Coastal Authority said the dyke needed new sluices.\n\n"
+        "Behind the sluice house, in a rusted shed on the far side of the dyke, Marta Quell kept the old logbooks. "
+        "She said the logbooks showed three floods.\n"
+    )
+    # The lead-in is too long for the subject rule; "she" is not Brix.
+    assert _speaker_of(a, "She said the logbooks") != "Lena Brix"

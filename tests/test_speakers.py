@@ -22,7 +22,13 @@ FERRY = (
 
 def test_roles_come_from_apposition_at_any_mention():
     assert stated_roles(FERRY, "Petra Lindqvist") == ["operations director of the Skerry Ferry Company"]
-    assert stated_roles(FERRY, "Colm Brady") == ["harbour pilot"]
+    # The surname alone opening a sentence gives a role too ("Brady, who chairs …,")…
+    assert stated_roles(FERRY, "Colm Brady") == ["harbour pilot", "who chairs the Pilots' Guild of Skerry"]
+    # …unless someone else with that surname has been introduced by then.
+    two = "Our pilot, Colm Brady, spoke first. His sister Aine Brady runs the cafe. Brady, a diver, disagreed."
+    assert stated_roles(two, "Colm Brady", others=["Colm Brady", "Aine Brady"]) == ["pilot"]
+    # A name after a preposition is described by nothing, and a clause is not a role.
+    assert stated_roles("For Ann Lee, the question is not whether but where.", "Ann Lee") == []
     assert organisations(["operations director of the Skerry Ferry Company"]) == ["Skerry Ferry Company"]
     assert organisations(["who chairs the Pilots' Guild of Skerry"]) == ["Pilots' Guild of Skerry"]
     assert organisations(["a director of risk at the London-based company Control Risks"]) == ["Control Risks"]
