@@ -482,8 +482,10 @@ DETAILS = (
                       r"krona|francs?|yen|yuan|rupees?|pesos?|USD|EUR|GBP)\b", re.I)),
     # "How long is the track?" asks for a length; "How long did it last?" for a duration.
     Detail("a length", re.compile(rf"\b{_HOW_LONG_IS}|\bhow (?:far|tall|high|deep|wide)\b", re.I),
-           re.compile(r"\b\d[\d,.]*\s*(?:-\s*)?(?:km|kilometres?|kilometers?|metres?|meters?|m|miles?|feet|foot|ft|"
-                      r"yards?|centimetres?|cm|inches?)\b", re.I)),
+           # "6 m", "six metres", "a dozen kilometres".
+           re.compile(r"\b(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+                      r"fifty|hundred|a few|several|dozen)\s*(?:-\s*)?(?:km|kilometres?|kilometers?|metres?|meters?|m|miles?|"
+                      r"feet|foot|ft|yards?|centimetres?|cm|inches?)\b", re.I)),
     # "Over what span of time…", "For what period…" ask the same as "How long…".
     # A duration is also told as an ordinal ("now in its sixth year") or a
     # start ("since 2014", "since March").

@@ -419,6 +419,9 @@ def test_a_length_needs_a_unit():
     detail = next(d for d in asked_details("How long is the new quay?"))
     assert detail.needs.search("The quay is 240 metres long.") and detail.needs.search("a 3.5 km track")
     assert not detail.needs.search("It took seven months to build.")
+    # A length in words is a length too.
+    assert detail.needs.search("Six metres of peat.") and detail.needs.search("a dozen kilometres of road")
+    assert not detail.needs.search("six months of rain")
 
 
 def test_a_role_of_stopwords_only_names_nobody():
