@@ -32,9 +32,12 @@ from dataclasses import dataclass, field, replace
 from rag.settings import IndexSettings
 from rag.types import Passage
 
+# Letter classes in this module's patterns take Latin-1 and Latin Extended-A letters
+# (À-Ö, Ø-Þ, ß-ÿ, Ā-ſ) beside A-Z/a-z, so that Sørby, Müller and Łukasz are names.
+
 QUOTE_CHARS = '"\u201c\u201d'
 SPEECH_VERBS = (
-    "said|says|say|told|tells|wrote|writes|added|adds|asked|described|describes|"
+    "said|says|say|told|tells|wrote|writes|added|adds|asked|described|describes|reported|"
     "warned|stated|noted|argued|claimed|insisted|explained|signaling|signalling|"
     "saying|according to"
 )
@@ -67,6 +70,8 @@ _ORG_WORDS = {
     "Cooperative", "Co-operative", "Association", "Society", "Trust", "Group", "Media", "Pharma", "Railways",
     "Railway", "Exchange", "Fund", "Corporation", "Inc", "Ltd", "Network", "Alliance", "Federation", "Authority",
     "Commission", "Board", "Hospital", "Museum", "Club", "Airlines", "Partners", "Holdings", "Industries",
+    # Heads of addresses and places: "3 Birch Road" is nobody.
+    "Road", "Avenue", "Square", "Quay", "Bridge", "Harbour", "Station",
 }
 _NAME_STOP = {
     "The", "A", "An", "In", "On", "At", "After", "Before", "But", "And", "However", "Meanwhile",
@@ -77,13 +82,13 @@ _NAME_STOP = {
 }
 # Up to six capitalised words: a name may follow an organisation and a title
 # ("City Council President Denise Okafor"); ``_Registry.scan`` strips them.
-_NAME_RUN = re.compile(r"(?:(?:[A-Z][a-z]+(?:-[A-Z][a-z]+)?|[A-Z]\.)\s+){1,5}[A-Z][a-z]+(?:-[A-Z][a-z]+)?")
+_NAME_RUN = re.compile(r"(?:(?:[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+(?:-[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+)?|[A-ZÀ-ÖØ-ÞĀ-ſ]\.)\s+){1,5}[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+(?:-[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+)?")
 # A phrase in commas between a subject and its verb describes the subject:
 # "Suslov, a professor at…, said", "Greer, general manager of X, said",
 # "Pettifer, of the Independents, said". A pronoun or a speech verb inside the
 # commas is a clause of its own ("…, he said, …"), not a description.
 _APPOSITIVE = re.compile(
-    rf",\s+(?!(?:he|she|they|it|we|i|you)\b)(?:a|an|the|who|which|whose|then|[a-z][\w'-]*)\b"
+    rf",\s+(?!(?:he|she|they|it|we|i|you)\b)(?:a|an|the|who|which|whose|then|[a-zß-öø-ÿĀ-ſ][\w'-]*)\b"
     rf"(?![^,;:]*\b(?:{SPEECH_VERBS})\b)[^,;:\"\u201c\u201d]*,"
 )
 _NUMBER_WORDS = "two|three|four|five|six|seven|eight|nine|ten|several|both"
@@ -154,11 +159,22 @@ class _Registry:
         for m in _NAME_RUN.finditer(sentence):
             words = m.group(0).split()
             while words and (
-                words[0] in _NAME_STOP or words[0].rstrip(".") in _TITLES or re.fullmatch(r"(?:[A-Z]\.)+", words[0])
+                words[0] in _NAME_STOP or words[0].rstrip(".") in _TITLES or re.fullmatch(r"(?:[A-ZÀ-ÖØ-ÞĀ-ſ]\.)+", words[0])
             ):
                 words = words[1:]
             if len(words) > 2 and words[0].lower() in self.common_words:
                 words = words[1:]  # "Presenter Ruth Calloway": the role, then the name
+            # A role the document gives someone, written as a title: "Trustee
+            # Elin Sørby" (the attendance list says "Reza Moradi, Trustee").
+            titles = self._role_heads()
+            while len(words) > 1 and words[0].lower() in titles:
+                words = words[1:]
+            # A name does not take "the": "the Finance Officer" is a role,
+            # "The Chair" a title, "the State Department" an organisation.
+            if re.search(r"\b[Tt]he\s+$", sentence[:m.start()]) or m.group(0).startswith("The "):
+                continue
+            if self.by_role(words):
+                continue  # "Finance Officer" in "Teodor Lyng, Finance Officer": his role
             titled = [i for i, w in enumerate(words[:-1]) if w.rstrip(".") in _TITLES]
             if titled:
                 words = words[titled[-1] + 1:]  # "Finance Director Rajiv Castellano": the name follows the title
@@ -169,7 +185,7 @@ class _Registry:
             # A possessive or a run glued to an org word ("New York's John F.
             # Kennedy International Airport") is a place, not a person.
             after = sentence[m.end():m.end() + self.settings.org_lookahead_chars]
-            if re.match(r"\s+(?:[A-Z][a-z]+\s+)?(?:" + "|".join(_ORG_WORDS) + r")\b", after) or after.startswith("'s "):
+            if re.match(r"\s+(?:[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+\s+)?(?:" + "|".join(_ORG_WORDS) + r")\b", after) or after.startswith("'s "):
                 continue
             name = " ".join(words)
             last = words[-1]
@@ -189,14 +205,25 @@ class _Registry:
                     self.people[name].roles.append(role)
                 # A role that opens the sentence, with the name in commas after
                 # it: "Its technical director, Hanne Brodt, told …".
-                opening = re.fullmatch(r"(?:(?:The|Its|His|Her|Their|Our|My|A|An)\s+)?([a-z][\w'-]*(?:\s+[\w'-]+){0,6}),\s*",
+                opening = re.fullmatch(r"(?:(?:The|Its|His|Her|Their|Our|My|A|An)\s+)?([a-zß-öø-ÿĀ-ſ][\w'-]*(?:\s+[\w'-]+){0,6}),\s*",
                                        prefix)
                 if opening and not role:
                     self.people[name].roles.append(opening.group(1))
-                appositive = re.match(r",\s+((?:a|an|the|who)\b[^,;:]*|[a-z][\w'-]*(?:\s+[a-z][\w'-]*){0,3}\s+(?:of|at|for)\s+[^,;:]*)[,.]",
+                # A list of people: "- Teodor Lyng, Finance Officer (non-voting)":
+                # the line is the name and, after a comma, the role.
+                listed = re.fullmatch(r"\s*(?:[-*+\u2022]\s+)?,\s+([A-ZÀ-ÖØ-ÞĀ-ſ][\w'’-]*(?:\s+[\w'’-]+){0,5})\s*(?:\([^)]*\))?\s*\.?\s*",
+                                      sentence[m.end():])
+                if listed and not sentence[:m.start()].strip(" -*+\u2022"):
+                    self.people[name].roles.append(listed.group(1))
+                appositive = re.match(r",\s+((?:a|an|the|who)\b[^,;:]*|[a-zß-öø-ÿĀ-ſ][\w'-]*(?:\s+[a-zß-öø-ÿĀ-ſ][\w'-]*){0,3}\s+(?:of|at|for)\s+[^,;:]*)[,.]",
                                       sentence[m.end():])
                 if appositive:
                     self.people[name].roles.append(appositive.group(1).strip())
+
+    def _role_heads(self) -> set[str]:
+        """Last words of the roles given so far ("trustee", "officer")."""
+        return {role.split()[-1].lower() for person in self.people.values() for role in person.roles
+                if role and role.split()[-1][:1].isupper()}
 
     def turn_speaker(self, paragraph: str) -> str | None:
         """The person a transcript paragraph is labelled with, if any.
@@ -224,6 +251,20 @@ class _Registry:
             self.by_last.setdefault(words[-1], name)
             return name
         return None
+
+    def by_role(self, words: list[str]) -> str | None:
+        """The one person the document gives exactly this role ("the Finance
+        Officer", "the Vice-Chair", "the Chair" for a "Board Chair"), else None.
+
+        Example: ``by_role(["Finance", "Officer"])`` -> ``'Teodor Lyng'`` (listed as
+        "Teodor Lyng, Finance Officer")
+        """
+        wanted = [w.lower() for w in words if w not in {"The", "the"}]
+        if not wanted:
+            return None
+        holders = [name for name, person in self.people.items()
+                   if any(role.lower().split()[-len(wanted):] == wanted for role in person.roles)]
+        return holders[0] if len(holders) == 1 else None
 
     def resolve(self, words: list[str]) -> str | None:
         """A person's full name for a run of capitalised words, if known."""
@@ -264,7 +305,7 @@ def _role_before(prefix: str, max_words: int) -> str | None:
 
 
 def _left_tokens(text: str) -> list[str]:
-    return re.findall(r"[A-Za-z][\w.'/-]*|[,;:]|\S", text)
+    return re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][\w.'/-]*|[,;:]|\S", text)
 
 
 class _Attributor:
@@ -339,7 +380,7 @@ class _Attributor:
             return None
         # Inverted attribution after a quotation: 'Q, said Dmitry Suslov'
         if m.group(1) in ("said", "says") and (not left or left[-1] in {",", "Q"}):
-            run = re.match(r"\s+((?:[A-Z][\w.'-]*\s*)+)", clean[m.end():])
+            run = re.match(r"\s+((?:[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*\s*)+)", clean[m.end():])
             if run:
                 who = self.registry.resolve(run.group(1).split())
                 if who:
@@ -407,6 +448,11 @@ class _Attributor:
             who = self.registry.resolve(run)
             if who:
                 return who
+            if determiner:
+                # "The Finance Officer said": the one person with that role.
+                who = self.registry.by_role(run)
+                if who:
+                    return who
             if all(w.rstrip(".") in _TITLES for w in run):
                 # "the Mayor said": the one person the text gave that title,
                 # not an organisation called "Mayor"; nobody when it is unclear.
@@ -432,7 +478,7 @@ class _Attributor:
         """'the three diplomats' -> 'three former U.S. ambassadors to Ukraine'."""
         for sentence in reversed(self.history):
             m = re.search(
-                rf"\b({number}\s+(?:[\w.-]+\s+){{0,{self.settings.antecedent_gap_words}}}?[a-z]+s(?:\s+(?:to|of|from)\s+[A-Z][\w.]*(?:\s+[A-Z][\w.]*)*)?)\s+(?:published|wrote|said|signed|have|had|were|are)\b",
+                rf"\b({number}\s+(?:[\w.-]+\s+){{0,{self.settings.antecedent_gap_words}}}?[a-zß-öø-ÿĀ-ſ]+s(?:\s+(?:to|of|from)\s+[A-ZÀ-ÖØ-ÞĀ-ſ][\w.]*(?:\s+[A-ZÀ-ÖØ-ÞĀ-ſ][\w.]*)*)?)\s+(?:published|wrote|said|signed|have|had|were|are)\b",
                 sentence,
             )
             if m:
@@ -457,6 +503,9 @@ class _Attributor:
         words = m.group("name").split()
         if m.group("after").startswith("'"):
             return None  # "Putin's spokesman": the head is the spokesman
+        if words[0] == "The":
+            # "The Vice-Chair disagreed.": the one person with that role.
+            return self.registry.by_role(words[1:])
         return self.registry.resolve(words)
 
     def mentioned(self, frame: str) -> list[str]:
@@ -486,27 +535,27 @@ class _Attributor:
 _SUBJECT_START = re.compile(
     r"^(?:(?:But|And|Yet|Still|So|Then|Meanwhile|However|Later|Earlier),?\s+)?"
     # a lead-in clause: "Asked whether it could fail again, Pellen was blunt."
-    r"(?:(?:[A-Z][a-z]+(?:ed|ing)|When|After|Before|While|Although|Though|As|Once|Since|Until|Unlike|Like|Despite|"
+    r"(?:(?:[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+(?:ed|ing)|When|After|Before|While|Although|Though|As|Once|Since|Until|Unlike|Like|Despite|"
     r"On|In|At|By|For|During|Over|From|Within|Across|Through|Under|With|Without|Along|Around|Last|Earlier|Later|"
     r"Today|Yesterday|This|Every)\b[^,]{0,100},\s+)?"
     # a subject named in apposition: "My deputy, Joanna Whitlock, put it best",
     # "The mayor of Brenholm, Tomas Haug, was more cautious"
-    r"(?:(?:My|Our|His|Her|Their|Its|The|A|An)\s+(?:[a-z'-]+\s+){0,4}[a-z-]+"
-    r"(?:\s+(?:of|for|at)\s+(?:the\s+)?[A-Z][\w-]*(?:\s+[A-Z][\w-]*){0,3})?,\s+(?=[^,]+,))?"
+    r"(?:(?:My|Our|His|Her|Their|Its|The|A|An)\s+(?:[a-zß-öø-ÿĀ-ſ'-]+\s+){0,4}[a-zß-öø-ÿĀ-ſ-]+"
+    r"(?:\s+(?:of|for|at)\s+(?:the\s+)?[A-ZÀ-ÖØ-ÞĀ-ſ][\w-]*(?:\s+[A-ZÀ-ÖØ-ÞĀ-ſ][\w-]*){0,3})?,\s+(?=[^,]+,))?"
     # a role before the name: "Port director Lene Okoro spoke …"
-    r"(?:[A-Z][a-z]+\s+(?:[a-z-]+\s+){1,2}(?=(?:[A-Z][a-z]+\s+){1,3}[a-z]))?"
-    r"(?P<name>(?:[A-Z][a-z]+(?:-[A-Z][a-z]+)?\.?\s+){0,5}[A-Z][a-z]+(?:-[A-Z][a-z]+)?)"
-    r"(?P<after>'s?\b|\s+[a-z]|,)"
+    r"(?:[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+\s+(?:[a-zß-öø-ÿĀ-ſ-]+\s+){1,2}(?=(?:[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+\s+){1,3}[a-zß-öø-ÿĀ-ſ]))?"
+    r"(?P<name>(?:[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+(?:-[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+)?\.?\s+){0,5}[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+(?:-[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+)?)"
+    r"(?P<after>'s?\b|\s+[a-zß-öø-ÿĀ-ſ]|,)"
 )
 
 
 # A transcript label: one to three capitalised words and a colon opening a paragraph.
-_TURN = re.compile(r"([A-Z][A-Za-z.'\u2019-]*(?:\s+[A-Z][A-Za-z.'\u2019-]*){0,2})\s*:\s")
+_TURN = re.compile(r"([A-ZÀ-ÖØ-ÞĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ.'\u2019-]*(?:\s+[A-ZÀ-ÖØ-ÞĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ.'\u2019-]*){0,2})\s*:\s")
 
 
 def attribute(passages: list[Passage], text: str, settings: IndexSettings = IndexSettings()) -> Attribution:
     """Stamp ``speaker``/``quoted`` on the sentence passages of one document."""
-    registry = _Registry(settings, frozenset(re.findall(r"\b[a-z][a-z'-]+\b", text)))
+    registry = _Registry(settings, frozenset(re.findall(r"\b[a-zß-öø-ÿĀ-ſ][a-zß-öø-ÿĀ-ſ'-]+\b", text)))
     for p in passages:
         if p.kind == "sentence":
             registry.scan(p.text)

@@ -1,7 +1,8 @@
 """Structure-aware parsing of a document into span-exact passages.
 
 A news article is split into its dateline, byline, section headings,
-paragraphs and sentences. Every passage records ``start``/``end`` offsets into
+labelled fields ("**Date:** 12 March 2025": metadata, kind ``field``),
+paragraphs and sentences; a list item is a paragraph of its own. Every passage records ``start``/``end`` offsets into
 ``Document.text`` so that ``document.text[p.start:p.end] == p.text`` holds
 for every passage, whatever the line endings or the script.
 
@@ -33,10 +34,13 @@ from typing import Iterator
 
 from rag.types import Document, Passage
 
+# Letter classes in this module's patterns take Latin-1 and Latin Extended-A letters
+# (À-Ö, Ø-Þ, ß-ÿ, Ā-ſ) beside A-Z/a-z, so that Sørby, Müller and Łukasz are names.
+
 _DATELINE = re.compile(
-    r"^[^\n]{0,60}\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d{1,2}, \d{4}\s*$"
+    r"^[^\n]{0,60}\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-zß-öø-ÿĀ-ſ]*\.? \d{1,2}, \d{4}\s*$"
 )
-_BYLINE = re.compile(r"^By [A-Z]")
+_BYLINE = re.compile(r"^By [A-ZÀ-ÖØ-ÞĀ-ſ]")
 _MD_HEADING = re.compile(r"^(#{1,6})[ \t]+")
 _HEADING_END_PUNCT = tuple('.!?:;,"')
 _SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to", "vs", "vs."}
@@ -71,14 +75,36 @@ def _punkt():
     return PunktTokenizer("english")
 
 
+# A list item ("- Lotta Engqvist, Board Chair", "2. Cut split shifts") and a
+# labelled field ("**Date:** 12 March 2025", "Place: Town Hall") are lines of
+# content, each its own paragraph, never headings: a heading would hide them
+# from the evidence and make each the section of the text after it.
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+\u2022]|\d{1,2}[.)])\s+\S")
+# A field's label is a common noun phrase ("Date", "Published by", "Members of
+# the public"): one capital, so "MERESKY:" and "Ruth Calloway:" (transcript
+# turns) and "Q:" are not fields; the line is short and ends without a full
+# stop ("**Apologies:** Trustee Elin Sørby." is a statement of the minutes).
+_FIELD = re.compile(r"^\s*(?:\*\*|__)?[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+(?:[ -][a-zß-öø-ÿĀ-ſ]+){0,3}:(?:\*\*|__)?\s+\S[^\n]{0,100}(?<![.!?])$")
+
+
+def is_item_line(line: str) -> bool:
+    """Whether a line is a list item or a labelled field (see ``_LIST_ITEM``).
+
+    Example: ``is_item_line("- Hanna Vik, Trustee")`` -> True; ``is_item_line("**Date:** 12 March")`` -> True;
+    ``is_item_line("Budget for 2025")`` -> False
+    """
+    return bool(_LIST_ITEM.match(line) or _FIELD.match(line))
+
+
 def looks_like_heading(line: str) -> bool:
-    """A short title-case line without sentence punctuation.
+    """A short title-case line without sentence punctuation, that is not a
+    list item or a labelled field.
 
     Example: ``looks_like_heading("New START, Old START")`` -> True;
-    ``looks_like_heading("He said so.")`` -> False.
+    ``looks_like_heading("He said so.")`` -> False; ``looks_like_heading("- Hanna Vik, Trustee")`` -> False
     """
     s = line.strip().strip("'\u2018\u2019")
-    if not s or len(s) > 70:
+    if not s or len(s) > 70 or is_item_line(s):
         return False
     words = s.split()
     if len(words) > 9 or s.endswith(_HEADING_END_PUNCT):
@@ -94,7 +120,7 @@ _BOILERPLATE = re.compile(
     r"\u00a9|\(c\)\s*\d{4}|\ball rights reserved\b"  # a copyright notice
     r"|^[^|\n]{1,30}(?:\s\|\s[^|\n]{1,30}){2,}$"  # a row of links: "About us | Privacy | Contact"
     # a colophon: "The Valley Courier is published by Valley Media Cooperative."
-    r"|^(?:The\s+)?[A-Z][\w'.&-]*(?:\s+[A-Z][\w'.&-]*){0,5}\s+(?:is|are)\s+(?:published|produced|owned|operated)\s+by\b",
+    r"|^(?:The\s+)?[A-ZÀ-ÖØ-ÞĀ-ſ][\w'.&-]*(?:\s+[A-ZÀ-ÖØ-ÞĀ-ſ][\w'.&-]*){0,5}\s+(?:is|are)\s+(?:published|produced|owned|operated)\s+by\b",
     re.I,
 )
 
@@ -143,7 +169,7 @@ def _blocks(text: str) -> list[tuple[int, int]]:
                 current = []
             continue
         line = text[s:e]
-        if not has_blank_separators or looks_like_heading(line) or _MD_HEADING.match(line):
+        if not has_blank_separators or looks_like_heading(line) or _MD_HEADING.match(line) or is_item_line(line):
             if current:
                 blocks.append((current[0][0], current[-1][1]))
                 current = []
@@ -185,8 +211,8 @@ def split_sentences(text: str) -> list[str]:
 # Not after an initial or a common abbreviation ("U.S. Ambassador", "Mr. Smith").
 _SENTENCE_END = re.compile(
     r"(?:(?<=[.!?])|(?<=[.!?][\"\u201d]))"
-    r"(?<![A-Z]\.[A-Z]\.)(?<!\b[A-Z]\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMrs\.)(?<!\bNo\.)"
-    r"(?:\s*(?:\[[0-9]+(?:\s*[,;]\s*[0-9]+)*\]))*\s+(?=[A-Z\"\u201c])"
+    r"(?<![A-ZÀ-ÖØ-ÞĀ-ſ]\.[A-ZÀ-ÖØ-ÞĀ-ſ]\.)(?<!\b[A-ZÀ-ÖØ-ÞĀ-ſ]\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMrs\.)(?<!\bNo\.)"
+    r"(?:\s*(?:\[[0-9]+(?:\s*[,;]\s*[0-9]+)*\]))*\s+(?=[A-ZÀ-ÖØ-ÞĀ-ſ\"\u201c])"
 )
 
 
@@ -233,7 +259,7 @@ def _split_long(text: str, start: int, end: int, limit: int) -> list[tuple[int, 
 
 
 def parse_document(doc: Document, max_passage_chars: int = 600) -> list[Passage]:
-    """Split a document into dateline/byline/heading/sentence passages with exact spans."""
+    """Split a document into dateline/byline/heading/field/sentence passages with exact spans."""
     text = doc.text
     passages: list[Passage] = []
     section: str | None = None
@@ -248,6 +274,8 @@ def parse_document(doc: Document, max_passage_chars: int = 600) -> list[Passage]
             kind = "byline"
         elif md or ("\n" not in block and looks_like_heading(block)):
             kind = "heading"
+        elif "\n" not in block and _FIELD.match(block):
+            kind = "field"  # metadata: neither a section nor a paragraph of the body
         if kind is not None:
             if md:
                 bs += md.end()

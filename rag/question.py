@@ -36,6 +36,9 @@ from rag.parse import STOPWORDS
 from rag.settings import RetrievalSettings, VerifySettings
 from rag.types import Answer
 
+# Letter classes in this module's patterns take Latin-1 and Latin Extended-A letters
+# (À-Ö, Ø-Þ, ß-ÿ, Ā-ſ) beside A-Z/a-z, so that Sørby, Müller and Łukasz are names.
+
 # A quotation inside a question or an answer sentence: straight or curly quotes.
 QUOTATION = re.compile(r'"([^"]{3,})"|\u201c([^\u201d]{3,})\u201d')
 
@@ -48,7 +51,7 @@ QUESTION_WORDS = STOPWORDS | {
     "tell", "give", "list", "name", "describe", "explain", "summarize", "summarise", "please",
 }
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z.'-]*[A-Za-z]|[A-Za-z]")
+_WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ.'-]*[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ]|[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ]")
 
 
 def content_words(text: str) -> set[str]:
@@ -149,7 +152,7 @@ class CorpusFacts:
     def from_texts(cls, texts: Iterable[str], people: Iterable[str], speakers: Iterable[str]) -> "CorpusFacts":
         words: set[str] = set()
         for text in texts:
-            for w in re.findall(r"[A-Za-z][\w'-]*", text):
+            for w in re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][\w'-]*", text):
                 w = re.sub(r"'s?$", "", w)
                 words.add(w)
                 words.update(part for part in w.split("-") if part)
@@ -174,7 +177,7 @@ _SUBJECT = re.compile(
     r"\b(?:did|does|do|has|have|had|would|will|was|is|were|are)\s+(?P<x>(?:the\s+)?(?:[\w.'-]+\s+){0,5}?[\w.'-]+)\s+"
     r"(?:say|said|think|thought|describe|argue|warn|tell|believe|propose|"
     r"expect|suggest|add|claim|write|feel|react|respond|comment|predict)\b"
-    r"|\b(?P<y>[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*)'s\s+(?:view|views|opinion|position|stance|take|comments?|words|remarks|assessment)\b"
+    r"|\b(?P<y>[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*(?:\s+[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*)*)'s\s+(?:view|views|opinion|position|stance|take|comments?|words|remarks|assessment)\b"
     r"|\baccording to\s+(?P<z>(?:the\s+)?[\w.' -]+?)(?:,|\?|$)",
     re.I,
 )
@@ -225,9 +228,9 @@ def names_the_speaker(subject: str, name: str) -> bool:
     # A possessive name qualifies the noun after it; a name after "of" or
     # "for" qualifies the noun before it; a name followed by another
     # capitalised word is part of a longer name ("Dunmore Falls Transit").
-    if re.match(r"(?:'s?|’s?)\s+\w", after) or re.match(r"\s+[A-Z]", after):
+    if re.match(r"(?:'s?|’s?)\s+\w", after) or re.match(r"\s+[A-ZÀ-ÖØ-ÞĀ-ſ]", after):
         return False
-    return not re.search(r"\b(?:of|for|at|from)\s+(?:the\s+)?(?:[A-Z][\w.'-]*\s+)*$", before)
+    return not re.search(r"\b(?:of|for|at|from)\s+(?:the\s+)?(?:[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*\s+)*$", before)
 
 
 # A name before one of these nouns says whose: "the Trump administration"
@@ -349,7 +352,7 @@ _ABOUT_WORDS = re.compile(
 
 # Plural nouns that name people: "experts", "officials", and any plural of
 # a doer ("economists", "researchers", "politicians", "residents").
-_PEOPLE_PLURAL = r"(?:people|persons|experts|officials|leaders|critics|voices|[a-z]{2,}(?:ers|ors|ists|ians|ants|ents|ees))"
+_PEOPLE_PLURAL = r"(?:people|persons|experts|officials|leaders|critics|voices|[a-zß-öø-ÿĀ-ſ]{2,}(?:ers|ors|ists|ians|ants|ents|ees))"
 
 
 def asks_for_speakers(question: str) -> bool:
@@ -363,7 +366,7 @@ def asks_for_speakers(question: str) -> bool:
     ``asks_for_speakers("Which routes will change?")`` -> False
     """
     m = re.search(rf"\b(?:which|name|list)\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:two|three|four|five|six|[2-6]\s+)?"
-                  rf"\s*(?:[a-z-]+\s+)?{_PEOPLE_PLURAL}\b\s*(?:who\s+|that\s+)?(?P<rest>.*)", question, re.I)
+                  rf"\s*(?:[a-zß-öø-ÿĀ-ſ-]+\s+)?{_PEOPLE_PLURAL}\b\s*(?:who\s+|that\s+)?(?P<rest>.*)", question, re.I)
     # The people must be the ones doing the saying: the verb follows them.
     verb = m.group("rest").split(" ", 1)[0] if m and m.group("rest") else ""
     return bool(verb and (_ABOUT_WORDS.match(verb) or re.match(r"(?:speak|spoke|spoken)\b", verb, re.I)))
@@ -385,9 +388,11 @@ def speaker_focus(question: str, named: tuple[str, ...], people: PeopleIndex,
     if not _ABOUT_WORDS.search(question) and not QUOTATION.search(question):
         return ()
     subject = question_subject(question)
-    if subject and len(named) > 1:
+    if subject:
         chosen = [n for n in named if _names_match(n, subject, people, settings)]
-        if chosen:
+        if chosen or (len(named) == 1 and re.match(r"(?:the|a|an|its|their|his|her)\s", subject, re.I)):
+            # "What did the Superintendent answer Ida Lundmark?": a role is
+            # the one speaking; the person named after the verb is spoken to.
             return tuple(chosen)
     return named
 
@@ -409,7 +414,7 @@ def unknown_names(question: str, facts: CorpusFacts, settings: VerifySettings = 
     -> ``["Angela Merkel"]``
     """
     stripped = QUOTATION.sub(" ", question)
-    tokens = re.findall(r"[A-Za-z][\w'-]*|[^\w\s]", stripped)
+    tokens = re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][\w'-]*|[^\w\s]", stripped)
     runs: list[list[str]] = []
     current: list[str] = []
     for i, tok in enumerate(tokens):
@@ -566,7 +571,7 @@ def focus_noun(question: str, after: str) -> Optional[str]:
 
     Example: ``focus_noun("How many ventilators were sent?", r"\\bhow many")`` -> ``"ventilators"``
     """
-    m = re.search(rf"(?:{after})" + r"\s+(?:of\s+)?(?:the\s+)?((?:[\w.-]+\s+){0,3}?)([a-z]+s)\b", question, re.I)
+    m = re.search(rf"(?:{after})" + r"\s+(?:of\s+)?(?:the\s+)?((?:[\w.-]+\s+){0,3}?)([a-zß-öø-ÿĀ-ſ]+s)\b", question, re.I)
     if not m or m.group(2).lower() in _NOT_NOUNS or set(m.group(1).lower().split()) & _NOT_NOUNS:
         return None
     return m.group(2)
@@ -579,7 +584,7 @@ def counted_noun(question: str) -> Optional[str]:
 
     Example: ``counted_noun("How many medical masks arrived?")`` -> ``"masks"``
     """
-    m = re.search(r"\bhow many\s+(?:[\w-]+\s+)?([a-z]+s)\b", question, re.I)
+    m = re.search(r"\bhow many\s+(?:[\w-]+\s+)?([a-zß-öø-ÿĀ-ſ]+s)\b", question, re.I)
     return m.group(1) if m else None
 
 
@@ -621,7 +626,7 @@ def list_size(question: str) -> Optional[int]:
     """
     if is_yes_no(question):
         return None  # "Has the ministry said which firms…?" asks for yes or no, not for the firms
-    m = re.search(r"\b(?:what|which|name|list)\s+(?:are\s+|were\s+)?(?:the\s+)?(two|three|four|five|six|[2-6])\s+[a-z]",
+    m = re.search(r"\b(?:what|which|name|list)\s+(?:are\s+|were\s+)?(?:the\s+)?(two|three|four|five|six|[2-6])\s+[a-zß-öø-ÿĀ-ſ]",
                   question, re.I)
     if m:
         return _COUNTS[m.group(1).lower()]
@@ -633,18 +638,18 @@ def list_size(question: str) -> Optional[int]:
     # "Which [Dunmore Falls] [bus] routes …": names and one word may qualify
     # the noun. "What Xs …" is a list only when a verb follows ("What steps
     # did they take"), since "What happens…" starts with a verb, not a noun.
-    names = r"(?:[A-Z][\w.'-]*\s+){0,3}"
+    names = r"(?:[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*\s+){0,3}"
     # An order to name or list: "Name the experts who…", "List all the routes…".
-    for qualifier in ("", r"[a-z-]+\s+"):
-        m = re.match(rf"\s*(?:please\s+)?(?:name|list)\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?{qualifier}([a-z]+)\b",
+    for qualifier in ("", r"[a-zß-öø-ÿĀ-ſ-]+\s+"):
+        m = re.match(rf"\s*(?:please\s+)?(?:name|list)\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?{qualifier}([a-zß-öø-ÿĀ-ſ]+)\b",
                      question, re.I)
         if m and plural(m.group(1)):
             return 0
-    for qualifier in ("", r"[a-z-]+\s+"):
-        m = re.search(rf"\b[Ww]hich\s+(?:other\s+)?{names}{qualifier}([a-z]+)\b", question)
+    for qualifier in ("", r"[a-zß-öø-ÿĀ-ſ-]+\s+"):
+        m = re.search(rf"\b[Ww]hich\s+(?:other\s+)?{names}{qualifier}([a-zß-öø-ÿĀ-ſ]+)\b", question)
         if m and plural(m.group(1)):
             return 0
-    m = re.search(r"\bwhat\s+(?:other\s+)?([a-z]+)\s+(?:are|were|did|do|does|have|has|had|will|would|could|can|should|might|may)\b",
+    m = re.search(r"\bwhat\s+(?:other\s+)?([a-zß-öø-ÿĀ-ſ]+)\s+(?:are|were|did|do|does|have|has|had|will|would|could|can|should|might|may)\b",
                   question, re.I)
     if m and plural(m.group(1)):
         return 0
@@ -792,7 +797,7 @@ def document_phrases(question: str) -> list[str]:
     ``document_phrases("Who wrote the article?")`` -> ``[]``
     """
     found = []
-    for m in re.finditer(rf"\b((?:[a-z][\w-]*\s+){{1,3}}){_DOC_NOUN}\b", question):
+    for m in re.finditer(rf"\b((?:[a-zß-öø-ÿĀ-ſ][\w-]*\s+){{1,3}}){_DOC_NOUN}\b", question):
         # The qualifying words run back from the noun to a determiner or a
         # verb's object marker: "wrote the article" has none.
         words: list[str] = []

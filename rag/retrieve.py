@@ -235,8 +235,10 @@ class Retriever:
         for pos, score in ranked:
             if len(chosen) >= self.settings.max_evidence_items:
                 break
-            # Headings organise; they are not evidence. Bylines and datelines are.
-            if pos in covered or passages[pos].kind == "heading":
+            # Headings organise; they are not evidence. Bylines and datelines
+            # are. A field ("Date: 12 March 2025") is metadata: questions
+            # about the document read it (``Answerer.about_document``).
+            if pos in covered or passages[pos].kind in ("heading", "field"):
                 continue
             first, last = self.quotation_run(view, pos)
             prev = first - 1

@@ -12,7 +12,7 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Literal, Optional
 
-PassageKind = Literal["sentence", "heading", "dateline", "byline", "title"]
+PassageKind = Literal["sentence", "heading", "dateline", "byline", "title", "field"]
 AnswerMode = Literal["generated", "extractive", "refused"]
 
 

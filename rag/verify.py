@@ -30,6 +30,9 @@ from rag.question import QUESTION_WORDS, QUOTATION, CorpusFacts, asked_details, 
 from rag.settings import VerifySettings
 from rag.types import Evidence
 
+# Letter classes in this module's patterns take Latin-1 and Latin Extended-A letters
+# (À-Ö, Ø-Þ, ß-ÿ, Ā-ſ) beside A-Z/a-z, so that Sørby, Müller and Łukasz are names.
+
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 _NUMBER_WORDS = {
     "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
@@ -54,7 +57,7 @@ def _stem(word: str) -> str:
 
 
 def content_stems(text: str) -> set[str]:
-    words = re.findall(r"[A-Za-z][A-Za-z'-]*", text)
+    words = re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ'-]*", text)
     return {_stem(w) for w in words if w.lower() not in STOPWORDS and len(w) > 2}
 
 
@@ -69,7 +72,7 @@ def names_in(text: str) -> set[str]:
     """
     names = set()
     for sentence in split_answer_sentences(text):
-        tokens = re.findall(r"[A-Za-z][\w.'-]*", sentence)
+        tokens = re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][\w.'-]*", sentence)
         for i, tok in enumerate(tokens):
             tok = re.sub(r"'s?$", "", tok).rstrip(".")
             if not tok or not tok[0].isupper():
@@ -98,7 +101,7 @@ def negated_stems(text: str, reach: int = 2, denials: bool = False) -> set[str]:
     """
     out: set[str] = set()
     for m in (_DENIAL_SCOPE if denials else _NEGATION_SCOPE).finditer(text):
-        words = re.findall(r"[A-Za-z][A-Za-z'-]*", text[m.end():])
+        words = re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ'-]*", text[m.end():])
         content = [w for w in words[:reach + 3] if w.lower() not in STOPWORDS and len(w) > 2]
         out |= {_stem(w) for w in content[:reach]}
     return out
@@ -111,7 +114,7 @@ def _evidence_blob(evidence: Iterable[Evidence]) -> str:
 def _names_near(text: str, head: str, known: set[str], before: int, after: int) -> bool:
     """Whether a capitalised name stands right next to the noun ``head``
     ("two companies, Rostec and …"), other than names the question has."""
-    tokens = re.findall(r"[A-Za-z][\w.'-]*", text)
+    tokens = re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][\w.'-]*", text)
     for i, tok in enumerate(tokens):
         if head and _stem(tok) == head:
             near = tokens[max(0, i - before): i] + tokens[i + 1: i + 1 + after]
@@ -216,7 +219,7 @@ def focus_stems(question: str) -> set[str]:
     Example: ``focus_stems("How much would the Eastbank pool cost to build?")`` -> ``{"pool", "build"}``
     """
     names = {n.lower() for n in names_in(question)}
-    words = re.findall(r"[A-Za-z][A-Za-z'-]*", question)
+    words = re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ'-]*", question)
     return {_stem(w) for w in words
             if len(w) > 2 and w.lower() not in QUESTION_WORDS and w.lower() not in names
             and w.lower() not in _DETAIL_WORDS}
@@ -224,7 +227,7 @@ def focus_stems(question: str) -> set[str]:
 
 # A plural that names people by what they do ("workers", "residents",
 # "employees", "technicians"): a text may count them as "people".
-_PERSON_PLURAL = re.compile(r"[a-z]{2,}(?:ers|ors|ists|ees|ants|ents|ians)$")
+_PERSON_PLURAL = re.compile(r"[a-zß-öø-ÿĀ-ſ]{2,}(?:ers|ors|ists|ees|ants|ents|ians)$")
 _PEOPLE = re.compile(r"\b(?:people|persons|staff|employees|workers)\b", re.I)
 
 
@@ -265,7 +268,7 @@ def _mass_noun(question: str) -> Optional[str]:
 
     Example: ``_mass_noun("How much potash does the mine produce?")`` -> ``"potash"``
     """
-    m = re.search(r"\bhow much\s+([a-z]+)\b", question, re.I)
+    m = re.search(r"\bhow much\s+([a-zß-öø-ÿĀ-ſ]+)\b", question, re.I)
     if not m or m.group(1).lower() in _AUXILIARIES or m.group(1).lower() in STOPWORDS:
         return None
     return m.group(1)
@@ -315,7 +318,7 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
             ok = False
             for e in top:
                 has_number = bool(_NUMBER.search(e.text)) or bool(
-                    set(re.findall(r"[a-z]+", e.text.lower())) & _NUMBER_WORDS)
+                    set(re.findall(r"[a-zß-öø-ÿĀ-ſ]+", e.text.lower())) & _NUMBER_WORDS)
                 if has_number and (noun is None or holds(noun, e.text)):
                     ok = True
             if not ok:
@@ -361,8 +364,8 @@ def supports(sentence: str, cited: list[Evidence], settings: VerifySettings = Ve
             return False
     if not numbers_in(sent) <= numbers_in(blob):
         return False
-    blob_words = set(re.findall(r"[a-z]+", lower))
-    for word in set(re.findall(r"[a-z]+", sent.lower())) & _NUMBER_WORDS:
+    blob_words = set(re.findall(r"[a-zß-öø-ÿĀ-ſ]+", lower))
+    for word in set(re.findall(r"[a-zß-öø-ÿĀ-ſ]+", sent.lower())) & _NUMBER_WORDS:
         if word not in blob_words:
             return False
     speakers = [e.speaker for e in cited if e.speaker]
@@ -378,7 +381,7 @@ def supports(sentence: str, cited: list[Evidence], settings: VerifySettings = Ve
         return False  # "rose from 262 to 318" citing "fell from 318 to 262"
     if reverses(sent, blob):
         return False  # "easy to live with" citing "harder to live with"
-    sent_neg = bool(set(re.findall(r"[a-z']+", sent.lower())) & _NEGATIONS) or "n't" in sent.lower()
+    sent_neg = bool(set(re.findall(r"[a-zß-öø-ÿĀ-ſ']+", sent.lower())) & _NEGATIONS) or "n't" in sent.lower()
     # "declined to say" denies as "did not say" does.
     blob_neg = bool(blob_words & _NEGATIONS) or "n't" in lower or bool(_DENIAL_SCOPE.search(lower))
     if sent_neg and not blob_neg:
@@ -399,7 +402,7 @@ def supports(sentence: str, cited: list[Evidence], settings: VerifySettings = Ve
         if tail and tail.lower() in lower and _cut_off(tail.lower(), lower):
             return False
     stems = content_stems(sent)
-    if len(stems) < settings.min_claim_words or not re.search(r"\b[a-z]{3,}\b", QUOTATION.sub("", sent) + sent):
+    if len(stems) < settings.min_claim_words or not re.search(r"\b[a-zß-öø-ÿĀ-ſ]{3,}\b", QUOTATION.sub("", sent) + sent):
         return False  # too little to check ("Yes.", "Oksana Antonenko."): not a claim we can verify
     if not speaker_matches(sent, cited, referent):
         return False
@@ -431,7 +434,7 @@ def numbers_count_the_same(sentence: str, evidence: str) -> bool:
             if _YEAR.fullmatch(m.group()):
                 continue  # "in 2023 the number of trips…": a year counts nothing
             # "half of its yield" counts the yield: of and determiners are skipped.
-            words = [w for w in re.findall(r"[A-Za-z%$][A-Za-z'-]*|%", text[m.end():m.end() + 40])[:4]
+            words = [w for w in re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ%$][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ'-]*|%", text[m.end():m.end() + 40])[:4]
                      if w.lower() not in _DETERMINERS]
             nxt = words[0] if words else ""
             out.append((m.group().lower().replace(",", "").rstrip("."),
@@ -471,7 +474,7 @@ def numbers_keep_order(sentence: str, evidence: str) -> bool:
 
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
 _NUM = r"\d[\d,.]*\d|\d"
-_PART_OF = re.compile(rf"\b({_NUM})\s+(?:out\s+)?of\s+(?:(?:the|its|our|their|his|her|[A-Z]?[\w-]+'s)\s+){{0,2}}({_NUM})\b")
+_PART_OF = re.compile(rf"\b({_NUM})\s+(?:out\s+)?of\s+(?:(?:the|its|our|their|his|her|[A-ZÀ-ÖØ-ÞĀ-ſ]?[\w-]+'s)\s+){{0,2}}({_NUM})\b")
 _OF_WHOLE = re.compile(rf"\b[Oo]f\s+(?:the|its|our|their)?\s*({_NUM})\b[^.;]*?,\s*({_NUM})\b")
 
 
@@ -529,7 +532,7 @@ _SNOWBALL = None
 def _directed(text: str) -> list[tuple[str, str]]:
     """(stem, what follows it) for every word of ``text``: the next content
     word or number within three tokens, lower-cased."""
-    tokens = re.findall(r"\d[\d,.]*\d|\d|[A-Za-z][A-Za-z'-]*", text)
+    tokens = re.findall(r"\d[\d,.]*\d|\d|[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ'-]*", text)
     stem = _stemmer()
     out = []
     for i, tok in enumerate(tokens):
@@ -565,7 +568,7 @@ def _cut_off(tail: str, evidence: str) -> bool:
     of the same sentence (rather than a stop, a comma or a closing quote)."""
     for m in re.finditer(re.escape(tail), evidence):
         rest = evidence[m.end():].lstrip(" ")
-        if not rest or not re.match(r"[a-z0-9]", rest):
+        if not rest or not re.match(r"[a-zß-öø-ÿĀ-ſ0-9]", rest):
             return False
     return True
 
@@ -590,15 +593,15 @@ _CLAUSE_SPLIT = re.compile(r";|,?\s+\b(?:and that|but|because|while|whereas|alth
 
 
 _ATTRIBUTION = re.compile(
-    r"^(?:According to\s+)?(?:the\s+|The\s+)?(?P<who>[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,3})"
+    r"^(?:According to\s+)?(?:the\s+|The\s+)?(?P<who>[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*(?:\s+[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*){0,3})"
     r"(?:\s*:|,?\s+(?:later\s+|also\s+|then\s+)?(?P<verb>said|says|told|warned|argued|added|noted|wrote|called|"
     r"believes|thinks|stated|claimed|described|insisted|explained|agreed|disagreed|urged|suggested)\b|,)"
 )
 _PRONOUN_SUBJECTS = {"he", "she", "they"}
 _REPORTING_VERBS = "said|says|told|tells|wrote|writes|warned|argued|added|noted|stated|claimed|insisted|explained"
 _TRAILING_ATTRIBUTION = re.compile(
-    r"[,;]\s+(?:according to\s+(?:the\s+)?(?P<who2>[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,3})|"
-    r"(?:the\s+)?(?P<who>[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,3}|he|she|they)\s+(?:later\s+|also\s+)?"
+    r"[,;]\s+(?:according to\s+(?:the\s+)?(?P<who2>[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*(?:\s+[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*){0,3})|"
+    r"(?:the\s+)?(?P<who>[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*(?:\s+[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*){0,3}|he|she|they)\s+(?:later\s+|also\s+)?"
     r"(?:said|says|told|wrote|added|noted|argued|warned|insisted)\b)[^,;]*$"
 )
 # Capitalised sentence openers that are not a speaker ("In March, …").
@@ -678,7 +681,7 @@ def speaker_matches(sentence: str, cited: list[Evidence], referent: Optional[str
 
 
 def _stem_sequence(text: str) -> list[str]:
-    words = re.findall(r"[A-Za-z][A-Za-z'-]*", text)
+    words = re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ'-]*", text)
     return [_stem(w) for w in words if w.lower() not in STOPWORDS and len(w) > 2]
 
 

@@ -481,3 +481,10 @@ def test_a_list_of_people_by_what_they_said_gives_each_person_once(make_assistan
     assert speakers and all(speakers), answer.text  # no narration among the items
     assert len(set(speakers)) == len(speakers), answer.text  # each person once
     assert all(DAM[c.start:c.end] == c.quote for c in answer.citations)
+
+
+def test_a_list_item_that_is_a_list_line_keeps_one_bullet():
+    from rag.answer import compose
+
+    text = compose([(None, "- Chair: notify the ferry company. [1]"), (None, "* Treasurer: publish the budget. [2]")], True)
+    assert text == "- Chair: notify the ferry company. [1]\n- Treasurer: publish the budget. [2]"

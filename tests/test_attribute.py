@@ -313,3 +313,28 @@ def test_she_after_a_subject_the_rules_cannot_place_is_nobodys():
     )
     # The lead-in is too long for the subject rule; "she" is not Brix.
     assert _speaker_of(a, "She said the logbooks") != "Lena Brix"
+
+
+def test_names_with_letters_beyond_ascii_are_names():
+    """Sørby, Müller, Núñez and Wójcik are people who speak, not lower-case noise."""
+    a = _attribute(
+        "Elin Sørby, a trustee, said the buses were late. \u201cParents wait in the dark,\u201d she said.\n\n"
+        "Jürgen Müller of the Port Authority said the quay was safe. "
+        "José Núñez disagreed. \u201cIt floods every spring,\u201d he said.\n\n"
+        "\u201cWe will vote in May,\u201d said Łukasz Wójcik.\n"
+    )
+    assert {"Elin Sørby", "Jürgen Müller", "José Núñez", "Łukasz Wójcik"} <= set(a.people)
+    assert _speaker_of(a, "\u201cParents wait") == "Elin Sørby"
+    assert _speaker_of(a, "Jürgen Müller of") == "Jürgen Müller"
+    assert _speaker_of(a, "\u201cIt floods") == "José Núñez"
+    assert _speaker_of(a, "\u201cWe will vote") == "Łukasz Wójcik"
+
+
+def test_a_role_subject_is_who_he_means_after_it():
+    """'The Vice-Chair disagreed. He said …' is the Vice-Chair's, by the attendance list."""
+    a = _attribute(
+        "- Samuel Achterberg, Vice-Chair\n- Hanna Vik, Trustee\n\n"
+        "Trustee Vik said the buses were late. The Vice-Chair disagreed. He said the savings would pay for a nurse.\n"
+    )
+    assert _speaker_of(a, "Trustee Vik said") == "Hanna Vik"
+    assert _speaker_of(a, "He said the savings") == "Samuel Achterberg"

@@ -102,3 +102,51 @@ def test_boilerplate_lines():
     for line in ("| North | 12.5 | 14.0 |", "The report was published by the trust in May.",
                  "Fares rise from 4 euros to 4.50 euros.", "Routes 4 | 9"):
         assert not is_boilerplate(line), line
+
+
+MINUTES = """# Harbour Board: Minutes of 4 May 2025
+
+**Date:** Sunday 4 May 2025
+
+**Place:** Pier Hall
+
+## Present
+
+- Ada Lorn, Board Chair
+- Nils Brack, Treasurer
+- Reza Moradi, Trustee
+
+**Apologies:** Trustee Elin Sørby.
+
+## 1. Fees
+
+The Treasurer said mooring fees would rise by 4 percent.
+"""
+
+
+def test_list_items_and_fields_are_not_headings():
+    doc = Document("m.md", MINUTES, "x", "md")
+    by_text = {p.text: p for p in parse_document(doc)}
+    assert by_text["**Date:** Sunday 4 May 2025"].kind == "field"
+    assert by_text["**Place:** Pier Hall"].kind == "field"
+    # A list item is a paragraph of content, and never the section of what follows.
+    ada, nils = by_text["- Ada Lorn, Board Chair"], by_text["- Nils Brack, Treasurer"]
+    assert ada.kind == nils.kind == "sentence" and ada.paragraph != nils.paragraph
+    assert ada.section == nils.section == "Present"
+    # A field with a full stop is a statement of the text.
+    assert by_text["**Apologies:** Trustee Elin Sørby."].kind == "sentence"
+    assert by_text["The Treasurer said mooring fees would rise by 4 percent."].section == "1. Fees"
+    # A transcript turn is not a field.
+    assert not looks_like_heading("- Ada Lorn, Board Chair")
+    turns = Document("t.txt", "OKORO: Welcome, Piet.\n\nVANDERMEER: Thank you.\n", "x", "txt")
+    assert all(p.kind == "sentence" for p in parse_document(turns))
+
+
+def test_an_attendance_list_gives_roles_and_a_role_names_its_holder():
+    doc = Document("m.md", MINUTES, "x", "md")
+    attribution = attribute(parse_document(doc), MINUTES)
+    assert attribution.people["Nils Brack"] == ["Treasurer"]
+    # The list makes "Trustee" a role, so "Trustee Elin Sørby" is Elin Sørby.
+    assert "Elin Sørby" in attribution.people and "Trustee Elin Sørby" not in attribution.people
+    said = next(p for p in attribution.passages if p.text.startswith("The Treasurer said"))
+    assert said.speaker == "Nils Brack"

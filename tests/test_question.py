@@ -538,3 +538,15 @@ def test_how_large_asks_for_a_quantity_and_a_year_is_none():
         assert number.search(text), text
     for text in ("the budget for the 2024–25 fiscal year", "in 2019", "from 2020-2024"):
         assert not number.search(text), text
+
+
+def test_a_role_subject_speaks_not_the_person_named_after_the_verb():
+    from rag.question import PeopleIndex, named_speakers, speaker_focus
+
+    people = PeopleIndex.build({"m.md": {"Gudrun Falk": ["Superintendent"], "Ida Lundmark": ["parent"]}},
+                               {"Gudrun Falk", "Ida Lundmark"})
+    question = "What did the Superintendent tell Ida Lundmark?"
+    named = named_speakers(question, people)
+    assert "Ida Lundmark" not in speaker_focus(question, named, people)
+    assert speaker_focus("What did Ida Lundmark say?", named_speakers("What did Ida Lundmark say?", people),
+                         people) == ("Ida Lundmark",)
