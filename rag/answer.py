@@ -832,7 +832,8 @@ class Answerer:
         text = document.text
         parts, citations = [], []
         for n, p in enumerate(chosen, 1):
-            parts.append(f"{' '.join(text[p.start:p.end].split())} [{n}]")
+            # Markdown emphasis ("*Minutes recorded by …*") is markup, not words.
+            parts.append(f"{' '.join(text[p.start:p.end].split()).strip('*_ ')} [{n}]")
             citations.append(Citation(marker=n, source=p.source, start=p.start, end=p.end, quote=text[p.start:p.end],
                                       speaker=None, section=p.section, paragraph=p.paragraph,
                                       page=document.page_at(p.start)))
@@ -903,8 +904,9 @@ class Answerer:
 
 _DATE = re.compile(rf"\b{MONTHS}\.? \d{{1,2}}\b|\b\d{{1,2}} {MONTHS}\b|\b{MONTHS}\.? (?:19|20)\d\d\b|\b(?:19|20)\d\d-\d\d-\d\d\b")
 # A byline names someone: "By Ann Lee", not "By clicking Accept you agree…".
-_AUTHOR_LINE = re.compile(r"^\W*(?:By|Authors?|Written by|Reported by|Interview by)\W*(?-i:[A-ZÀ-ÖØ-ÞĀ-ſ])|\b(?:presenter|host|interviewer|correspondent)\b",
-                          re.I)
+_AUTHOR_LINE = re.compile(r"^\W*(?:By|Authors?|Written by|Reported by|Interview by)\W*(?-i:[A-ZÀ-ÖØ-ÞĀ-ſ])|\b(?:presenter|host|interviewer|correspondent)\b"
+                          # "Minutes recorded by Maren Holt, Board Secretary."
+                          r"|\b(?:recorded|compiled|prepared|taken|minuted|transcribed) by\W+(?-i:[A-ZÀ-ÖØ-ÞĀ-ſ])", re.I)
 _PUBLISHER_LINE = re.compile(r"\b(?:published|produced|issued|released|distributed) by\b|\bpublisher\b", re.I)
 # The verbs a date question names and their stems ("When was it recorded?").
 _DATE_VERBS = re.compile(r"\b(publish|broadcast|record|issu|releas|air|writ|post|date)", re.I)

@@ -103,7 +103,9 @@ def looks_like_heading(line: str) -> bool:
     Example: ``looks_like_heading("New START, Old START")`` -> True;
     ``looks_like_heading("He said so.")`` -> False; ``looks_like_heading("- Hanna Vik, Trustee")`` -> False
     """
-    s = line.strip().strip("'\u2018\u2019")
+    # Markdown emphasis around a line ("*Minutes recorded by …, Secretary.*")
+    # hides its full stop.
+    s = line.strip().strip("'\u2018\u2019").strip("*_").strip()
     if not s or len(s) > 70 or is_item_line(s):
         return False
     words = s.split()

@@ -763,7 +763,7 @@ def _referents(previous: str, last: Answer, people: PeopleIndex, settings: Retri
 
 # -- questions about the document itself ------------------------------------
 
-_DOC_NOUN = r"(?:article|story|report|statement|release|press release|interview|piece|document|page|post|broadcast|programme|program|study|paper|text)"
+_DOC_NOUN = r"(?:article|story|report|statement|release|press release|interview|piece|document|page|post|broadcast|programme|program|study|paper|text|minutes|transcript)"
 _FACETS = (
     ("date", re.compile(
         rf"\bwhen (?:and where )?(?:was|were|is|did)\b.*\b(?:published|issued|released|broadcast|aired|written|dated|posted|recorded|"
@@ -771,7 +771,9 @@ _FACETS = (
         rf"\bpublication date\b", re.I)),
     ("author", re.compile(
         r"\bwho (?:wrote|authored|reported|conducted|presented|hosted|is the (?:author|reporter|writer|presenter|host)|"
-        r"are the authors)\b|\b(?:author|authors|byline|reporter|writer)s? of\b", re.I)),
+        r"are the authors)\b|\b(?:author|authors|byline|reporter|writer)s? of\b|"
+        # the minutes of a meeting are recorded, a transcript taken
+        rf"\bwho (?:recorded|took|compiled|prepared|kept|minuted|transcribed)\b.*\b{_DOC_NOUN}\b", re.I)),
     ("publisher", re.compile(
         r"\bwho (?:published|publishes|issued|issues|released|releases|put out|puts out|produced|produces|owns|"
         r"is the publisher)\b|"

@@ -488,3 +488,14 @@ def test_a_list_item_that_is_a_list_line_keeps_one_bullet():
 
     text = compose([(None, "- Chair: notify the ferry company. [1]"), (None, "* Treasurer: publish the budget. [2]")], True)
     assert text == "- Chair: notify the ferry company. [1]\n- Treasurer: publish the budget. [2]"
+
+
+def test_who_recorded_the_minutes_is_read_from_their_closing_line(make_assistant, tmp_path):
+    minutes = ("# Pier Board: Minutes of 4 May 2025\n\n**Date:** Sunday 4 May 2025\n\n## Present\n\n- Ada Lorn, Chair\n\n"
+               "## 1. Fees\n\nThe Chair said mooring fees would rise by 4 percent.\n\nThe meeting closed at 9 pm.\n\n"
+               "*Minutes recorded by Tove Brant, Board Secretary.*\n")
+    assistant = make_assistant(paths=[_write(tmp_path, "minutes.md", minutes)])
+    answer = assistant.ask("Who recorded the minutes of the Pier Board meeting?")
+    assert "Tove Brant" in answer.text and not answer.text.startswith("*"), answer.text
+    c = answer.citations[0]
+    assert minutes[c.start:c.end] == c.quote and "recorded by" in c.quote

@@ -136,8 +136,9 @@ def test_list_items_and_fields_are_not_headings():
     # A field with a full stop is a statement of the text.
     assert by_text["**Apologies:** Trustee Elin Sørby."].kind == "sentence"
     assert by_text["The Treasurer said mooring fees would rise by 4 percent."].section == "1. Fees"
-    # A transcript turn is not a field.
+    # A transcript turn is not a field; emphasis does not hide a full stop.
     assert not looks_like_heading("- Ada Lorn, Board Chair")
+    assert not looks_like_heading("*Minutes recorded by Tove Brant, Board Secretary.*")
     turns = Document("t.txt", "OKORO: Welcome, Piet.\n\nVANDERMEER: Thank you.\n", "x", "txt")
     assert all(p.kind == "sentence" for p in parse_document(turns))
 
