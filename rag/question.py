@@ -536,6 +536,11 @@ def asked_details(question: str) -> list[Detail]:
     Example: ``[d.what for d in asked_details("When did it start and how much did it cost?")]``
     -> ``["an amount of money", "a date"]``
     """
+    topic = said_about(question)
+    if topic and re.match(r"\s*(?:and\s+)?what\b", question, re.I):
+        # "What did the Finance Officer say about the price?" asks for words
+        # said about the price, not for an amount: the topic asks for nothing.
+        question = question.replace(topic, " ")
     found = [d for d in DETAILS if d.asks.search(question)]
     money, number = (next(d for d in DETAILS if d.what == w) for w in ("an amount of money", "that number"))
     if money in found and _MANNER_OR_REASON.match(question) \

@@ -550,3 +550,8 @@ def test_a_role_subject_speaks_not_the_person_named_after_the_verb():
     assert "Ida Lundmark" not in speaker_focus(question, named, people)
     assert speaker_focus("What did Ida Lundmark say?", named_speakers("What did Ida Lundmark say?", people),
                          people) == ("Ida Lundmark",)
+
+
+def test_what_someone_said_about_a_price_asks_for_no_amount():
+    assert asked_details("What did the Treasurer say about the mooring price?") == []
+    assert [d.what for d in asked_details("How much did the Treasurer say a mooring would cost?")] == ["an amount of money"]
