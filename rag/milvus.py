@@ -2,9 +2,19 @@
 
 Selected by ``RAG_INDEX__BACKEND=milvus`` (or ``rag … --index-backend milvus``);
 ``rag.index.open_index`` hands over to ``open_milvus_index`` here. The same code
-runs against Milvus Lite (the engine in process, on a folder such as
-``.rag-data/milvus.db``, the default) and against a Milvus server or cluster
-(``RAG_INDEX__MILVUS_URI=http://host:19530``, ``RAG_INDEX__MILVUS_TOKEN``).
+runs against Milvus Lite (the default: one file such as ``.rag-data/milvus.db``)
+and against a Milvus server or cluster (``RAG_INDEX__MILVUS_URI=http://host:19530``,
+``RAG_INDEX__MILVUS_TOKEN``).
+
+Milvus Lite here is milvus-lite 2.5.1: Milvus's C++ engine (segcore, knowhere)
+as a program that pymilvus starts beside this process when the URI is a path
+ending in ``.db``, talking gRPC over a Unix socket; the rows live in that one
+SQLite file and are loaded into the engine's memory when a collection is
+loaded. The Python process holds a POSIX lock on ``.<name>.lock`` beside the
+file for as long as it uses it; the engine waits on that lock and exits as
+soon as it gets it, so it never outlives the process that started it
+(``connect`` checks the lock and names the holder; ``_ending_engines`` waits
+for an engine still finishing a call).
 
 One collection per set of document paths (named like the FAISS folder) holds
 one row per passage: every ``Passage`` field (so the rows give back the exact
@@ -22,7 +32,7 @@ deleting its rows by filter. So adding a document inserts only its rows,
 removing one deletes by filter, a changed one replaces its rows.
 
 The manifest (format version, embedding model and dimension, chunking and
-attribution settings) is a property of the collection, checked on open; a
+attribution settings) is the collection's description, checked on open; a
 mismatch is an ``IndexMismatchError`` naming the rebuild command.
 
 ``MilvusSearch.rank`` is retrieval's seam: a dense search and a BM25 search
@@ -51,8 +61,11 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
+import threading
 import time
+import warnings
 from pathlib import Path
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -66,26 +79,39 @@ from rag.types import Document, Passage
 
 log = logging.getLogger(__name__)
 
+# 3: BM25 text split on whitespace only (was Milvus's "standard" tokenizer,
+# which splits "foo_bar" where bm25s keeps one token).
 # 2: the documents collection lists each document's speakers (so an open
 # need not read every passage row to know who speaks).
-ROWS_FORMAT_VERSION = 2
+ROWS_FORMAT_VERSION = 3
 # Milvus requires a vector field in every collection; the documents
 # collection has no use for one.
 _PLACEHOLDER_DIM = 2
 # BM25 text is analysed here, as bm25s analyses it on the FAISS path (tokens
 # of 2+ word characters, lowercase, bm25s's English stop words, Snowball
-# stemming), and stored as space-separated stems; the engine only splits on
-# spaces. Milvus Lite ignores analyzer filters (stemmer, "_english_" stop
-# words) that a server applies, so leaving analysis to the engine would rank
-# differently on Lite and on a server, and unlike FAISS on both.
-ANALYZER = {"tokenizer": "standard"}
+# stemming), and stored as space-separated stems that the engine's whitespace
+# tokenizer takes as they are. The engine's own filters (stemmer, "_english_"
+# stop words) work too, but their stop list and token rule are not bm25s's:
+# the same analysis on both paths is what makes their BM25 scores equal.
+ANALYZER = {"tokenizer": "whitespace"}
 LEXICAL_ANALYSIS = "bm25s-en-stopwords+snowball-english"
-# bm25s's (and so the FAISS path's) BM25 parameters; a server's default k1 is 1.2.
+# bm25s's (and so the FAISS path's) BM25 parameters; Milvus's default k1 is 1.2.
 BM25_PARAMS = {"bm25_k1": 1.5, "bm25_b": 0.75}
 _PASSAGE_FIELDS = ("pid", "source", "start", "end", "text", "kind", "section", "paragraph", "sentence", "speaker", "quoted")
 _VARCHAR = 65535
-# The most rows one query call may return (Milvus's offset + limit cap).
+# The most rows one query call may return (Milvus's limit, Lite's and a server's).
 _QUERY_WINDOW = 16384
+# Dense index types Milvus Lite builds ("local mode only support FLAT IVF_FLAT
+# AUTOINDEX"); a server builds every type the settings allow.
+LITE_DENSE_INDEXES = ("FLAT", "IVF_FLAT", "AUTOINDEX")
+# Milvus Lite 2.5.1 slows down sharply once one insert carries more than
+# about 7 MB of float vectors (measured: 4,500 rows of 384 floats 0.75 s,
+# 4,800 rows 15 s, 8,000 rows 44 s; text does not do it). Inserts into a
+# Lite file are cut to at most this many bytes of vectors.
+_LITE_INSERT_VECTOR_BYTES = 4 * 2**20
+# How long an open waits for an engine whose process ended to finish its
+# last call and exit (measured: gone within 0.3 s of its parent's SIGKILL).
+ENDING_ENGINE_WAIT_S = 10.0
 
 
 def rebuild_command(settings: Settings) -> str:
@@ -94,7 +120,7 @@ def rebuild_command(settings: Settings) -> str:
 
 
 def milvus_uri(settings: Settings) -> str:
-    """The configured URI; a Milvus Lite folder in the data directory by default."""
+    """The configured URI; a Milvus Lite file in the data directory by default."""
     return settings.index.milvus_uri or str(Path(settings.index.data_dir) / "milvus.db")
 
 
@@ -108,11 +134,18 @@ def _check_uri(uri: str) -> None:
             f"RAG_INDEX__MILVUS_URI={uri!r} is neither a server (http://host:19530) nor a Milvus Lite "
             "file (a path ending in .db). Fix: give one of those, or unset it for <data_dir>/milvus.db"
         )
+    name = Path(uri).name
+    # milvus-lite's own rule for the file name (it refuses any other).
+    if not _is_server(uri) and (not re.fullmatch(r"[a-zA-Z0-9.\-_]+", name) or len(name) > 36):
+        raise ConfigError(
+            f"RAG_INDEX__MILVUS_URI={uri!r}: Milvus Lite takes a file name of at most 36 letters, digits, "
+            "'.', '-' or '_'. Fix: rename it (e.g. milvus.db; the folder may be any path)"
+        )
 
 
 def _pymilvus():
-    # gRPC's C core logs keepalive chatter with Milvus Lite's in-process
-    # server ("too_many_pings") on stderr; failures reach the user as errors.
+    # gRPC's C core (ours, and the engine's, which inherits this environment)
+    # logs connection chatter on stderr; failures reach the user as errors.
     os.environ.setdefault("GRPC_VERBOSITY", "NONE")
     try:
         import pymilvus
@@ -124,80 +157,206 @@ def _pymilvus():
     # pymilvus logs every failed call at ERROR with a traceback; the errors
     # raised here say the same in one line with the fix.
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
-    # Milvus Lite's in-process gRPC server logs a traceback for each call it
-    # does not implement (AllocTimestamp, which the query iterator tries
-    # first and then does without).
-    logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            # milvus-lite 2.5.1 reads its version with pkg_resources, which warns.
+            warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+            import milvus_lite.server
+            import milvus_lite.server_manager
+    except ImportError:
+        return pymilvus  # a server needs no Milvus Lite
+    # milvus-lite logs a failed start on the root logger ("Start milvus-lite
+    # failed", "… opened by another program"); here they go to a logger of
+    # their own that prints nothing, and connect reads them to say which it
+    # was, with the fix.
+    milvus_lite.server.logger = milvus_lite.server_manager.logger = _LITE_LOG
     return pymilvus
 
 
+_LITE_LOG = logging.getLogger("milvus_lite")
+_LITE_LOG.propagate = False
+_LITE_LOG.addHandler(logging.NullHandler())
+
+
+class _Recorder(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 _CLIENTS: dict[str, Any] = {}
+_ENGINE_START = threading.Lock()
 
 
-def connect(settings: Settings, fresh: bool = False):
+def connect(settings: Settings):
     """A ``MilvusClient`` for the configured URI, shared within the process
-    (Milvus Lite allows one opener of a folder).
+    (one process at a time may open a Milvus Lite file).
 
-    Raises ``IndexUnavailableError`` (server unreachable, Lite folder in use)
-    or ``IndexCorruptError`` (Lite folder unreadable), each naming the fix."""
+    Raises ``IndexUnavailableError`` (server unreachable, Lite file in use)
+    or ``IndexCorruptError`` (Lite file unreadable), each naming the fix."""
     uri = milvus_uri(settings)
     _check_uri(uri)
     pymilvus = _pymilvus()
     token = settings.index.milvus_token.get_secret_value() if settings.index.milvus_token else ""
     key = f"{uri}\0{hashlib.sha256(token.encode()).hexdigest()}"
-    if not fresh and key in _CLIENTS:
+    if key in _CLIENTS:
         return _CLIENTS[key]
-    if not _is_server(uri):
-        Path(uri).parent.mkdir(parents=True, exist_ok=True)
-        if _lite_in_use(Path(uri)):
-            raise IndexUnavailableError(
-                f"the Milvus Lite index {uri} is open in another process (Milvus Lite allows one). Fix: stop "
-                "that process (`rag ui`, `rag index`, …) first, or use a Milvus server (RAG_INDEX__MILVUS_URI=http://…)"
+    lite = None if _is_server(uri) else Path(uri)
+    if lite is not None:
+        lite.parent.mkdir(parents=True, exist_ok=True)
+        if lite.is_dir():
+            raise IndexCorruptError(
+                f"the Milvus Lite index {uri} is a folder: milvus-lite 3.x wrote folders, this version "
+                f"(2.5, Milvus's C++ engine) keeps one file. Fix: {rebuild_command(settings)} (removes the folder)"
             )
-    # The timeout is for a server that does not answer. Milvus Lite runs in
-    # this process and first loads its folder (a minute or more for 100,000
-    # passages on a busy machine): a deadline there would call a sound folder
-    # damaged.
-    timeout = settings.index.milvus_timeout_s if _is_server(uri) else None
-    # Milvus Lite's in-process server answers pymilvus's keepalive pings every
-    # 10 s with GOAWAY "too_many_pings"; each reconnect then stalls a search
-    # for seconds (retrieval p50 2 s instead of 50 ms in a long `rag eval`).
-    # Loopback needs no keepalive; a server keeps pymilvus's defaults.
-    options = {} if _is_server(uri) else {"grpc_options": {"grpc.keepalive_time_ms": 2**31 - 1,
-                                                            "grpc.keepalive_permit_without_calls": 0}}
+        if not any(k.split("\0")[0] == uri for k in _CLIENTS):  # not already running for this process
+            _check_free(lite)
+    # The timeout is for a server that does not answer. Milvus Lite's engine
+    # is up in about half a second (milvus-lite waits 0.5 s to see that it did
+    # not exit) and loads rows only when a collection is loaded.
+    timeout = settings.index.milvus_timeout_s if lite is None else None
+    started = time.time()
+    said: list[str] = []
     try:
-        client = pymilvus.MilvusClient(uri=uri, token=token, timeout=timeout, **options)
+        with _engine_environment(lite, said):
+            client = pymilvus.MilvusClient(uri=uri, token=token, timeout=timeout)
         client.list_collections(timeout=timeout)
     except Exception as exc:  # pymilvus raises several unrelated types here
         detail = str(exc).strip() or type(exc).__name__
-        _forget_clients(uri)  # a Lite server that started but cannot read keeps the lock otherwise
-        if _is_server(uri):
+        _forget_clients(uri)  # an engine that started but cannot serve would keep the file
+        if lite is None:
             raise IndexUnavailableError(
                 f"the Milvus server at {uri} cannot be reached ({detail}). Fix: start it, correct "
                 "RAG_INDEX__MILVUS_URI (and RAG_INDEX__MILVUS_TOKEN), or use RAG_INDEX__BACKEND=faiss"
             ) from None
+        if any("opened by another program" in m for m in said):  # another process was quicker
+            holder = _lite_holder(lite)
+            raise IndexUnavailableError(_in_use(lite, holder)) from None
+        reason = _engine_error(lite, started) or detail
         raise IndexCorruptError(
-            f"the Milvus Lite index {uri} is damaged or unreadable ({detail}). "
-            f"Fix: {rebuild_command(settings)}"
+            f"the Milvus Lite index {uri} is damaged or unreadable ({reason}). Fix: {rebuild_command(settings)}"
         ) from None
     _CLIENTS[key] = client
     return client
 
 
-def _lite_in_use(path: Path) -> bool:
-    """Does another process hold the Milvus Lite folder's lock (an advisory flock on LOCK)?"""
-    import fcntl
+def _lock_file(path: Path) -> Path:
+    """The file milvus-lite locks for a database file (its server.py's naming)."""
+    path = path.absolute().resolve()
+    return path.parent / f".{path.name}.lock"
 
-    lock = path / "LOCK"
-    if not lock.is_file():
-        return False
-    with open(lock, "rb") as fh:
+
+def _lite_holder(path: Path) -> Optional[int]:
+    """The id of another process that has the Milvus Lite file open (holds
+    its lock), or None.
+
+    Read from /proc/locks rather than by trying the lock: a process drops
+    every POSIX lock it holds on a file when it closes any descriptor of it,
+    so probing the lock in a process that serves the file would stop its
+    engine."""
+    lock = _lock_file(path)
+    try:
+        st = lock.stat()
+        table = Path("/proc/locks").read_text()
+    except OSError:
+        return None
+    where = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    for line in table.splitlines():
+        fields = line.split()
+        # "1: POSIX  ADVISORY  WRITE 8349 00:2d:1234 0 EOF"; waiters ("1: -> POSIX …")
+        # are engines waiting for their parent to go.
+        if len(fields) >= 6 and fields[1] == "POSIX" and fields[5] == where and int(fields[4]) != os.getpid():
+            return int(fields[4])
+    return None
+
+
+def _ending_engines(path: Path) -> list[int]:
+    """Milvus Lite engine processes still running on ``path`` (by their
+    command line: the engine binary, then the database file)."""
+    target = str(path.absolute().resolve())
+    pids = []
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
         except OSError:
-            return True
-        fcntl.flock(fh, fcntl.LOCK_UN)
-    return False
+            continue
+        if len(argv) > 1 and argv[0].endswith(b"milvus_lite/lib/milvus") and argv[1].decode(errors="replace") == target:
+            pids.append(int(proc.name))
+    return pids
+
+
+def _check_free(path: Path) -> None:
+    """Raise ``IndexUnavailableError`` if another process has the Lite file
+    open; wait (bounded) for an engine whose process ended to exit. (Such an
+    engine holds the lock for a moment itself, between getting it and exiting.)"""
+    deadline = time.monotonic() + ENDING_ENGINE_WAIT_S
+    while True:
+        holder, ending = _lite_holder(path), _ending_engines(path)
+        if holder is not None and holder not in ending:
+            raise IndexUnavailableError(_in_use(path, holder))
+        if not ending:
+            return
+        if time.monotonic() > deadline:
+            raise IndexUnavailableError(
+                f"the Milvus Lite index {path} is still open in an engine process (pid {', '.join(map(str, ending))}) "
+                f"whose parent has ended; it did not exit within {ENDING_ENGINE_WAIT_S:.0f} s. Fix: wait for it "
+                f"or stop it (kill {' '.join(map(str, ending))}), then run the command again"
+            )
+        time.sleep(0.05)
+
+
+def _in_use(path: Path, holder: Optional[int]) -> str:
+    who = f"pid {holder}; " if holder is not None else ""
+    return (f"the Milvus Lite index {path} is open in another process ({who}Milvus Lite allows one). Fix: stop "
+            "that process (`rag ui`, `rag index`, …) first, or use a Milvus server (RAG_INDEX__MILVUS_URI=http://…)")
+
+
+def engine_log_dir(path: Path) -> Path:
+    """Where Milvus Lite's engine writes its log (glog files), beside the database file."""
+    return path.absolute().parent / "milvus-logs"
+
+
+@contextmanager
+def _engine_environment(path: Optional[Path], said: list[str]) -> Iterator[None]:
+    """The environment the Milvus Lite engine starts with: its glog files go
+    to ``engine_log_dir`` (not /tmp), errors only (not lines per search),
+    unless GLOG_log_dir / GLOG_minloglevel are set already. What milvus-lite
+    logs meanwhile is appended to ``said``."""
+    if path is None:
+        yield
+        return
+    wanted = {"GLOG_log_dir": str(engine_log_dir(path)), "GLOG_minloglevel": "2"}
+    recorder = _Recorder()
+    with _ENGINE_START:
+        added = {k: v for k, v in wanted.items() if k not in os.environ}
+        if "GLOG_log_dir" in added:
+            engine_log_dir(path).mkdir(parents=True, exist_ok=True)
+        os.environ.update(added)
+        _LITE_LOG.addHandler(recorder)
+        try:
+            yield
+        finally:
+            _LITE_LOG.removeHandler(recorder)
+            said.extend(recorder.messages)
+            for k in added:
+                os.environ.pop(k, None)
+
+
+def _engine_error(path: Path, since: float) -> Optional[str]:
+    """The engine's last error message in a log written since ``since``, e.g.
+    ``'Create table failed, errs: file is not a database'``."""
+    folder = Path(os.environ.get("GLOG_log_dir") or engine_log_dir(path))
+    logs = sorted((f for f in folder.glob("milvus*.log.ERROR.*") if f.stat().st_mtime >= since - 1),
+                  key=lambda f: f.stat().st_mtime)
+    if not logs:
+        return None
+    lines = [l for l in logs[-1].read_text(errors="replace").splitlines() if l.startswith("E")]
+    # "E20261203 07:05:00.033015  6797 collection_meta.cpp:94] [SERVER][CreateTable][milvus][]Create table failed, …"
+    messages = [l.split("]")[-1].strip() for l in lines if "Init milvus failed" not in l]
+    return messages[-1] if messages else None
 
 
 def _forget_clients(uri: str) -> None:
@@ -207,7 +366,8 @@ def _forget_clients(uri: str) -> None:
         except Exception:  # closing a broken client must not hide the real problem
             pass
     if not _is_server(uri):
-        # Milvus Lite runs one server thread per folder until the process ends.
+        # Stops the engine (it exits when the lock is released; milvus-lite
+        # kills it after 2 s otherwise) and frees the file for other processes.
         try:
             from milvus_lite.server_manager import server_manager_instance
 
@@ -217,8 +377,8 @@ def _forget_clients(uri: str) -> None:
 
 
 def release_all() -> None:
-    """Close every client this process opened (and its Milvus Lite servers),
-    so another process may open the folders."""
+    """Close every client this process opened (and stop its Milvus Lite
+    engines), so another process may open the files."""
     for uri in {k.split("\0")[0] for k in _CLIENTS}:
         _forget_clients(uri)
 
@@ -255,8 +415,6 @@ def lexical_terms(text: str) -> str:
     """
     global _ANALYSE
     if _ANALYSE is None:
-        import re
-
         import Stemmer
         from bm25s.stopwords import STOPWORDS_EN
 
@@ -270,7 +428,10 @@ def lexical_terms(text: str) -> str:
 def _create(client, settings: Settings, names: tuple[str, str], manifest: dict) -> None:
     pymilvus = _pymilvus()
     DataType = pymilvus.DataType
-    schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+    # The manifest is the collection's description: Milvus Lite keeps no
+    # collection properties (nor implements altering them); a server keeps both.
+    schema = client.create_schema(auto_id=False, enable_dynamic_field=False,
+                                  description=json.dumps(manifest, sort_keys=True))
     schema.add_field("pk", DataType.VARCHAR, max_length=64, is_primary=True)
     schema.add_field("pid", DataType.VARCHAR, max_length=_VARCHAR)
     schema.add_field("source", DataType.VARCHAR, max_length=_VARCHAR)
@@ -316,17 +477,16 @@ def _create(client, settings: Settings, names: tuple[str, str], manifest: dict) 
     docs_params.add_index(field_name="placeholder", index_type="FLAT", metric_type="L2")
     if not client.has_collection(names[1]):
         client.create_collection(names[1], schema=docs, index_params=docs_params)
-    client.create_collection(names[0], schema=schema, index_params=params,
-                             properties={"rag_manifest": json.dumps(manifest, sort_keys=True)})
+    client.create_collection(names[0], schema=schema, index_params=params)
 
 
 def _stored_manifest(client, name: str) -> Optional[dict]:
-    props = client.describe_collection(name).get("properties") or {}
-    raw = props.get("rag_manifest")
+    raw = client.describe_collection(name).get("description")
     try:
-        return json.loads(raw) if raw else None
+        manifest = json.loads(raw) if raw else None
     except ValueError:
         return None
+    return manifest if isinstance(manifest, dict) else None
 
 
 def _describe_difference(stored: Optional[dict], wanted: dict) -> str:
@@ -387,7 +547,7 @@ def _literal(value) -> str:
 
 def _all_rows(client, name: str, fields: list[str], filter: str = "") -> list[dict]:
     rows: list[dict] = []
-    # The largest batch Milvus allows: Milvus Lite scans the collection once per batch.
+    # The largest batch Milvus allows: the fewest calls.
     iterator = client.query_iterator(name, batch_size=_QUERY_WINDOW, filter=filter, output_fields=fields)
     try:
         while True:
@@ -429,8 +589,6 @@ class MilvusPassages(Sequence):
     KEEP_PASSAGES = 4096
 
     def __init__(self, client, name: str, documents: list[Document], records: dict[str, dict]):
-        import threading
-
         self.client = client
         self.name = name
         self.texts = {d.source: d.text for d in documents}
@@ -476,8 +634,7 @@ class MilvusPassages(Sequence):
         """The passages ``expr`` selects; ``most`` bounds how many there can be
         (``bulk``: expect many, read in batches straight away)."""
         with engine_errors(f"the Milvus collection {self.name} failed to read passages"):
-            # One call when it can hold them all: Milvus Lite scans every row
-            # on each call, and an iterator makes at least two.
+            # One call when it can hold them all (an iterator makes at least two).
             limit = min(most, _QUERY_WINDOW)
             rows = [] if bulk else self.client.query(self.name, filter=expr, output_fields=list(_PASSAGE_FIELDS),
                                                      limit=limit)
@@ -566,8 +723,7 @@ class MilvusPassages(Sequence):
             return self.of(source) if source in sources else []
         if not sources:
             return []
-        # One read for all of them (a query per document would cost a scan
-        # of the collection each on Milvus Lite); the caller lists speakers
+        # One read for all of them, not a query per document; the caller lists speakers
         # and lets the rows go.
         most = sum(int(self.records[s]["passages"]) for s in sources)
         where = "" if len(sources) == len(self.order) else f"source in {_literal(sources)}"
@@ -633,12 +789,11 @@ class MilvusSearch:
         fused = _rrf((dense, sparse), settings.rrf_k)
         speaker_of = {h["entity"]["pid"]: h["entity"]["speaker"] for hits in (dense, sparse) for h in hits}
         best_dense = float(dense[0]["distance"]) if dense else 0.0
-        # Milvus Lite reports BM25 as a negated distance, a server as the
-        # score: the size is the score either way. Milvus's BM25 keeps the
+        # Milvus's BM25 (Lite's and a server's: the same C++ code) keeps the
         # classic (k1 + 1) factor that bm25s (Lucene's form) drops; dividing
         # it out puts the score on the scale the answer step's
         # min_lexical_score was set on.
-        best_lexical = abs(float(sparse[0]["distance"])) / (BM25_PARAMS["bm25_k1"] + 1.0) if sparse else 0.0
+        best_lexical = float(sparse[0]["distance"]) / (BM25_PARAMS["bm25_k1"] + 1.0) if sparse else 0.0
         if speakers:
             # The people the question names: their passages among the fused
             # ones are boosted exactly as on the FAISS path. The same two
@@ -678,8 +833,9 @@ def _rrf(lists, k: int) -> dict[str, float]:
 
 def drop(settings: Settings, key_paths) -> None:
     """Remove the collections for ``key_paths`` (``rag index --rebuild``); a
-    damaged Milvus Lite folder is removed whole, since nothing in it can be read.
-    A folder another process has open is never touched."""
+    damaged Milvus Lite file (or a milvus-lite 3.x folder) is removed whole,
+    with SQLite's journal beside it, since nothing in it can be read. A file
+    another process has open is never touched."""
     uri = milvus_uri(settings)
     try:
         client = connect(settings)
@@ -694,13 +850,13 @@ def drop(settings: Settings, key_paths) -> None:
             raise
     _forget_clients(uri)
     path = Path(uri)
-    if _lite_in_use(path):
-        raise IndexUnavailableError(f"the Milvus Lite index {uri} is open in another process. Fix: stop it first")
-    log.warning("removing the damaged Milvus Lite folder %s", uri)
+    _check_free(path)
+    log.warning("removing the damaged Milvus Lite index %s", uri)
     if path.is_dir():
         shutil.rmtree(path)
-    elif path.exists():
-        path.unlink()
+    for leftover in (path, *(path.with_name(path.name + s) for s in ("-journal", "-wal", "-shm"))):
+        if leftover.is_file():
+            leftover.unlink()
 
 
 def open_milvus_index(settings: Settings, paths, embed_model, progress: bool = False,
@@ -708,9 +864,15 @@ def open_milvus_index(settings: Settings, paths, embed_model, progress: bool = F
     """Bring the Milvus collection for ``paths`` up to date with the documents
     and return it as a ``CorpusIndex`` whose ``engine`` retrieval searches."""
     t0 = time.perf_counter()
+    uri = milvus_uri(settings)
+    if not _is_server(uri) and settings.index.milvus_dense_index not in LITE_DENSE_INDEXES:
+        raise ConfigError(
+            f"RAG_INDEX__MILVUS_DENSE_INDEX={settings.index.milvus_dense_index} needs a Milvus server: Milvus Lite "
+            f"({uri}) builds only {', '.join(LITE_DENSE_INDEXES)}. Fix: use one of those, or a server "
+            "(RAG_INDEX__MILVUS_URI=http://…)"
+        )
     loaded = load_documents(paths, settings.ingest)
     client = connect(settings)
-    uri = milvus_uri(settings)
     names = collection_names(settings, key_paths if key_paths is not None else paths)
     model = embed_model.model_name
     wanted = _wanted_manifest(settings, embed_model)
@@ -784,8 +946,8 @@ def _synchronise(client, names, documents: list[Document], settings: Settings, e
     embedded = 0
     # The stale documents' records go first and come back last: until then a
     # document counts as not indexed, whatever rows a crash left behind. One
-    # delete for all of them: Milvus Lite evaluates a delete's filter over
-    # every row, so a delete per document made a first build quadratic.
+    # delete for all of them (a delete by filter is a query, then a delete by
+    # key, in the engine), not one per document.
     if stale:
         gone = [d.source for d in stale if d.source in stored]
         if gone:
@@ -793,15 +955,20 @@ def _synchronise(client, names, documents: list[Document], settings: Settings, e
         client.delete(rows_name, filter=f"source in {_literal([d.source for d in stale])}")
     rows: list[dict] = []
     records: list[dict] = []
-    # At most ~2 KB a row, so the default batch stays far below a server's
-    # 64 MB message limit.
+    # At most ~2 KB of text and the vector a row, so the default batch stays
+    # far below a server's 64 MB message limit; on Milvus Lite also below the
+    # vector bytes one insert handles quickly.
     batch = settings.index.milvus_insert_batch
+    if not _is_server(milvus_uri(settings)):
+        batch = max(1, min(batch, _LITE_INSERT_VECTOR_BYTES // (4 * embed_model.dimension)))
 
     def flush() -> None:
         # Rows across documents in one insert (each call costs the same
         # fixed work in the engine); a document's record only after its rows.
         # Insert, not upsert: the rows were deleted above, and a crash before
-        # the record means the next run deletes them again.
+        # the record means the next run deletes them again. (An upsert is a
+        # delete then an insert in the engine: a crash between the two leaves
+        # a document without its record, which is indexed again.)
         for i in range(0, len(rows), batch):
             client.insert(rows_name, rows[i : i + batch])
         if records:
