@@ -872,7 +872,9 @@ def open_milvus_index(settings: Settings, paths, embed_model, progress: bool = F
             "(RAG_INDEX__MILVUS_URI=http://…)"
         )
     loaded = load_documents(paths, settings.ingest)
+    t = time.perf_counter()
     client = connect(settings)
+    connect_s = time.perf_counter() - t
     names = collection_names(settings, key_paths if key_paths is not None else paths)
     model = embed_model.model_name
     wanted = _wanted_manifest(settings, embed_model)
@@ -886,9 +888,12 @@ def open_milvus_index(settings: Settings, paths, embed_model, progress: bool = F
                 )
         else:
             _create(client, settings, names, wanted)
+        t = time.perf_counter()
         for name in names:
-            client.load_collection(name)
+            client.load_collection(name)  # Milvus Lite reads every row into the engine's memory here
+        load_s = time.perf_counter() - t
         timings = _synchronise(client, names, loaded.documents, settings, embed_model, model, progress)
+        timings.update(connect_s=connect_s, load_s=load_s)
         records = {r["source"]: r for r in _all_rows(client, names[1], ["source", "passages", "people", "speakers"])}
     except (IndexMismatchError, ConfigError):
         raise
@@ -930,6 +935,7 @@ def _synchronise(client, names, documents: list[Document], settings: Settings, e
                  progress: bool) -> dict[str, float]:
     """Make the collections hold exactly ``documents``' passages."""
     rows_name, docs_name = names
+    t0 = time.perf_counter()
     stored = {r["source"]: r for r in _all_rows(client, docs_name, ["source", "sha256", "passages"])}
     current = {d.source for d in documents}
     removed = sorted(set(stored) - current)
@@ -942,7 +948,7 @@ def _synchronise(client, names, documents: list[Document], settings: Settings, e
         from tqdm import tqdm
 
         bar = tqdm(total=len(stale), desc="indexing", unit="document")
-    parse_s = embed_s = 0.0
+    parse_s = embed_s = insert_s = 0.0
     embedded = 0
     # The stale documents' records go first and come back last: until then a
     # document counts as not indexed, whatever rows a crash left behind. One
@@ -953,6 +959,7 @@ def _synchronise(client, names, documents: list[Document], settings: Settings, e
         if gone:
             client.delete(docs_name, ids=gone)
         client.delete(rows_name, filter=f"source in {_literal([d.source for d in stale])}")
+    delete_s = time.perf_counter() - t0  # with reading the documents collection
     rows: list[dict] = []
     records: list[dict] = []
     # At most ~2 KB of text and the vector a row, so the default batch stays
@@ -963,16 +970,19 @@ def _synchronise(client, names, documents: list[Document], settings: Settings, e
         batch = max(1, min(batch, _LITE_INSERT_VECTOR_BYTES // (4 * embed_model.dimension)))
 
     def flush() -> None:
+        nonlocal insert_s
         # Rows across documents in one insert (each call costs the same
         # fixed work in the engine); a document's record only after its rows.
         # Insert, not upsert: the rows were deleted above, and a crash before
         # the record means the next run deletes them again. (An upsert is a
         # delete then an insert in the engine: a crash between the two leaves
         # a document without its record, which is indexed again.)
+        t = time.perf_counter()
         for i in range(0, len(rows), batch):
             client.insert(rows_name, rows[i : i + batch])
         if records:
             client.upsert(docs_name, records)
+        insert_s += time.perf_counter() - t
         rows.clear()
         records.clear()
 
@@ -996,4 +1006,5 @@ def _synchronise(client, names, documents: list[Document], settings: Settings, e
     flush()
     if bar is not None:
         bar.close()
-    return {"parse_s": parse_s, "model_load_s": 0.0, "embed_s": embed_s, "embedded": float(embedded)}
+    return {"parse_s": parse_s, "model_load_s": 0.0, "embed_s": embed_s, "delete_s": delete_s,
+            "insert_s": insert_s, "embedded": float(embedded)}
