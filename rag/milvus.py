@@ -561,12 +561,24 @@ def _all_rows(client, name: str, fields: list[str], filter: str = "") -> list[di
 
 
 def _or_filter(groups: dict[str, list[int]]) -> str:
-    """One filter for some paragraphs of some documents.
+    """One filter for some paragraphs of some documents, its ORs nested as a
+    balanced tree: the engine's plan is a protobuf message, and a flat chain
+    of more than ~45 clauses nests past protobuf's depth limit (Milvus Lite
+    2.5.1: "unsupported expr proto node").
 
-    Example: ``_or_filter({"a": [1, 2]})`` -> ``'(source == "a" and paragraph in [1, 2])'``
+    Example: ``_or_filter({"a": [1, 2]})`` -> ``'(source == "a" and paragraph in [1, 2])'``;
+    ``_or_filter({"a": [1], "b": [2], "c": [3]})`` ->
+    ``'((source == "a" and paragraph in [1]) or ((source == "b" and paragraph in [2]) or (source == "c" and paragraph in [3])))'``
     """
-    return " or ".join(f"(source == {_literal(src)} and paragraph in {sorted(set(paras))})"
-                       for src, paras in groups.items())
+    clauses = [f"(source == {_literal(src)} and paragraph in {sorted(set(paras))})" for src, paras in groups.items()]
+
+    def tree(lo: int, hi: int) -> str:
+        if hi - lo == 1:
+            return clauses[lo]
+        mid = (lo + hi) // 2
+        return f"({tree(lo, mid)} or {tree(mid, hi)})"
+
+    return tree(0, len(clauses))
 
 
 class MilvusPassages(Sequence):

@@ -623,3 +623,18 @@ def test_reads_larger_than_one_query_call_come_whole(make_assistant, monkeypatch
     question = "What did Peskov say about the calls?"
     got, want = milvus.ask(question), faiss.ask(question)
     assert [(c.source, c.start, c.end) for c in got.citations] == [(c.source, c.start, c.end) for c in want.citations]
+
+
+def test_a_window_over_many_documents_is_one_query_the_engine_can_parse(settings, tmp_path):
+    """The paragraphs of hits in 120 documents: an OR of 120 clauses, which
+    the engine only parses nested as a balanced tree (a chain of more than
+    ~45 went past protobuf's nesting limit: "unsupported expr proto node")."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for i in range(120):
+        _doc(folder, f"{i:03d}.txt", f"topic{i}", n=2)
+    index = open_index(settings, [folder], embed_model=HashEmbedding())
+    first = [next(p for p in index.passages.of(s) if p.paragraph == 1) for s in index.documents]
+    got = index.passages.window([p.id for p in first])
+    want = [p for s in index.documents for p in index.passages.of(s) if p.paragraph == 1]
+    assert len(first) == 120 and got == want
