@@ -63,6 +63,8 @@ import logging
 import os
 import re
 import shutil
+import signal
+import subprocess
 import threading
 import time
 import warnings
@@ -170,7 +172,33 @@ def _pymilvus():
     # their own that prints nothing, and connect reads them to say which it
     # was, with the fix.
     milvus_lite.server.logger = milvus_lite.server_manager.logger = _LITE_LOG
+    milvus_lite.server.Server.stop = _stop_engine
     return pymilvus
+
+
+def _stop_engine(server) -> None:
+    """``milvus_lite.server.Server.stop`` (2.5.1) without unlinking the lock
+    file. Upstream unlinks it on every stop, also when the start failed
+    because another process holds the lock, and again when the stopped
+    server is garbage-collected: the holder then keeps a lock on a file no
+    longer there, and the next process locks a new one and starts a second
+    engine on the same database (seen here: two engines on one .db after one
+    refused open). The empty lock file stays beside the database instead."""
+    if server._lock_fd:
+        # The engine waits on this lock and exits when it gets it.
+        server._lock_fd.close()
+        server._lock_fd = None
+    if server._p is not None:
+        try:
+            server._p.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            server._p.send_signal(signal.SIGKILL)
+            server._p.wait(timeout=3)
+        server._p = None
+        try:
+            os.unlink(server._uds_path)
+        except FileNotFoundError:
+            pass
 
 
 _LITE_LOG = logging.getLogger("milvus_lite")

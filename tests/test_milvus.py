@@ -539,6 +539,35 @@ def test_a_lite_file_open_in_another_process_is_named_not_called_damaged(setting
     assert len(open_index(settings, [ARTICLE], embed_model=HashEmbedding()).passages) == 85
 
 
+def test_losing_the_race_to_open_a_lite_file_is_named_not_called_damaged(settings, monkeypatch):
+    """Another process takes the file between our check and milvus-lite's own
+    lock (two `rag` commands started together): still "open in another
+    process", never "damaged", and the file is untouched. The refused start
+    leaves the holder's lock file in place (milvus-lite 2.5.1 unlinked it, and
+    the next process then started a second engine on the same file)."""
+    import rag.milvus
+
+    open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+    release_milvus()
+    db = Path(settings.index.data_dir) / "milvus.db"
+    size = db.stat().st_size
+    holder = _hold(db)
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(rag.milvus, "_check_free", lambda path: None)  # the holder came after the check
+            with pytest.raises(IndexUnavailableError, match=f"open in another process \\(pid {holder.pid};"):
+                open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+        assert rag.milvus._lock_file(db).exists()
+        for _ in range(2):  # and every later open is refused too, naming the holder
+            with pytest.raises(IndexUnavailableError, match=f"open in another process \\(pid {holder.pid};"):
+                open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+        assert _engines_of(os.getpid()) == []
+        assert db.is_file() and db.stat().st_size == size
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_the_engine_never_outlives_the_process_that_started_it(settings, monkeypatch):
     """SIGKILL the process that has the file open: its engine exits by
     itself. An engine that cannot exit yet (here: stopped) is waited for,
