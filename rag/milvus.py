@@ -14,7 +14,9 @@ loaded. The Python process holds a POSIX lock on ``.<name>.lock`` beside the
 file for as long as it uses it; the engine waits on that lock and exits as
 soon as it gets it, so it never outlives the process that started it
 (``connect`` checks the lock and names the holder; ``_ending_engines`` waits
-for an engine still finishing a call).
+for an engine still finishing a call). The engine's glog files and its
+output go to ``milvus-logs`` beside the file (``engine_log_dir``), not to
+/tmp or the terminal; a failed start's reason is read from there.
 
 One collection per set of document paths (named like the FAISS folder) holds
 one row per passage: every ``Passage`` field (so the rows give back the exact
@@ -246,14 +248,13 @@ def connect(settings: Settings):
     # is up in about half a second (milvus-lite waits 0.5 s to see that it did
     # not exit) and loads rows only when a collection is loaded.
     timeout = settings.index.milvus_timeout_s if lite is None else None
-    started = time.time()
     said: list[str] = []
     try:
         with _engine_environment(lite, said):
             client = pymilvus.MilvusClient(uri=uri, token=token, timeout=timeout)
         client.list_collections(timeout=timeout)
     except Exception as exc:  # pymilvus raises several unrelated types here
-        detail = str(exc).strip() or type(exc).__name__
+        detail = _said(exc)
         _forget_clients(uri)  # an engine that started but cannot serve would keep the file
         if lite is None:
             raise IndexUnavailableError(
@@ -263,12 +264,21 @@ def connect(settings: Settings):
         if any("opened by another program" in m for m in said):  # another process was quicker
             holder = _lite_holder(lite)
             raise IndexUnavailableError(_in_use(lite, holder)) from None
-        reason = _engine_error(lite, started) or detail
+        reason = _engine_error(lite) or detail
         raise IndexCorruptError(
             f"the Milvus Lite index {uri} is damaged or unreadable ({reason}). Fix: {rebuild_command(settings)}"
         ) from None
     _CLIENTS[key] = client
     return client
+
+
+def _said(exc: Exception) -> str:
+    """An engine error on one line: pymilvus passes on the engine's
+    multi-line asserts ("… at …/segment_c.cpp:303\\n: segcore error").
+
+    Example: ``_said(RuntimeError("a\\n: b"))`` -> ``'a : b'``
+    """
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _lock_file(path: Path) -> Path:
@@ -347,42 +357,69 @@ def engine_log_dir(path: Path) -> Path:
     return path.absolute().parent / "milvus-logs"
 
 
+def engine_stderr(path: Path) -> Path:
+    """The engine's stderr for the database ``path`` (its errors, a crash's
+    last words): one file per database, rewritten by each engine start."""
+    return engine_log_dir(path) / f"{path.name}.stderr"
+
+
+class _EngineSubprocess:
+    """``subprocess`` as milvus_lite.server sees it while an engine starts:
+    the engine's stdout and stderr go to ``engine_stderr`` instead of ours.
+    glog prints errors on stderr whatever GLOG_* says (the engine is started
+    with its own log level), so without this a damaged file printed the
+    engine's raw log lines above the error that names the fix."""
+
+    TimeoutExpired = subprocess.TimeoutExpired
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def Popen(self, *args, **kwargs):  # noqa: N802 (subprocess's name)
+        # Opened only here: milvus-lite starts the engine after it holds the
+        # file's lock, so a second process never truncates a running engine's file.
+        with open(self.path, "wb") as out:
+            return subprocess.Popen(*args, stdout=out, stderr=out, **kwargs)
+
+
 @contextmanager
 def _engine_environment(path: Optional[Path], said: list[str]) -> Iterator[None]:
     """The environment the Milvus Lite engine starts with: its glog files go
     to ``engine_log_dir`` (not /tmp), errors only (not lines per search),
-    unless GLOG_log_dir / GLOG_minloglevel are set already. What milvus-lite
-    logs meanwhile is appended to ``said``."""
+    unless GLOG_log_dir / GLOG_minloglevel are set already; its output to
+    ``engine_stderr``. What milvus-lite logs meanwhile is appended to ``said``."""
     if path is None:
         yield
         return
+    import milvus_lite.server
+
     wanted = {"GLOG_log_dir": str(engine_log_dir(path)), "GLOG_minloglevel": "2"}
     recorder = _Recorder()
     with _ENGINE_START:
         added = {k: v for k, v in wanted.items() if k not in os.environ}
-        if "GLOG_log_dir" in added:
-            engine_log_dir(path).mkdir(parents=True, exist_ok=True)
+        engine_log_dir(path).mkdir(parents=True, exist_ok=True)
         os.environ.update(added)
         _LITE_LOG.addHandler(recorder)
+        milvus_lite.server.subprocess = _EngineSubprocess(engine_stderr(path))
         try:
             yield
         finally:
+            milvus_lite.server.subprocess = subprocess
             _LITE_LOG.removeHandler(recorder)
             said.extend(recorder.messages)
             for k in added:
                 os.environ.pop(k, None)
 
 
-def _engine_error(path: Path, since: float) -> Optional[str]:
-    """The engine's last error message in a log written since ``since``, e.g.
+def _engine_error(path: Path) -> Optional[str]:
+    """The last error the engine for ``path`` printed, e.g.
     ``'Create table failed, errs: file is not a database'``."""
-    folder = Path(os.environ.get("GLOG_log_dir") or engine_log_dir(path))
-    logs = sorted((f for f in folder.glob("milvus*.log.ERROR.*") if f.stat().st_mtime >= since - 1),
-                  key=lambda f: f.stat().st_mtime)
-    if not logs:
+    try:
+        text = engine_stderr(path).read_text(errors="replace")
+    except OSError:
         return None
-    lines = [l for l in logs[-1].read_text(errors="replace").splitlines() if l.startswith("E")]
     # "E20261203 07:05:00.033015  6797 collection_meta.cpp:94] [SERVER][CreateTable][milvus][]Create table failed, …"
+    lines = [l for l in text.splitlines() if re.match(r"E\d{8} ", l)]
     messages = [l.split("]")[-1].strip() for l in lines if "Init milvus failed" not in l]
     return messages[-1] if messages else None
 
@@ -545,7 +582,7 @@ def engine_errors(what: str) -> Iterator[None]:
         if not type(exc).__module__.startswith(("pymilvus", "milvus_lite", "grpc")):
             raise
         raise IndexUnavailableError(
-            f"{what} ({str(exc).strip() or type(exc).__name__}). "
+            f"{what} ({_said(exc)}). "
             "Fix: check that the server is up (RAG_INDEX__MILVUS_URI), then ask again"
         ) from None
 
@@ -941,11 +978,11 @@ def open_milvus_index(settings: Settings, paths, embed_model, progress: bool = F
             _forget_clients(uri)
             if _is_server(uri):
                 raise IndexUnavailableError(
-                    f"the Milvus server at {uri} failed ({str(exc).strip() or type(exc).__name__}). "
+                    f"the Milvus server at {uri} failed ({_said(exc)}). "
                     f"Fix: check the server; if the collection is damaged, {rebuild_command(settings)}"
                 ) from None
             raise IndexCorruptError(
-                f"the Milvus Lite index {uri} is damaged ({str(exc).strip() or type(exc).__name__}). "
+                f"the Milvus Lite index {uri} is damaged ({_said(exc)}). "
                 f"Fix: {rebuild_command(settings)}"
             ) from None
         raise

@@ -594,27 +594,48 @@ def test_the_engine_never_outlives_the_process_that_started_it(settings, monkeyp
     assert engine not in rag.milvus._ending_engines(db)  # only this process's own engine is left
 
 
+def _open_in_a_process(data: Path, then: str = "") -> subprocess.CompletedProcess:
+    """Open the article's Milvus Lite index in a fresh process with no GLOG_*
+    set (as a user's shell would), then run ``then``; a RagError exits 1 with
+    its message, as the CLI prints it."""
+    code = ("import sys, warnings; sys.path.insert(0, 'tests')\n"
+            "from fakes import HashEmbedding\n"
+            "from rag.errors import RagError\n"
+            "from rag.index import open_index\n"
+            "from rag.settings import Settings\n"
+            f"s = Settings().with_updates(index={{'data_dir': {str(data)!r}, 'backend': 'milvus', 'show_progress': False}})\n"
+            "try:\n"
+            f"    i = open_index(s, [{str(ARTICLE)!r}], embed_model=HashEmbedding())\n"
+            "except RagError as e:\n"
+            "    sys.exit(f'error: {e}')\n" + then)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_INDEX__", "GLOG_"))}
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+
+
 def test_engine_logs_go_to_the_data_dir_not_tmp(tmp_path):
-    """glog would write INFO files (lines per search) into /tmp; the engine's
-    errors go to <data_dir>/milvus-logs and nothing else is written."""
+    """glog would write INFO files (lines per search) into /tmp, and print
+    the engine's errors on our stderr; here its errors go to
+    <data_dir>/milvus-logs, and a damaged file is one line: ours."""
     import tempfile
 
     before = set(Path(tempfile.gettempdir()).glob("milvus*"))
     data = tmp_path / "data"
-    code = ("import sys, warnings; sys.path.insert(0, 'tests')\n"
-            "from fakes import HashEmbedding\n"
-            "from rag.index import open_index\n"
-            "from rag.settings import Settings\n"
-            f"s = Settings().with_updates(index={{'data_dir': {str(data)!r}, 'backend': 'milvus', 'show_progress': False}})\n"
-            f"i = open_index(s, [{str(ARTICLE)!r}], embed_model=HashEmbedding())\n"
-            "i.engine.rank('What did Suslov say?', (), s.retrieval)\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_INDEX__", "GLOG_"))}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+    result = _open_in_a_process(data, then="i.engine.rank('What did Suslov say?', (), s.retrieval)\n")
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stderr.strip() == ""  # no engine or milvus-lite chatter either
     assert set(Path(tempfile.gettempdir()).glob("milvus*")) == before
-    assert (data / "milvus-logs").is_dir() and not list((data / "milvus-logs").iterdir())
+    # The engine's output, empty: it logs errors only.
+    assert [(f.name, f.stat().st_size) for f in (data / "milvus-logs").iterdir()] == [("milvus.db.stderr", 0)]
     assert sorted(f.name for f in data.iterdir() if f.name.startswith("milvus")) == ["milvus-logs", "milvus.db"]
+
+    (data / "milvus.db").write_bytes(b"not a database" * 1000)
+    result = _open_in_a_process(data)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: the Milvus Lite index {data / 'milvus.db'} is damaged or unreadable (Create table failed, errs: "
+        "file is not a database). Fix: rag index --index-backend milvus --rebuild"]
+    assert "file is not a database" in (data / "milvus-logs" / "milvus.db.stderr").read_text()
+    assert set(Path(tempfile.gettempdir()).glob("milvus*")) == before
 
 
 def test_an_engine_gone_mid_session_is_a_clear_error(settings):
