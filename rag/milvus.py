@@ -23,15 +23,17 @@ one row per passage: every ``Passage`` field (so the rows give back the exact
 ``Passage`` objects, spans included), the document's sha256, the dense vector,
 and a BM25 sparse vector the engine computes itself from the text that is
 embedded (``rag.index.embedding_text``: section, speaker, sentence). Primary
-keys are a hash of the embedding model, source, span and text, and rows are
-upserted, so re-running after a crash converges instead of duplicating.
+keys are a hash of the embedding model, source, span and text.
 
 A second, small collection has one row per document (sha256, passage count,
 the people attribution found, its speakers), written only after all of the
 document's rows (which are inserted in batches across documents):
 a document without its row, or with another sha256, is indexed again, first
 deleting its rows by filter. So adding a document inserts only its rows,
-removing one deletes by filter, a changed one replaces its rows.
+removing one deletes by filter, a changed one replaces its rows, and a run
+killed part-way is finished by the next one with no duplicates. Every open
+then checks that the engine holds as many passage rows as the documents
+collection counts (Milvus Lite serves what it could read of a damaged file).
 
 The manifest (format version, embedding model and dimension, chunking and
 attribution settings) is the collection's description, checked on open; a
@@ -53,8 +55,9 @@ person's passages by filter, the speakers list the documents where someone
 speaks. A few documents and recent passages are kept, bounded.
 
 What it does not do: select evidence or decide answerability (``rag.retrieve``,
-``rag.answer`` work on the ``Passage`` objects read here, as with FAISS), or
-start a Milvus server.
+``rag.answer`` work on the ``Passage`` objects read here, as with FAISS),
+start a Milvus server, or notice damage that keeps the row count and the
+texts (SQLite keeps no checksums: a changed vector goes unseen).
 """
 
 from __future__ import annotations
@@ -591,7 +594,8 @@ def _row(p: Passage, model: str, sha: str, vector) -> dict:
     return {
         "pk": passage_key(model, p), "pid": p.id, "source": p.source, "start": p.start, "end": p.end,
         "text": p.text, "search_text": lexical_terms(embedding_text(p)), "kind": p.kind, "section": p.section or "",
-        "paragraph": p.paragraph, "paragraph_key": paragraph_key(p.source, p.paragraph), "sentence": p.sentence, "speaker": p.speaker or "", "quoted": p.quoted,
+        "paragraph": p.paragraph, "paragraph_key": paragraph_key(p.source, p.paragraph), "sentence": p.sentence,
+        "speaker": p.speaker or "", "quoted": p.quoted,
         "doc_sha256": sha, "dense": vector.tolist() if hasattr(vector, "tolist") else [float(x) for x in vector],
     }
 
@@ -660,9 +664,10 @@ class MilvusPassages(Sequence):
     KEEP_DOCUMENTS = 8
     KEEP_PASSAGES = 4096
 
-    def __init__(self, client, name: str, documents: list[Document], records: dict[str, dict]):
+    def __init__(self, client, name: str, documents: list[Document], records: dict[str, dict], rebuild: str = ""):
         self.client = client
         self.name = name
+        self.fix = f". Fix: {rebuild}" if rebuild else ""  # for the errors raised mid-session
         self.texts = {d.source: d.text for d in documents}
         self.order = [d.source for d in documents if d.source in records]
         self.records = records
@@ -715,7 +720,7 @@ class MilvusPassages(Sequence):
         passages = [_passage(r) for r in rows]
         for p in passages:
             if self.texts.get(p.source, "")[p.start : p.end] != p.text:
-                raise IndexCorruptError(f"passage {p.id} in {self.name} does not match its source text")
+                raise IndexCorruptError(f"passage {p.id} in {self.name} does not match its source text{self.fix}")
         with self._lock:
             self.rows_read += len(passages)
             for p in passages:
@@ -736,7 +741,7 @@ class MilvusPassages(Sequence):
         if len(passages) != expected:
             raise IndexCorruptError(
                 f"the Milvus collection {self.name} holds {len(passages)} passages of {source}, "
-                f"its record says {expected}"
+                f"its record says {expected}{self.fix}"
             )
         with self._lock:
             self._documents[source] = passages
@@ -968,11 +973,12 @@ def open_milvus_index(settings: Settings, paths, embed_model, progress: bool = F
         timings = _synchronise(client, names, loaded.documents, settings, embed_model, model, progress)
         timings.update(connect_s=connect_s, load_s=load_s)
         records = {r["source"]: r for r in _all_rows(client, names[1], ["source", "passages", "people", "speakers"])}
+        _check_complete(client, names[0], records, None if _is_server(uri) else Path(uri))
     except (IndexMismatchError, ConfigError):
         raise
     except IndexCorruptError as exc:
         _forget_clients(uri)
-        raise IndexCorruptError(f"{exc}. Fix: {rebuild_command(settings)}") from None
+        raise IndexCorruptError(f"the Milvus index {uri} is damaged: {exc}. Fix: {rebuild_command(settings)}") from None
     except Exception as exc:
         if type(exc).__module__.startswith(("pymilvus", "milvus_lite", "grpc")):
             _forget_clients(uri)
@@ -988,7 +994,7 @@ def open_milvus_index(settings: Settings, paths, embed_model, progress: bool = F
         raise
     # The passage rows stay in the engine: the index reads them by key or
     # filter when an answer, a citation or a speaker list needs them.
-    store = MilvusPassages(client, names[0], loaded.documents, records)
+    store = MilvusPassages(client, names[0], loaded.documents, records, rebuild_command(settings))
     index = CorpusIndex(
         documents={d.source: d for d in loaded.documents},
         passages=store,
@@ -1002,6 +1008,37 @@ def open_milvus_index(settings: Settings, paths, embed_model, progress: bool = F
     index.warnings = loaded.warnings
     index.timings["total_s"] = time.perf_counter() - t0
     return index
+
+
+def _count(client, name: str, filter: str = "") -> int:
+    # Strong: a server counts the deletes and inserts just made.
+    rows = client.query(name, filter=filter, output_fields=["count(*)"], consistency_level="Strong")
+    return int(rows[0]["count(*)"])
+
+
+def _check_complete(client, name: str, records: dict[str, dict], lite: Optional[Path]) -> None:
+    """Raise ``IndexCorruptError`` unless the engine holds exactly the passage
+    rows the documents collection counts (one count, ~1 ms at 100k rows).
+
+    Milvus Lite reads a file's rows when a collection is loaded and stops at
+    a damaged SQLite page without failing the load (it logs "Load data
+    failed"): the rows before the page are served, the rest are silently
+    missing. Rows of a document that has no record and is no longer among the
+    documents (a crash before its record, then the file removed) are not
+    damage: they are deleted, and the count taken again."""
+    want = sum(int(r["passages"]) for r in records.values())
+    have = _count(client, name)
+    if have != want:
+        orphans = f"source not in {_literal(sorted(records))}"
+        if _count(client, name, orphans):
+            client.delete(name, filter=orphans)
+            have = _count(client, name)
+    if have != want:
+        reason = _engine_error(lite) if lite is not None else None
+        raise IndexCorruptError(
+            f"the Milvus collection {name} holds {have} passage rows, its documents collection counts {want}"
+            + (f" (the engine said: {reason})" if reason else "")
+        )
 
 
 def _synchronise(client, names, documents: list[Document], settings: Settings, embed_model, model: str,

@@ -173,6 +173,32 @@ def test_a_crash_mid_insert_converges_on_the_next_run(settings, tmp_path):
     assert index.timings["embedded"] == len(index.passages) - len(partial)  # finished documents kept
 
 
+def test_rows_a_crash_left_for_a_since_removed_document_are_deleted(settings, tmp_path):
+    """Killed between a document's rows and its record, then the file
+    removed: the rows have no record and no document, so no sync step
+    deleted them and searches found them. The open's row count finds them;
+    they are deleted, not reported as a damaged index."""
+    from rag.milvus import _row, collection_names, connect
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    _doc(folder, "a.txt", "harbour")
+    embedder = HashEmbedding()
+    open_index(settings, [folder], embed_model=embedder)
+    # What the kill leaves: b's rows inserted, its record not yet written.
+    gone = _doc(folder, "b.txt", "orchard")
+    doc = read_document(gone, settings.ingest)
+    passages, _ = analyse(doc, settings)
+    vectors = embedder.embed_batch([p.text for p in passages])
+    connect(settings).insert(collection_names(settings, [folder])[0],
+                             [_row(p, embedder.model_name, doc.sha256, v) for p, v in zip(passages, vectors)])
+    gone.unlink()
+    index = open_index(settings, [folder], embed_model=embedder)
+    rows = _rows(settings, [folder])
+    assert {pid for _, pid, _ in rows} == {p.id for p in index.passages} == _expected_ids(settings, folder)
+    assert len(rows) == len(index.passages)
+
+
 def test_search_filters_by_document_in_the_engine(settings, tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()
@@ -260,11 +286,29 @@ def _schema_scrambled(db: Path) -> None:
         conn.execute("UPDATE collection_meta SET blob_field = ? WHERE meta_type = 'schema'", (os.urandom(200),))
 
 
+def _page_damaged(db: Path) -> None:
+    """One page in the middle of the passage rows' table overwritten: Milvus
+    Lite loads the rows before it, logs "Load data failed" and serves them."""
+    import sqlite3
+
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+        table = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'rag_%' "
+                             "AND name NOT LIKE '%_docs'").fetchone()[0]
+        leaves = [n for (n,) in conn.execute("SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' "
+                                             "ORDER BY pageno", (table,))]
+    assert len(leaves) > 10
+    with open(db, "r+b") as f:
+        f.seek((leaves[len(leaves) // 2] - 1) * size)
+        f.write(b"\xff" * size)
+
+
 @pytest.mark.parametrize("damage, reason", [
     (_garbage, "file is not a database"),
     (_truncated, "malformed"),
     (_old_folder, "is a folder: milvus-lite 3.x"),
     (_schema_scrambled, ""),
+    (_page_damaged, "passage rows, its documents collection counts 85 (the engine said: Load data failed"),
 ])
 def test_a_damaged_lite_file_names_the_rebuild_command_and_rebuild_works(settings, damage, reason):
     open_index(settings, [ARTICLE], embed_model=HashEmbedding())
