@@ -63,6 +63,7 @@ texts (SQLite keeps no checksums: a changed vector goes unseen).
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -239,6 +240,11 @@ def connect(settings: Settings):
         return _CLIENTS[key]
     lite = None if _is_server(uri) else Path(uri)
     if lite is not None:
+        if importlib.util.find_spec("milvus_lite") is None:
+            raise ConfigError(
+                f"RAG_INDEX__MILVUS_URI={uri!r} is a Milvus Lite file, and the milvus-lite package is not "
+                "installed. Fix: pip install 'rag-local[milvus]', or give a server (http://host:19530)"
+            )
         lite.parent.mkdir(parents=True, exist_ok=True)
         if lite.is_dir():
             raise IndexCorruptError(
@@ -913,7 +919,8 @@ def drop(settings: Settings, key_paths) -> None:
     """Remove the collections for ``key_paths`` (``rag index --rebuild``); a
     damaged Milvus Lite file (or a milvus-lite 3.x folder) is removed whole,
     with SQLite's journal beside it, since nothing in it can be read. A file
-    another process has open is never touched."""
+    another process has open is never touched, nor one that could not be
+    opened for another reason (milvus-lite missing, a bad URI)."""
     uri = milvus_uri(settings)
     try:
         client = connect(settings)
@@ -921,10 +928,10 @@ def drop(settings: Settings, key_paths) -> None:
             if client.has_collection(name):
                 client.drop_collection(name)
         return
-    except IndexUnavailableError:
-        raise
-    except Exception:  # IndexCorruptError, or the engine failing on damaged data
-        if _is_server(uri):
+    except IndexCorruptError:
+        pass
+    except Exception as exc:  # the engine failing on damaged data, or anything else: not damage
+        if _is_server(uri) or not type(exc).__module__.startswith(("pymilvus", "milvus_lite", "grpc")):
             raise
     _forget_clients(uri)
     path = Path(uri)

@@ -337,6 +337,25 @@ def test_a_lite_uri_must_be_a_db_path(tmp_path):
             open_index(settings, [ARTICLE], embed_model=HashEmbedding())
 
 
+def test_without_milvus_lite_a_lite_file_is_a_config_error_and_rebuild_keeps_it(settings, monkeypatch):
+    """Not "damaged": `--rebuild` would then remove a sound file."""
+    import importlib.util
+
+    from rag.milvus import drop
+
+    open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+    release_milvus()
+    db = Path(settings.index.data_dir) / "milvus.db"
+    size = db.stat().st_size
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "milvus_lite" else find_spec(name, *a))
+    with pytest.raises(ConfigError, match="milvus-lite package is not installed. Fix: pip install 'rag-local\\[milvus\\]'"):
+        open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+    with pytest.raises(ConfigError, match="milvus-lite package is not installed"):
+        drop(settings, [ARTICLE])
+    assert db.is_file() and db.stat().st_size == size
+
+
 def test_dense_indexes_lite_cannot_build_are_a_config_error(settings):
     with pytest.raises(ConfigError, match="MILVUS_DENSE_INDEX=HNSW needs a Milvus server.*FLAT, IVF_FLAT, AUTOINDEX"):
         open_index(settings.with_updates(index={"milvus_dense_index": "HNSW"}), [ARTICLE], embed_model=HashEmbedding())
