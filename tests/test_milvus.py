@@ -262,6 +262,23 @@ def test_an_unreachable_server_is_a_clear_error_within_seconds(tmp_path):
     assert time.perf_counter() - t0 < 10
 
 
+def test_a_server_that_never_answers_is_a_clear_error_within_the_timeout(tmp_path):
+    """A port that accepts connections and says nothing (a hung server, a
+    firewall that drops): the timeout applies, the URI is named."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(16)  # never accepted: the handshake completes, no reply follows
+        uri = f"http://127.0.0.1:{s.getsockname()[1]}"
+        settings = Settings().with_updates(index={"data_dir": tmp_path, "backend": "milvus", "milvus_uri": uri,
+                                                  "milvus_timeout_s": 1})
+        t0 = time.perf_counter()
+        with pytest.raises(IndexUnavailableError, match=f"Milvus server at {uri} cannot be reached.*Fix:"):
+            open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+        assert time.perf_counter() - t0 < 6
+
+
 def _garbage(db: Path) -> None:
     db.write_bytes(os.urandom(64 * 1024))
 
