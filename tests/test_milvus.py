@@ -756,9 +756,9 @@ def test_reads_larger_than_one_query_call_come_whole(make_assistant, monkeypatch
 
 
 def test_a_window_over_many_documents_is_one_query_the_engine_can_parse(settings, tmp_path):
-    """The paragraphs of hits in 120 documents, read in one query (as an OR
-    of 120 (source, paragraph) clauses it failed on Milvus Lite 2.5.1:
-    "unsupported expr proto node")."""
+    """The paragraphs of hits in 120 documents, read in one query: one
+    ``paragraph_key in [...]`` filter. (As an OR of 120 (source, paragraph)
+    clauses it failed on Milvus Lite 2.5.1: "unsupported expr proto node".)"""
     folder = tmp_path / "docs"
     folder.mkdir()
     for i in range(120):
