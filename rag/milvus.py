@@ -182,27 +182,28 @@ def _pymilvus():
     return pymilvus
 
 
-def _stop_engine(server) -> None:
+def _stop_engine(self) -> None:
     """``milvus_lite.server.Server.stop`` (2.5.1) without unlinking the lock
     file. Upstream unlinks it on every stop, also when the start failed
     because another process holds the lock, and again when the stopped
     server is garbage-collected: the holder then keeps a lock on a file no
     longer there, and the next process locks a new one and starts a second
     engine on the same database (seen here: two engines on one .db after one
-    refused open). The empty lock file stays beside the database instead."""
-    if server._lock_fd:
+    refused open). The empty lock file stays beside the database instead.
+    It is installed as that method, hence ``self``."""
+    if self._lock_fd:
         # The engine waits on this lock and exits when it gets it.
-        server._lock_fd.close()
-        server._lock_fd = None
-    if server._p is not None:
+        self._lock_fd.close()
+        self._lock_fd = None
+    if self._p is not None:
         try:
-            server._p.wait(timeout=2)
+            self._p.wait(timeout=2)
         except subprocess.TimeoutExpired:
-            server._p.send_signal(signal.SIGKILL)
-            server._p.wait(timeout=3)
-        server._p = None
+            self._p.send_signal(signal.SIGKILL)
+            self._p.wait(timeout=3)
+        self._p = None
         try:
-            os.unlink(server._uds_path)
+            os.unlink(self._uds_path)
         except FileNotFoundError:
             pass
 
