@@ -431,6 +431,10 @@ class Answerer:
             voices = first is not None
             if voices:
                 chosen = [first]
+        if wanted_items is not None and not voices:
+            items = self._section_items(evidence, focus, wanted_items)
+            if items:
+                return items
         if wanted_items is not None:
             limit = wanted_items or self.settings.answer.max_list_items
             lead = evidence[chosen[0]]
@@ -473,6 +477,44 @@ class Answerer:
                               if not (evidence[i].source == first.source and evidence[i].start < first.end
                                       and first.start < evidence[i].end)]
         return [evidence[i] for i in chosen]
+
+    def _section_items(self, evidence: list[Evidence], focus: set[str], wanted: int) -> list[Evidence]:
+        """The list items of a section the question names, when a list
+        question is about one: "What three measures does the trust
+        recommend?" is answered by the items under "Recommendations", and
+        "Which actions were assigned?" by those under "6. Actions", where
+        retrieval finds the sentence after the list as readily as the items.
+
+        The section is that of one of the best ``answer.complement_depth`` + 1
+        items, from the best item's document, whose heading shares a focus
+        word with the question and which holds at least two list items
+        (paragraphs opening with "- ", "* " or "1."). Up to ``wanted`` items
+        are given (all of them, at most ``answer.max_section_items``, for a
+        bare plural). Empty when there is no such section."""
+        if not focus:
+            return []
+        first = evidence[0]
+        for e in evidence[: self.settings.answer.complement_depth + 1]:
+            if e.source != first.source or not e.section or not (focus & content_stems(e.section)):
+                continue
+            passages, at = self._document_of(e.passage_ids)
+            if not at:
+                continue
+            text = self.retriever.index.text_of(e.source)
+            runs: dict[int, list[int]] = {}
+            for i, q in enumerate(passages):
+                if q.section == e.section and q.kind == "sentence" and q.paragraph:
+                    runs.setdefault(q.paragraph, []).append(i)
+            items = []
+            for paragraph, ids in sorted(runs.items()):
+                start = passages[ids[0]].start
+                line_start = text.rfind("\n", 0, start) + 1
+                line_end = text.find("\n", start)
+                if is_item_line(text[line_start: line_end if line_end >= 0 else len(text)]):
+                    items.append(self._run(passages, ids[0], ids[-1], e.score))
+            if len(items) >= 2:
+                return items[: wanted or self.settings.answer.max_section_items]
+        return []
 
     def _complement(self, evidence: list[Evidence], chosen: list[int], stems: list[set[str]],
                     weight: dict[str, float], focus: set[str]) -> Optional[int]:
@@ -958,7 +1000,7 @@ def _as_speech(claim: str, speakers: list[Optional[str]]) -> str:
     return f"{m.group(1)} said: {m.group(2)}"
 
 
-_LIST_MARK = re.compile(r"^(?:[-*+\u2022]\s+)+")
+_LIST_MARK = re.compile(r"^(?:(?:[-*+\u2022]|\d{1,2}[.)])\s+)+")  # "- ", "* ", "1. ", "2) "
 
 
 def compose(parts: list[tuple[Optional[str], str]], as_list: bool = False) -> str:

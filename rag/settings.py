@@ -288,6 +288,11 @@ class AnswerSettings(_Section):
         "and leaves out some of the source's is shown as the source, quoted whole (0 turns this off): a small "
         "model's cuts drop what was asked (dev with SmolLM2: key facts 73.9% -> 76.3%).",
     )
+    max_section_items: int = Field(
+        8, gt=0,
+        description="A list question about a section's list ('What measures does the report recommend?') gets "
+        "at most this many of its items when it does not say how many (Answerer._section_items).",
+    )
     complement_depth: int = Field(
         2, ge=0,
         description="How many items after the best one may add what it leaves out of the question "

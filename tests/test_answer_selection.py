@@ -499,3 +499,41 @@ def test_who_recorded_the_minutes_is_read_from_their_closing_line(make_assistant
     assert "Tove Brant" in answer.text and not answer.text.startswith("*"), answer.text
     c = answer.citations[0]
     assert minutes[c.start:c.end] == c.quote and "recorded by" in c.quote
+
+
+PIER_REPORT = """# Pier survey 2025
+
+The pier's timber deck has rotted at its seaward end, the survey found. Divers measured the piles in June.
+
+## Recommendations
+
+1. Replace the seaward deck boards before the winter storms.
+2. Close the pier to vehicles heavier than three tonnes.
+3. Inspect the piles again every spring.
+
+The board will decide on these recommendations, and on the survey's other measures, in October.
+
+## Costs
+
+Replacing the boards would cost 80,000 crowns.
+"""
+
+
+def test_a_list_question_about_a_sections_list_gets_its_items(make_assistant, tmp_path):
+    """Retrieval finds the sentence after a list as readily as its items; a list
+    question whose words name the section (recommend / Recommendations) is
+    answered with the section's list items, each cited, the list marks not
+    repeated."""
+    path = _write(tmp_path, "pier.md", PIER_REPORT)
+    assistant = make_assistant(paths=[path])
+    answer = assistant.ask("Which measures does the survey recommend?")
+    assert answer.mode == "extractive"
+    for item in ("seaward deck boards", "heavier than three tonnes", "piles again every spring"):
+        assert item in answer.text, answer.text
+    assert "October" not in answer.text, answer.text
+    lines = answer.text.split("\n")
+    assert len(lines) == len(answer.citations) == 3
+    assert all(line.startswith("- ") and not line.startswith("- 1.") and not line[2].isdigit() for line in lines), lines
+    assert all(PIER_REPORT[c.start:c.end] == c.quote for c in answer.citations)
+    # "What two …" asks for two of them.
+    assert len(assistant.ask("What two measures does the survey recommend?").citations) == 2
