@@ -82,6 +82,7 @@ from typing import Any, Optional
 from rag.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexUnavailableError
 from rag.index import CorpusIndex, analyse, config_manifest, embed_in_chunks, embedding_text, index_dir
 from rag.ingest import load_documents
+from rag.parse import snowball
 from rag.settings import RetrievalSettings, Settings
 from rag.types import Document, Passage
 
@@ -490,10 +491,9 @@ def lexical_terms(text: str) -> str:
     """
     global _ANALYSE
     if _ANALYSE is None:
-        import Stemmer
         from bm25s.stopwords import STOPWORDS_EN
 
-        stem = Stemmer.Stemmer("english").stemWord
+        stem = snowball()
         stop = frozenset(STOPWORDS_EN)
         token = re.compile(r"(?u)\b\w\w+\b")
         _ANALYSE = lambda t: " ".join(stem(w) for w in token.findall(t.lower()) if w not in stop)  # noqa: E731

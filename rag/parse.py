@@ -61,6 +61,18 @@ STOPWORDS = frozenset({
 
 
 @functools.lru_cache(maxsize=1)
+def snowball():
+    """The English Snowball stemmer's ``stemWord`` (PyStemmer, which bm25s
+    installs and stems with), loaded on first use.
+
+    Example: ``snowball()("presidents")`` -> ``'presid'``
+    """
+    import Stemmer
+
+    return Stemmer.Stemmer("english").stemWord
+
+
+@functools.lru_cache(maxsize=1)
 def _punkt():
     """Punkt English model from llama-index-core's bundled NLTK data (no download)."""
     import os

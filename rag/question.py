@@ -350,9 +350,11 @@ _ABOUT_WORDS = re.compile(
     re.I)
 
 
-# Plural nouns that name people: "experts", "officials", and any plural of
-# a doer ("economists", "researchers", "politicians", "residents").
-_PEOPLE_PLURAL = r"(?:people|persons|experts|officials|leaders|critics|voices|[a-zß-öø-ÿĀ-ſ]{2,}(?:ers|ors|ists|ians|ants|ents|ees))"
+# A plural that names people by what they do ("economists", "researchers",
+# "politicians", "residents", "employees").
+DOER_PLURAL = r"[a-zß-öø-ÿĀ-ſ]{2,}(?:ers|ors|ists|ians|ants|ents|ees)"
+# Plural nouns that name people: "experts", "officials", and any doer.
+_PEOPLE_PLURAL = rf"(?:people|persons|experts|officials|leaders|critics|voices|{DOER_PLURAL})"
 
 
 def asks_for_speakers(question: str) -> bool:

@@ -24,8 +24,8 @@ import re
 from typing import Iterable, Optional
 
 from rag import prompts
-from rag.parse import STOPWORDS, split_answer_sentences
-from rag.question import QUESTION_WORDS, QUOTATION, CorpusFacts, asked_details, asks_for_names, document_facets, \
+from rag.parse import STOPWORDS, snowball, split_answer_sentences
+from rag.question import DOER_PLURAL, QUESTION_WORDS, QUOTATION, CorpusFacts, asked_details, asks_for_names, document_facets, \
     focus_noun, names_the_speaker, question_subject, unknown_names
 from rag.settings import VerifySettings
 from rag.types import Evidence
@@ -33,7 +33,10 @@ from rag.types import Evidence
 # Letter classes in this module's patterns take Latin-1 and Latin Extended-A letters
 # (À-Ö, Ø-Þ, ß-ÿ, Ā-ſ) beside A-Z/a-z, so that Sørby, Müller and Łukasz are names.
 
-_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+_NUM = r"\d[\d,.]*\d|\d"
+_NUMBER = re.compile(_NUM)
+# A word: a letter, then letters, apostrophes and hyphens.
+_WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ'-]*")
 _NUMBER_WORDS = {
     "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
     "hundred", "thousand", "million", "billion", "trillion", "dozen", "half",
@@ -57,12 +60,17 @@ def _stem(word: str) -> str:
 
 
 def content_stems(text: str) -> set[str]:
-    words = re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ'-]*", text)
+    words = _WORD.findall(text)
     return {_stem(w) for w in words if w.lower() not in STOPWORDS and len(w) > 2}
 
 
+def _plain(number: str) -> str:
+    """A number as written, without thousands commas or a full stop: "5,000." -> "5000"."""
+    return number.replace(",", "").rstrip(".")
+
+
 def numbers_in(text: str) -> set[str]:
-    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+    return {_plain(n) for n in _NUMBER.findall(text)}
 
 
 def names_in(text: str) -> set[str]:
@@ -101,7 +109,7 @@ def negated_stems(text: str, reach: int = 2, denials: bool = False) -> set[str]:
     """
     out: set[str] = set()
     for m in (_DENIAL_SCOPE if denials else _NEGATION_SCOPE).finditer(text):
-        words = re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ'-]*", text[m.end():])
+        words = _WORD.findall(text[m.end():])
         content = [w for w in words[:reach + 3] if w.lower() not in STOPWORDS and len(w) > 2]
         out |= {_stem(w) for w in content[:reach]}
     return out
@@ -219,7 +227,7 @@ def focus_stems(question: str) -> set[str]:
     Example: ``focus_stems("How much would the Eastbank pool cost to build?")`` -> ``{"pool", "build"}``
     """
     names = {n.lower() for n in names_in(question)}
-    words = re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ'-]*", question)
+    words = _WORD.findall(question)
     return {_stem(w) for w in words
             if len(w) > 2 and w.lower() not in QUESTION_WORDS and w.lower() not in names
             and w.lower() not in _DETAIL_WORDS}
@@ -227,7 +235,7 @@ def focus_stems(question: str) -> set[str]:
 
 # A plural that names people by what they do ("workers", "residents",
 # "employees", "technicians"): a text may count them as "people".
-_PERSON_PLURAL = re.compile(r"[a-zß-öø-ÿĀ-ſ]{2,}(?:ers|ors|ists|ees|ants|ents|ians)$")
+_PERSON_PLURAL = re.compile(DOER_PLURAL)
 _PEOPLE = re.compile(r"\b(?:people|persons|staff|employees|workers)\b", re.I)
 
 
@@ -437,7 +445,7 @@ def numbers_count_the_same(sentence: str, evidence: str) -> bool:
             words = [w for w in re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ%$][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ'-]*|%", text[m.end():m.end() + 40])[:4]
                      if w.lower() not in _DETERMINERS]
             nxt = words[0] if words else ""
-            out.append((m.group().lower().replace(",", "").rstrip("."),
+            out.append((_plain(m.group().lower()),
                         _stem(nxt) if nxt and nxt.lower() not in STOPWORDS else ""))
         return out
 
@@ -453,7 +461,7 @@ def numbers_count_the_same(sentence: str, evidence: str) -> bool:
 
 _DETERMINERS = {"of", "the", "its", "a", "an", "their", "our", "his", "her", "this", "that", "these", "those"}
 # Numbers, and the fractions a text counts with ("half its potash", "a fifth of the yield").
-_COUNTED = re.compile(r"\d[\d,.]*\d|\d|\b(?:half|third|thirds|quarter|quarters|fifth|fifths|tenth|tenths)\b", re.I)
+_COUNTED = re.compile(_NUM + r"|\b(?:half|third|thirds|quarter|quarters|fifth|fifths|tenth|tenths)\b", re.I)
 
 
 def numbers_keep_order(sentence: str, evidence: str) -> bool:
@@ -473,7 +481,6 @@ def numbers_keep_order(sentence: str, evidence: str) -> bool:
 
 
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
-_NUM = r"\d[\d,.]*\d|\d"
 _PART_OF = re.compile(rf"\b({_NUM})\s+(?:out\s+)?of\s+(?:(?:the|its|our|their|his|her|[A-ZÀ-ÖØ-ÞĀ-ſ]?[\w-]+'s)\s+){{0,2}}({_NUM})\b")
 _OF_WHOLE = re.compile(rf"\b[Oo]f\s+(?:the|its|our|their)?\s*({_NUM})\b[^.;]*?,\s*({_NUM})\b")
 
@@ -483,15 +490,14 @@ _FROM_TO = re.compile(rf"\bfrom\s+[$\u20ac\u00a3]?({_NUM})(?:\s+[\w%-]+){{0,3}}?
 
 def _changes(text: str) -> set[tuple[str, str]]:
     """(before, after) for every "from X … to Y"."""
-    return {(m.group(1).replace(",", "").rstrip("."), m.group(2).replace(",", "").rstrip("."))
+    return {(_plain(m.group(1)), _plain(m.group(2)))
             for m in _FROM_TO.finditer(text)}
 
 
 def _parts_of(text: str) -> set[tuple[str, str]]:
     """(part, whole) for "131 of the 412 farms" and "Of the 412 farms …, 131 …"."""
-    clean = lambda n: n.replace(",", "").rstrip(".")  # noqa: E731
-    pairs = {(clean(m.group(1)), clean(m.group(2))) for m in _PART_OF.finditer(text)}
-    pairs |= {(clean(m.group(2)), clean(m.group(1))) for m in _OF_WHOLE.finditer(text)}
+    pairs = {(_plain(m.group(1)), _plain(m.group(2))) for m in _PART_OF.finditer(text)}
+    pairs |= {(_plain(m.group(2)), _plain(m.group(1))) for m in _OF_WHOLE.finditer(text)}
     return pairs
 
 
@@ -517,23 +523,11 @@ _OPPOSITES = tuple((frozenset(a.split()), frozenset(b.split())) for a, b in (
 ))
 
 
-def _stemmer():
-    global _SNOWBALL
-    if _SNOWBALL is None:
-        import Stemmer  # PyStemmer, which bm25s installs
-
-        _SNOWBALL = Stemmer.Stemmer("english").stemWord
-    return _SNOWBALL
-
-
-_SNOWBALL = None
-
-
 def _directed(text: str) -> list[tuple[str, str]]:
     """(stem, what follows it) for every word of ``text``: the next content
     word or number within three tokens, lower-cased."""
-    tokens = re.findall(r"\d[\d,.]*\d|\d|[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ'-]*", text)
-    stem = _stemmer()
+    tokens = re.findall(rf"{_NUM}|{_WORD.pattern}", text)
+    stem = snowball()
     out = []
     for i, tok in enumerate(tokens):
         nxt = next((t for t in tokens[i + 1:i + 4] if t[0].isdigit() or t.lower() not in STOPWORDS), "")
@@ -681,7 +675,7 @@ def speaker_matches(sentence: str, cited: list[Evidence], referent: Optional[str
 
 
 def _stem_sequence(text: str) -> list[str]:
-    words = re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ'-]*", text)
+    words = _WORD.findall(text)
     return [_stem(w) for w in words if w.lower() not in STOPWORDS and len(w) > 2]
 
 
