@@ -299,13 +299,32 @@ def parse_document(doc: Document, max_passage_chars: int = 600) -> list[Passage]
             passages.append(_passage(doc, bs, be, kind, section, 0, 0))
             continue
         paragraph += 1
-        for number, (ss, se) in enumerate(
-            piece
-            for s, e in sentence_spans(text, bs, be)
-            for piece in _split_long(text, s, e, max_passage_chars)
-        ):
+        pieces = _join_wordless(text, [
+            piece for s, e in sentence_spans(text, bs, be) for piece in _split_long(text, s, e, max_passage_chars)
+        ])
+        for number, (ss, se) in enumerate(pieces):
             passages.append(_passage(doc, ss, se, "sentence", section, paragraph, number))
     return passages
+
+
+# A piece with no letter in it: a list mark Punkt split off ("1." before
+# "Raise the wage."), or the closing "*" of an italic line.
+_WORDLESS = re.compile(r"^[\W\d_]{1,4}$")
+
+
+def _join_wordless(text: str, pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Drop a block's leading wordless pieces (a list mark is markup, like a
+    heading's "##", and belongs to no passage) and join any later one to the
+    sentence before it (the "*" that closes an italic line). A block that is
+    nothing but marks stays as it is."""
+    out: list[tuple[int, int]] = []
+    for s, e in pieces:
+        if _WORDLESS.match(text[s:e]):
+            if out:
+                out[-1] = (out[-1][0], e)
+            continue
+        out.append((s, e))
+    return out or pieces
 
 
 def _passage(doc, start, end, kind, section, paragraph, sentence) -> Passage:

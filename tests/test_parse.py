@@ -143,6 +143,20 @@ def test_list_items_and_fields_are_not_headings():
     assert all(p.kind == "sentence" for p in parse_document(turns))
 
 
+def test_a_numbered_list_mark_is_no_sentence_and_a_closing_star_stays_with_its_line():
+    text = ("## Recommendations\n\n1. Raise the wage to $22.50 an hour. It costs $3.8 million.\n"
+            "2. Cut split shifts by half.\n\n*Minutes recorded by Tove Brant, Board Secretary.*\n")
+    doc = Document("r.md", text, "x", "md")
+    sentences = [p for p in parse_document(doc) if p.kind == "sentence"]
+    _assert_exact(doc, sentences)
+    assert [p.text for p in sentences] == [
+        "Raise the wage to $22.50 an hour.", "It costs $3.8 million.", "Cut split shifts by half.",
+        "*Minutes recorded by Tove Brant, Board Secretary.*",
+    ]
+    # The item's sentences are one paragraph, the next item another.
+    assert [p.paragraph for p in sentences][:3] == [1, 1, 2]
+
+
 def test_an_attendance_list_gives_roles_and_a_role_names_its_holder():
     doc = Document("m.md", MINUTES, "x", "md")
     attribution = attribute(parse_document(doc), MINUTES)
