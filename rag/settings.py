@@ -327,6 +327,12 @@ class VerifySettings(_Section):
         "made). With "
         "min_word_overlap, set on the dev claims of eval/claims (rag eval --claims --split dev).",
     )
+    min_clause_overlap: float = Field(
+        0.6, ge=0.0, le=1.0,
+        description="Share of each clause's content-word stems that must occur in the evidence: a faithful "
+        "first clause must not carry an invented second one ('He heads the Carnegie Moscow Center and is a former "
+        "member of the White House'). Set on the dev claims.",
+    )
     pair_window: int = Field(
         2, gt=0,
         description="Two content words of the evidence form a pair when at most this many content words apart.",

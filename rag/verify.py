@@ -96,7 +96,7 @@ def names_in(text: str) -> set[str]:
 _NEGATION_SCOPE = re.compile(r"\b(?:not|no|never|cannot|nor)\b|n't\b", re.I)
 # Verbs that deny what follows them: "declined to say" is "did not say".
 _DENIAL_SCOPE = re.compile(r"\b(?:not|no|never|cannot|nor|without|declin\w*|refus\w*|fail\w*|den(?:y|ies|ied)|"
-                           r"rejects?|rejected|no longer)\b|n't\b", re.I)
+                           r"rejects?|rejected|doubt(?:s|ed)?|no longer)\b|n't\b", re.I)
 
 
 def negated_stems(text: str, reach: int = 2, denials: bool = False) -> set[str]:
@@ -112,7 +112,19 @@ def negated_stems(text: str, reach: int = 2, denials: bool = False) -> set[str]:
         words = _WORD.findall(text[m.end():])
         content = [w for w in words[:reach + 3] if w.lower() not in STOPWORDS and len(w) > 2]
         out |= {_stem(w) for w in content[:reach]}
+    # "interest-free" is "without interest"; "tax-free" "without tax".
+    out |= {_stem(m.group(1)) for m in _FREE_OF.finditer(text)}
     return out
+
+
+_FREE_OF = re.compile(r"\b([A-Za-zÀ-ÖØ-öø-ÿĀ-ſ]{3,})-free\b", re.I)
+
+
+def is_negated(text: str) -> bool:
+    """Whether a text negates anything: a negation word, "n't", or an
+    "X-free" compound ("interest-free": without interest)."""
+    lower = text.lower()
+    return bool(set(re.findall(r"[a-zß-öø-ÿĀ-ſ']+", lower)) & _NEGATIONS) or "n't" in lower or bool(_FREE_OF.search(lower))
 
 
 def _evidence_blob(evidence: Iterable[Evidence]) -> str:
@@ -363,6 +375,11 @@ def supports(sentence: str, cited: list[Evidence], settings: VerifySettings = Ve
     """
     if not cited:
         return False
+    if sentence.rstrip().endswith(":") or _ABSENCE.search(sentence):
+        # "The three ambassadors:" introduces a claim it does not make; "X is
+        # not mentioned in the document" is a refusal, and a citation cannot
+        # show that something is absent.
+        return False
     blob = _norm(without_instructions(_evidence_blob(cited)))
     lower = blob.lower()
     sent = _norm(sentence)
@@ -389,13 +406,16 @@ def supports(sentence: str, cited: list[Evidence], settings: VerifySettings = Ve
         return False  # "rose from 262 to 318" citing "fell from 318 to 262"
     if reverses(sent, blob):
         return False  # "easy to live with" citing "harder to live with"
-    sent_neg = bool(set(re.findall(r"[a-zß-öø-ÿĀ-ſ']+", sent.lower())) & _NEGATIONS) or "n't" in sent.lower()
+    sent_neg = is_negated(sent)
     # "declined to say" denies as "did not say" does.
-    blob_neg = bool(blob_words & _NEGATIONS) or "n't" in lower or bool(_DENIAL_SCOPE.search(lower))
+    blob_neg = is_negated(lower) or bool(_DENIAL_SCOPE.search(lower))
     if sent_neg and not blob_neg:
         return False
-    if not sent_neg and negated_stems(blob) & content_stems(sent):
-        return False  # "sanctions inhibit aid" citing "sanctions do not inhibit aid"
+    if not sent_neg and negated_stems(blob, denials=not _DENIAL_SCOPE.search(sent)) & content_stems(sent):
+        # "sanctions inhibit aid" citing "sanctions do not inhibit aid"; "she
+        # expected a transformation" citing "she doubted there would be any
+        # transformation" (a claim that itself denies may repeat the words).
+        return False
     if sent_neg and (negated_stems(sent) & content_stems(blob)) - negated_stems(blob, denials=True):
         return False  # "Menon is not a professor" citing "Rajan Menon, a professor of …"
     if sum(sent.count(c) for c in '"\u201c\u201d') % 2:
@@ -415,7 +435,14 @@ def supports(sentence: str, cited: list[Evidence], settings: VerifySettings = Ve
     if not speaker_matches(sent, cited, referent):
         return False
     # The attribution ("Meresky said that …") is checked above; what must come
-    # from the evidence is what it says was said.
+    # from the evidence is what it says was said, and from the speaker's own
+    # items: an interviewer's question ("Were the sanctions a mistake?") is
+    # not what the answer to it said.
+    attribution = attributed_to(sent, referent)
+    if attribution and attribution[0] and attribution[1]:
+        own = [e for e in cited if not e.speaker or same_person(attribution[0], e.speaker)]
+        if own and len(own) < len(cited):
+            blob = _norm(without_instructions(_evidence_blob(own)))
     sent = claim_body(sent)
     stems = content_stems(sent) or stems
     found = len(stems & content_stems(blob)) / len(stems)
@@ -425,8 +452,15 @@ def supports(sentence: str, cited: list[Evidence], settings: VerifySettings = Ve
     # an invented second one past the check.
     clauses = [c for c in _CLAUSE_SPLIT.split(sent)
                if c and len(_stem_sequence(c)) >= settings.min_clause_words] or [sent]
+    evidence_stems = content_stems(blob)
     return all(ordered_pair_overlap(c, blob, settings.pair_window, settings.min_clause_words)
-               >= settings.min_pair_overlap for c in clauses)
+               >= settings.min_pair_overlap
+               and len(content_stems(c) & evidence_stems) >= settings.min_clause_overlap * len(content_stems(c))
+               for c in clauses)
+
+
+_ABSENCE = re.compile(r"\b(?:not|never)\s+(?:\w+\s+)?(?:mentioned|stated|given|provided|specified|named|listed|said|included)"
+                      r"\s+(?:in|by)\s+(?:the|this|these|any)\s+(?:document|text|article|evidence|passage|source|context)s?\b", re.I)
 
 
 def numbers_count_the_same(sentence: str, evidence: str) -> bool:
@@ -700,6 +734,35 @@ def ordered_pair_overlap(sentence: str, evidence: str, window: int = VerifySetti
     ev = [w for w in ev if w in shared]
     if len(seq) < min_words:
         return 1.0
-    pairs_ev = {(ev[i], ev[j]) for i in range(len(ev)) for j in range(i + 1, min(len(ev), i + 1 + window))}
+    pairs_ev = _pairs(ev, window)
+    for moved in _fronted_moved(evidence):
+        pairs_ev |= _pairs([w for w in _stem_sequence(moved) if w in shared], window)
+    # "an objective for the Kremlin" is "a Kremlin objective".
+    pairs_ev |= {(_stem(m.group(2)), _stem(m.group(1))) for m in _OF_PHRASE.finditer(evidence)}
     pairs = list(zip(seq, seq[1:]))
     return sum(1 for p in pairs if p in pairs_ev) / len(pairs)
+
+
+_OF_PHRASE = re.compile(r"\b([A-Za-zÀ-ÖØ-öø-ÿĀ-ſ]{3,})\s+(?:of|for)\s+(?:the\s+)?([A-Za-zÀ-ÖØ-öø-ÿĀ-ſ]{3,})\b")
+
+
+def _pairs(seq: list[str], window: int) -> set[tuple[str, str]]:
+    return {(seq[i], seq[j]) for i in range(len(seq)) for j in range(i + 1, min(len(seq), i + 1 + window))}
+
+
+# A sentence that opens with an adverbial phrase and a comma: "After Obama's
+# election, Clinton headed an effort…" says what "Clinton headed an effort
+# after Obama's election" says.
+_FRONTED = re.compile(r"^(?P<head>(?:After|Before|In|On|At|During|Since|Under|When|While|As|For|Despite|Following|"
+                      r"Until|By|Over|Last|This|Earlier|Later|Two|Three|Five|Ten)\b[^,.;:!?\"\u201c]{1,60}),\s+(?P<rest>[^,]\S.*)$")
+
+
+def _fronted_moved(text: str) -> list[str]:
+    """The evidence's sentences that open with an adverbial phrase, with that
+    phrase moved to the end."""
+    out = []
+    for sentence in split_answer_sentences(text):
+        m = _FRONTED.match(sentence.strip())
+        if m:
+            out.append(f"{m.group('rest').rstrip('.')} {m.group('head')[0].lower()}{m.group('head')[1:]}.")
+    return out

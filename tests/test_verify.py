@@ -143,3 +143,45 @@ def test_a_fraction_counts_what_it_counts():
     text = "If a field gets half its water, it might lose a fifth of the harvest."
     assert numbers_count_the_same("it loses half of its harvest", text) is False
     assert numbers_count_the_same("it loses a fifth of its harvest", text) is True
+
+
+def test_an_x_free_compound_negates_its_first_word():
+    evidence = ev("Crews may rent a dinghy for 30 days, fee-free, from the harbour office.")
+    assert "fee" in negated_stems(evidence[0].text)
+    assert supports("Crews may rent a dinghy for 30 days without a fee from the harbour office.", evidence)
+    assert not supports("Crews may rent a dinghy for 30 days for a small fee from the harbour office.", evidence)
+
+
+def test_each_clause_needs_its_own_words_from_the_evidence():
+    evidence = ev("Mira Holt, who chairs the Tidewater Port Trust, said dredging would start in June.", "Mira Holt")
+    assert supports("Mira Holt chairs the Tidewater Port Trust and said dredging would start in June.", evidence)
+    # A faithful clause must not carry an invented one past the check.
+    assert not supports("Mira Holt chairs the Tidewater Port Trust and said dredging would start in June, "
+                        "and is a retired naval captain.", evidence)
+
+
+def test_a_label_with_nothing_after_it_and_a_claim_of_absence_are_not_claims():
+    evidence = ev("The harbour board approved a new breakwater for the western basin.")
+    assert not supports("The harbour board approved a new breakwater:", evidence)
+    assert not supports("The cost of the breakwater is not mentioned in the document.", evidence)
+
+
+def test_words_attributed_to_a_speaker_come_from_that_speakers_items():
+    question = Evidence("t.txt", 0, 40, "OKAFOR: Was the levy a mistake?", None, 1, "Ben Okafor", 0.0)
+    reply = Evidence("t.txt", 41, 80, "LINDQVIST: No, I would not put it that way.", None, 2, "Saga Lindqvist", 0.0)
+    # The interviewer asked about a mistake; the answer denies it.
+    assert not supports("Lindqvist said the levy was a mistake.", [question, reply])
+
+
+def test_a_doubt_denies_what_follows_it():
+    evidence = ev("Ruiz said she doubted there would be any quick agreement on the fishing quotas.", "Ana Ruiz")
+    assert not supports("Ruiz said she expected a quick agreement on the fishing quotas.", evidence)
+    assert supports("Ruiz said she doubted there would be any quick agreement on the fishing quotas.", evidence)
+
+
+def test_a_fronted_phrase_may_move_and_an_of_phrase_may_become_a_compound():
+    assert supports("Brandt resigned after the storm.", ev("After the storm, Brandt resigned."))
+    assert supports("Okafor said a terminal has been a council ambition.",
+                    ev("A terminal has been an ambition for the council, Okafor said.", "Ben Okafor"))
+    # Word order still guards the relation.
+    assert not supports("The storm came after Brandt resigned.", ev("After the storm, Brandt resigned."))
