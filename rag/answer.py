@@ -224,6 +224,12 @@ class Answerer:
                 return _cells(passages[pos - 1].text)
         return None
 
+    def header_of(self, e: Evidence) -> str:
+        """The header row of the table ``e`` is a row of, or ""."""
+        passages = self._passages(e)
+        header = self._table_header(passages[0]) if passages else None
+        return " | ".join(header or [])
+
     def _is_table_header(self, e: Evidence) -> bool:
         """Whether ``e`` is a table's header row or the rule under it."""
         if not _TABLE_ROW.match(e.text):
@@ -343,6 +349,15 @@ class Answerer:
         # on the dev split (72.6% -> 70.9% key facts at the lightest weight tried).
         detail = expected_detail(question)
         focus = focus_stems(question)
+        years = set(re.findall(r"\b(?:1[89]|20)\d\d\b", question))
+
+        def holds(e: Evidence) -> tuple[int, int]:
+            # The year asked about first ("How many drivers in 2022?" wants
+            # the 2022 row), then the question's focus words, a table row's
+            # header included ("| 2022 | … | 266 |" under "Drivers").
+            seen = f"{e.speaker or ''} {e.text} {self.header_of(e)}"
+            return bool(years & set(re.findall(r"\b(?:1[89]|20)\d\d\b", e.text))), len(focus & content_stems(seen))
+
         for wanted in (
             lambda e: e.speaker in retrieval.speakers,
             lambda e: detail is not None and detail.search(e.text),
@@ -351,8 +366,7 @@ class Answerer:
             # question is about (``max`` keeps the first of equals): "How
             # many people have fled…" wants the number beside the fighting,
             # not the first year in the evidence.
-            match = max((e for e in evidence if wanted(e)), default=None,
-                        key=lambda e: len(focus & content_stems(f"{e.speaker or ''} {e.text}")))
+            match = max((e for e in evidence if wanted(e)), default=None, key=holds)
             if match is not None and match is not evidence[0]:
                 evidence.remove(match)
                 evidence.insert(0, match)
@@ -770,7 +784,12 @@ class Answerer:
         2019?") that none of the best few evidence items mentions, in its
         text, its section heading or its table's header. Without this, a
         figure for another year is quoted as the answer."""
-        years = sorted(set(re.findall(r"\b(?:1[89]|20)\d\d\b", QUOTATION.sub(" ", question))))
+        asked = QUOTATION.sub(" ", question)
+        if is_yes_no(question):
+            # "Could the gates be in use by 2030?" names a deadline to check
+            # against, not a year the text must mention ("not before 2032").
+            asked = re.sub(r"\b(?:by|before|until|till|no later than|ahead of)\s+(?:the end of\s+)?(?:1[89]|20)\d\d\b", " ", asked)
+        years = sorted(set(re.findall(r"\b(?:1[89]|20)\d\d\b", asked)))
         if not years:
             return None
         top = retrieval.evidence[: self.settings.verify.detail_items]
@@ -900,7 +919,7 @@ class Answerer:
                 return
         reason = refusal_reason(
             query, retrieval.evidence, self.facts, retrieval.best_dense, self.settings.answer.min_dense_score,
-            retrieval.best_lexical, self.settings.answer.min_lexical_score, self.settings.verify,
+            retrieval.best_lexical, self.settings.answer.min_lexical_score, self.settings.verify, self.header_of,
         )
         reason = reason or self.off_topic(query, retrieval) or self.missing_year(query, retrieval)
         if reason:
@@ -949,6 +968,7 @@ _DATE = re.compile(rf"\b{MONTHS}\.? \d{{1,2}}\b|\b\d{{1,2}} {MONTHS}\b|\b{MONTHS
 _AUTHOR_LINE = re.compile(r"^\W*(?:By|Authors?|Written by|Reported by|Interview by)\W*(?-i:[A-ZÀ-ÖØ-ÞĀ-ſ])|\b(?:presenter|host|interviewer|correspondent)\b"
                           # "Minutes recorded by Maren Holt, Board Secretary."
                           r"|\b(?:recorded|compiled|prepared|taken|minuted|transcribed) by\W+(?-i:[A-ZÀ-ÖØ-ÞĀ-ſ])", re.I)
+_MASTHEAD = re.compile(r"^[A-ZÀ-ÖØ-ÞĀ-ſ][^|\n]{1,60}?\s+[|\u00b7\u2022]\s+\S")
 _PUBLISHER_LINE = re.compile(r"\b(?:published|produced|issued|released|distributed) by\b|\bpublisher\b", re.I)
 # The verbs a date question names and their stems ("When was it recorded?").
 _DATE_VERBS = re.compile(r"\b(publish|broadcast|record|issu|releas|air|writ|post|date)", re.I)
@@ -973,6 +993,8 @@ def _pick_date(question: str, front: list[Passage], colophon: list[Passage]) -> 
 def _pick_publisher(question: str, front: list[Passage], colophon: list[Passage]) -> Optional[Passage]:
     lines = [p for p in front + colophon if _PUBLISHER_LINE.search(p.text)]
     lines += [p for p in front if p.kind == "dateline" and "(" in p.text]
+    # A masthead line: the publication, a bar and the date ("Fjellpost Weekly | September 2, 2025").
+    lines += [p for p in front if _MASTHEAD.match(p.text) and _DATE.search(p.text)]
     # Otherwise the masthead: the document's first line, when it is not prose.
     lines += [p for p in front[:1] if p.kind != "sentence" and not _DATE.fullmatch(p.text.strip())]
     return lines[0] if lines else None

@@ -230,6 +230,11 @@ def names_the_speaker(subject: str, name: str) -> bool:
     # capitalised word is part of a longer name ("Dunmore Falls Transit").
     if re.match(r"(?:'s?|’s?)\s+\w", after) or re.match(r"\s+[A-ZÀ-ÖØ-ÞĀ-ſ]", after):
         return False
+    # A name before a common noun qualifies it: "the Orchard Lane librarian",
+    # "the Green opposition's amendment" ask about the librarian, the amendment.
+    follower = re.match(r"\s+([a-zß-öø-ÿĀ-ſ][\w'’-]*)", after)
+    if follower and re.sub(r"['’]s?$", "", follower.group(1)) not in STOPWORDS | QUESTION_WORDS:
+        return False
     return not re.search(r"\b(?:of|for|at|from)\s+(?:the\s+)?(?:[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*\s+)*$", before)
 
 
@@ -486,7 +491,25 @@ DETAILS = (
         r"budgets?|prices?|costs?)(?=\s+(?:of|for|per|will|would|is|was|are|were|did|does|do|has|have|had|can|could|"
         r"in|on|at|to|that)\b|\s*[?,])", re.I),
            re.compile(r"[$\u20ac\u00a3\u00a5]|\b(dollars?|rubles?|roubles?|euros?|pounds?|cents?|pence|crowns?|kronor|kroner|"
-                      r"krona|francs?|yen|yuan|rupees?|pesos?|USD|EUR|GBP)\b", re.I)),
+                      r"krona|francs?|yen|yuan|rupees?|pesos?|USD|EUR|GBP)\b"
+                      # A currency the list does not know, told by the verb of
+                      # paying before the amount: "would cost 46 million dalers".
+                      r"|\b(?:cost|costs|costing|priced|spend|spends|spent|pay|pays|paid|charge|charges|charged|bid|bids|"
+                      r"earn|earns|earned|fund|funds|funded|budget|budgets|budgeted)\b"
+                      # (the amount is the verb's object: "pay for 35 drivers" counts drivers)
+                      r"(?:\s+(?!(?:for|to|in|on|with|by|from|of|at|per|into|towards?)\b)[\w'-]+){0,3}?\s+"
+                      r"(?:about|around|roughly|nearly|almost|some|over|under|only|just|up to|at least|more than|less than)?\s*"
+                      r"(?!(?:19|20)\d\d\b)\d[\d,.]*\s*(?:million|billion|thousand|bn|m|k)?\s+"
+                      r"(?!(?:percent|per cent|seconds?|minutes?|hours?|days?|weeks?|months?|years?|times|people|jobs)\b)[a-z]"
+                      # …or an amount in millions beside a word about money in
+                      # its sentence: "the cost of running the gates, which it
+                      # put at 46 million dalers a year".
+                      r"|\b(?:cost|costs|budget|budgets|price|prices|spending|estimate|funding)\b[^.;!?]{0,80}?"
+                      r"\b\d[\d,.]*\s+(?:million|billion|thousand)\s+(?!(?:people|tonnes|tons|litres|liters|barrels|"
+                      r"passengers|trips|hours|years|residents|homes|households|metres|meters|kilometres|kilometers|miles)\b)[a-z]+"
+                      r"|\b\d[\d,.]*\s+(?:million|billion|thousand)\s+(?!(?:people|tonnes|tons|litres|liters|barrels|"
+                      r"passengers|trips|hours|years|residents|homes|households|metres|meters|kilometres|kilometers|miles)\b)"
+                      r"[a-z]+\s+(?:budget|estimate|bill|deficit|gap|shortfall|overrun|a year|per year)\b", re.I)),
     # "How long is the track?" asks for a length; "How long did it last?" for a duration.
     Detail("a length", re.compile(rf"\b{_HOW_LONG_IS}|\bhow (?:far|tall|high|deep|wide)\b", re.I),
            # "6 m", "six metres", "a dozen kilometres".
@@ -511,7 +534,10 @@ DETAILS = (
     Detail("the size of the change", re.compile(
         r"\bby how much\b|\bhow much (?:[\w'-]+ ){0,12}?(?:rise|rises|rose|risen|fall|falls|fell|fallen|drop|drops|dropped|"
         r"grow|grows|grew|grown|increase|increases|increased|decrease|decreases|decreased|decline|declines|declined|"
-        r"shrink|shrinks|shrank|climb|climbs|climbed|jump|jumps|jumped)\b", re.I),
+        r"shrink|shrinks|shrank|climb|climbs|climbed|jump|jumps|jumped)\b"
+        # "How much higher is the sea now?", "How much cheaper is the bid?"
+        r"|\bhow much (?:higher|lower|more|less|larger|smaller|bigger|greater|faster|slower|longer|shorter|"
+        r"cheaper|dearer|warmer|colder|deeper|wider|heavier|lighter|older|younger)\b", re.I),
            re.compile(r"\d[\d,.]*\s*(?:%|percent\b|per cent\b|percentage points?\b)"
                       r"|\bby (?:(?:more than|less than|almost|nearly|about|around|roughly|some|over|under|just|only) )?"
                       r"[$\u20ac\u00a3]?(?!(?:19|20)\d\d\b)\d"  # not "by 2030"
@@ -532,6 +558,11 @@ _MANNER_OR_REASON = re.compile(r"\s*(?:and\s+)?(?:why\b|how (?:did|does|do|is|wa
                                r"can|could|should|might|may)\b)", re.I)
 
 
+# Questions whose answer is a person, a thing, a reason or a place.
+# (A phrase may come first: "Besides the pandemic, which …")
+_ASKS_OTHER = re.compile(r"\s*(?:[^,?]{1,80},\s*)?(?:(?:and|but|so)\s+)?(?:who|whom|whose|which|why|where)\b", re.I)
+
+
 def asked_details(question: str) -> list[Detail]:
     """Every kind of detail the question asks for, in ``DETAILS`` order.
 
@@ -549,6 +580,10 @@ def asked_details(question: str) -> list[Detail]:
             and not money.asks.search(_BARE_MONEY.sub(" ", question)):
         # "How did the oil price collapse come about?" asks how, not how much:
         # "price" only names what the question is about.
+        found.remove(money)
+    if money in found and _ASKS_OTHER.match(question) and not re.search(r"\bhow much\b|\band (?:what|how)\b", question, re.I):
+        # "Which producers did the price collapse hurt?", "Who said they could
+        # not carry the cost?": the answer is a name; "cost" names the topic.
         found.remove(money)
     if money in found and number in found and not re.search(r"\bhow many\b|\bnumber of\b|\bpercent", question, re.I):
         found.remove(number)  # "How much did it cost?" asks for the amount, once
@@ -578,6 +613,11 @@ def focus_noun(question: str, after: str) -> Optional[str]:
 
     Example: ``focus_noun("How many ventilators were sent?", r"\\bhow many")`` -> ``"ventilators"``
     """
+    # An irregular plural right after: "How many people put their names to it?" counts people.
+    irregular = re.search(rf"(?:{after})" + r"\s+(?:of\s+)?(?:the\s+)?(?:[\w.-]+\s+)?(people|children|men|women|staff)\b",
+                          question, re.I)
+    if irregular:
+        return irregular.group(1)
     m = re.search(rf"(?:{after})" + r"\s+(?:of\s+)?(?:the\s+)?((?:[\w.-]+\s+){0,3}?)([a-zß-öø-ÿĀ-ſ]+s)\b", question, re.I)
     if not m or m.group(2).lower() in _NOT_NOUNS or set(m.group(1).lower().split()) & _NOT_NOUNS:
         return None
@@ -785,7 +825,7 @@ _FACETS = (
         r"\bwho (?:published|publishes|issued|issues|released|releases|put out|puts out|produced|produces|owns|"
         r"is the publisher)\b|"
         r"\b(?:which|what) (?:organi[sz]ation|agency|outlet|newspaper|news agency|office|body|institute|publication|"
-        r"radio station|station|broadcaster|programme|program)\b.*\b(?:published|issued|released|produced|aired|broadcast|for)\b|"
+        r"magazine|journal|paper|website|news site|radio station|station|broadcaster|programme|program)\b.*\b(?:published|issued|released|produced|aired|broadcast|for)\b|"
         r"\bfor which (?:programme|program|outlet|newspaper|station|agency|publication|broadcaster)\b|\bpublisher\b", re.I)),
     ("title", re.compile(rf"\b(?:title|headline)\b.*\b{_DOC_NOUN}\b|\bwhat is the (?:title|headline)\b", re.I)),
 )

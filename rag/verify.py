@@ -21,7 +21,7 @@ by ``rag.answer``.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from rag import prompts
 from rag.parse import STOPWORDS, snowball, split_answer_sentences
@@ -260,6 +260,9 @@ def counts(noun: str, text: str) -> bool:
     """
     if _stem(noun) in content_stems(text):
         return True
+    if noun.lower() in ("people", "persons", "men", "women"):
+        # "How many people…" is answered by "340 workers", "35 drivers".
+        return bool(_PEOPLE.search(text)) or any(_PERSON_PLURAL.fullmatch(w.lower()) for w in _WORD.findall(text))
     return bool(_PERSON_PLURAL.fullmatch(noun.lower()) and _PEOPLE.search(text))
 
 
@@ -301,8 +304,13 @@ _AUXILIARIES = {"money", "time", "did", "does", "do", "is", "was", "were", "are"
 def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusFacts,
                    best_dense: float, min_dense: float,
                    best_lexical: float = 0.0, min_lexical: float = 1.5,
-                   settings: VerifySettings = VerifySettings()) -> Optional[str]:
-    """Why the documents cannot answer, or None when they may."""
+                   settings: VerifySettings = VerifySettings(),
+                   header_of: Optional[Callable[[Evidence], str]] = None) -> Optional[str]:
+    """Why the documents cannot answer, or None when they may.
+
+    ``header_of`` gives an item's table header ("Item | Amount (£)") when it
+    is a table row: the row's "1,511,000" is an amount of money, its "266"
+    a number of drivers, by the column it stands in."""
     if not evidence:
         return prompts.REFUSE_NO_EVIDENCE
     missing = unknown_names(question, facts, settings)
@@ -318,13 +326,15 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
     # The detail must be in the best few items: far down the list it is
     # usually a different date or number than the one asked for.
     top = evidence[: settings.detail_items]
-    blob = _evidence_blob(top)
+    header = {id(e): (header_of(e) if header_of else "") for e in top}
+    blob = _evidence_blob(top) + " " + " ".join(header.values())
     focus = focus_stems(question)
     for detail in asked_details(question):
         if detail.needs is not None and not detail.needs.search(blob):
             return prompts.REFUSE_MISSING_DETAIL.format(what=detail.what)
         if detail.needs is not None and focus and not any(
-                detail.needs.search(e.text) and focus & content_stems(_evidence_blob([e])) for e in top):
+                detail.needs.search(f"{e.text} {header[id(e)]}") and focus & content_stems(_evidence_blob([e]))
+                for e in top):
             # A date or an amount about something else is not the answer:
             # "How much would the pool cost?" needs an amount beside the pool.
             return prompts.REFUSE_MISSING_DETAIL.format(what=detail.what)
@@ -339,7 +349,7 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
             for e in top:
                 has_number = bool(_NUMBER.search(e.text)) or bool(
                     set(re.findall(r"[a-zß-öø-ÿĀ-ſ]+", e.text.lower())) & _NUMBER_WORDS)
-                if has_number and (noun is None or holds(noun, e.text)):
+                if has_number and (noun is None or holds(noun, e.text) or counts(noun, header[id(e)])):
                     ok = True
             if not ok:
                 return prompts.REFUSE_MISSING_DETAIL.format(what=f"the number of {noun}" if noun else detail.what)

@@ -537,3 +537,102 @@ def test_a_list_question_about_a_sections_list_gets_its_items(make_assistant, tm
     assert all(PIER_REPORT[c.start:c.end] == c.quote for c in answer.citations)
     # "What two …" asks for two of them.
     assert len(assistant.ask("What two measures does the survey recommend?").citations) == 2
+
+
+def test_a_who_or_which_question_that_names_a_cost_asks_for_no_amount():
+    from rag.question import asked_details
+
+    for q in ("Who said the ferry operators could not carry the cost alone?",
+              "Besides the ferry firms, which businesses did the price rise hurt?",
+              "Why did the fuel price matter to the harbour?"):
+        assert "an amount of money" not in [d.what for d in asked_details(q)], q
+    # A second part that asks for the amount still does.
+    assert "an amount of money" in [d.what for d in asked_details("Who won the dredging contract, and what did it cost?")]
+    # "How much higher…" asks for the size of a change, not for a mass noun called "higher".
+    assert [d.what for d in asked_details("How much higher is the sea wall than before?")] == ["the size of the change"]
+
+
+def test_an_amount_in_a_currency_no_list_knows_is_an_amount_by_its_verb():
+    from rag.question import DETAILS
+
+    money = next(d for d in DETAILS if d.what == "an amount of money").needs
+    assert money.search("The new quay would cost 46 million marks a year to run.")
+    assert money.search("the cost of running the lock, which the board put at 12 million marks")
+    assert not money.search("The new quay would cost them 3 days of work.")
+    assert not money.search("The extra funding will pay for 35 new pilots.")
+    assert not money.search("The basin holds 2 million tonnes of silt.")
+
+
+LEDGER = """# Kessel Harbour Board, 4 June 2025
+
+## 3. Lock repairs
+
+The Treasurer presented the budget for repairing the east lock.
+
+| Item | Amount (£) |
+| --- | --- |
+| Gate replacement | 410,000 |
+| **Total** | **455,000** |
+
+## 4. Staff
+
+| Year | Pilots employed | Tugs |
+| --- | --- | --- |
+| 2023 | 14 | 3 |
+| 2024 | 17 | 3 |
+
+The harbour master said the lock had closed twice in May.
+"""
+
+
+def test_a_table_row_gives_the_amount_and_count_its_header_names(make_assistant, tmp_path):
+    assistant = make_assistant(paths=[_write(tmp_path, "ledger.md", LEDGER)])
+    answer = assistant.ask("What is the total budget for the east lock repairs?")
+    assert answer.mode != "refused" and "455,000" in answer.text, answer.text
+    # The year the question names picks the row.
+    answer = assistant.ask("How many pilots did the harbour employ in 2024?")
+    assert answer.mode != "refused" and "17" in answer.text.split("[1]")[0], answer.text
+
+
+def test_a_deadline_year_in_a_yes_no_question_is_not_a_missing_year(make_assistant, tmp_path):
+    text = "Kessel lock notice\n\nThe board said the new east lock could not open before 2031 at the earliest.\n"
+    assistant = make_assistant(paths=[_write(tmp_path, "lock.txt", text)])
+    answer = assistant.ask("Could the new east lock be open by 2029?")
+    assert answer.mode != "refused" and "2031" in answer.text, answer.text
+
+
+def test_a_place_before_a_common_noun_is_not_the_speaker_asked_about():
+    from rag.question import names_the_speaker
+
+    assert not names_the_speaker("the Mill Green librarian", "Green")
+    assert not names_the_speaker("the Green opposition's amendment", "Green")
+    assert names_the_speaker("harbour master Ines Brandt", "Brandt")
+    assert names_the_speaker("Brandt and Okafor", "Brandt")
+
+
+def test_how_many_people_counts_people_by_what_they_do():
+    from rag.question import focus_noun
+    from rag.verify import counted_in
+
+    assert focus_noun("How many people signed their names to the petition?", r"\bhow many") == "people"
+    assert counted_in("people", "The harbour employs 35 lock keepers.")
+    assert not counted_in("people", "The harbour has 3 tugs.")
+
+
+MAGAZINE = """Saving the East Lock
+
+A century-old lock is failing, and the harbour cannot agree on how to fix it.
+
+By Ines Brandt
+
+Tidewater Monthly | April 3, 2025
+
+The east lock at Kessel has closed twice this spring.
+"""
+
+
+def test_a_masthead_line_names_the_publisher(make_assistant, tmp_path):
+    assistant = make_assistant(paths=[_write(tmp_path, "feature.txt", MAGAZINE)])
+    answer = assistant.ask("Which magazine published the piece on the east lock?")
+    assert "Tidewater Monthly" in answer.text, answer.text
+    assert answer.citations[0].quote == "Tidewater Monthly | April 3, 2025"
