@@ -24,14 +24,13 @@ import re
 from typing import Iterable, Optional
 
 from rag import prompts
-from rag.parse import STOPWORDS, snowball, split_answer_sentences
+from rag.parse import LOWER, STOPWORDS, UPPER, snowball, split_answer_sentences
 from rag.question import DOER_PLURAL, QUESTION_WORDS, QUOTATION, CorpusFacts, asked_details, asks_for_names, document_facets, \
     focus_noun, names_the_speaker, question_subject, unknown_names
 from rag.settings import VerifySettings
 from rag.types import Evidence
 
-# Letter classes in this module's patterns take Latin-1 and Latin Extended-A letters
-# (À-Ö, Ø-Þ, ß-ÿ, Ā-ſ) beside A-Z/a-z, so that Sørby, Müller and Łukasz are names.
+# Letter classes: rag.parse.UPPER and LOWER (Latin-1 and Latin Extended-A letters beside A-Z/a-z).
 
 _NUM = r"\d[\d,.]*\d|\d"
 _NUMBER = re.compile(_NUM)
@@ -276,7 +275,7 @@ def _mass_noun(question: str) -> Optional[str]:
 
     Example: ``_mass_noun("How much potash does the mine produce?")`` -> ``"potash"``
     """
-    m = re.search(r"\bhow much\s+([a-zß-öø-ÿĀ-ſ]+)\b", question, re.I)
+    m = re.search(rf"\bhow much\s+([{LOWER}]+)\b", question, re.I)
     if not m or m.group(1).lower() in _AUXILIARIES or m.group(1).lower() in STOPWORDS:
         return None
     return m.group(1)
@@ -326,7 +325,7 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
             ok = False
             for e in top:
                 has_number = bool(_NUMBER.search(e.text)) or bool(
-                    set(re.findall(r"[a-zß-öø-ÿĀ-ſ]+", e.text.lower())) & _NUMBER_WORDS)
+                    set(re.findall(rf"[{LOWER}]+", e.text.lower())) & _NUMBER_WORDS)
                 if has_number and (noun is None or holds(noun, e.text)):
                     ok = True
             if not ok:
@@ -372,8 +371,8 @@ def supports(sentence: str, cited: list[Evidence], settings: VerifySettings = Ve
             return False
     if not numbers_in(sent) <= numbers_in(blob):
         return False
-    blob_words = set(re.findall(r"[a-zß-öø-ÿĀ-ſ]+", lower))
-    for word in set(re.findall(r"[a-zß-öø-ÿĀ-ſ]+", sent.lower())) & _NUMBER_WORDS:
+    blob_words = set(re.findall(rf"[{LOWER}]+", lower))
+    for word in set(re.findall(rf"[{LOWER}]+", sent.lower())) & _NUMBER_WORDS:
         if word not in blob_words:
             return False
     speakers = [e.speaker for e in cited if e.speaker]
@@ -389,7 +388,7 @@ def supports(sentence: str, cited: list[Evidence], settings: VerifySettings = Ve
         return False  # "rose from 262 to 318" citing "fell from 318 to 262"
     if reverses(sent, blob):
         return False  # "easy to live with" citing "harder to live with"
-    sent_neg = bool(set(re.findall(r"[a-zß-öø-ÿĀ-ſ']+", sent.lower())) & _NEGATIONS) or "n't" in sent.lower()
+    sent_neg = bool(set(re.findall(rf"[{LOWER}']+", sent.lower())) & _NEGATIONS) or "n't" in sent.lower()
     # "declined to say" denies as "did not say" does.
     blob_neg = bool(blob_words & _NEGATIONS) or "n't" in lower or bool(_DENIAL_SCOPE.search(lower))
     if sent_neg and not blob_neg:
@@ -410,7 +409,7 @@ def supports(sentence: str, cited: list[Evidence], settings: VerifySettings = Ve
         if tail and tail.lower() in lower and _cut_off(tail.lower(), lower):
             return False
     stems = content_stems(sent)
-    if len(stems) < settings.min_claim_words or not re.search(r"\b[a-zß-öø-ÿĀ-ſ]{3,}\b", QUOTATION.sub("", sent) + sent):
+    if len(stems) < settings.min_claim_words or not re.search(rf"\b[{LOWER}]{{3,}}\b", QUOTATION.sub("", sent) + sent):
         return False  # too little to check ("Yes.", "Oksana Antonenko."): not a claim we can verify
     if not speaker_matches(sent, cited, referent):
         return False
@@ -481,7 +480,7 @@ def numbers_keep_order(sentence: str, evidence: str) -> bool:
 
 
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
-_PART_OF = re.compile(rf"\b({_NUM})\s+(?:out\s+)?of\s+(?:(?:the|its|our|their|his|her|[A-ZÀ-ÖØ-ÞĀ-ſ]?[\w-]+'s)\s+){{0,2}}({_NUM})\b")
+_PART_OF = re.compile(rf"\b({_NUM})\s+(?:out\s+)?of\s+(?:(?:the|its|our|their|his|her|[{UPPER}]?[\w-]+'s)\s+){{0,2}}({_NUM})\b")
 _OF_WHOLE = re.compile(rf"\b[Oo]f\s+(?:the|its|our|their)?\s*({_NUM})\b[^.;]*?,\s*({_NUM})\b")
 
 
@@ -562,7 +561,7 @@ def _cut_off(tail: str, evidence: str) -> bool:
     of the same sentence (rather than a stop, a comma or a closing quote)."""
     for m in re.finditer(re.escape(tail), evidence):
         rest = evidence[m.end():].lstrip(" ")
-        if not rest or not re.match(r"[a-zß-öø-ÿĀ-ſ0-9]", rest):
+        if not rest or not re.match(rf"[{LOWER}0-9]", rest):
             return False
     return True
 
@@ -587,15 +586,15 @@ _CLAUSE_SPLIT = re.compile(r";|,?\s+\b(?:and that|but|because|while|whereas|alth
 
 
 _ATTRIBUTION = re.compile(
-    r"^(?:According to\s+)?(?:the\s+|The\s+)?(?P<who>[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*(?:\s+[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*){0,3})"
+    rf"^(?:According to\s+)?(?:the\s+|The\s+)?(?P<who>[{UPPER}][\w.'-]*(?:\s+[{UPPER}][\w.'-]*){{0,3}})"
     r"(?:\s*:|,?\s+(?:later\s+|also\s+|then\s+)?(?P<verb>said|says|told|warned|argued|added|noted|wrote|called|"
     r"believes|thinks|stated|claimed|described|insisted|explained|agreed|disagreed|urged|suggested)\b|,)"
 )
 _PRONOUN_SUBJECTS = {"he", "she", "they"}
 _REPORTING_VERBS = "said|says|told|tells|wrote|writes|warned|argued|added|noted|stated|claimed|insisted|explained"
 _TRAILING_ATTRIBUTION = re.compile(
-    r"[,;]\s+(?:according to\s+(?:the\s+)?(?P<who2>[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*(?:\s+[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*){0,3})|"
-    r"(?:the\s+)?(?P<who>[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*(?:\s+[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*){0,3}|he|she|they)\s+(?:later\s+|also\s+)?"
+    rf"[,;]\s+(?:according to\s+(?:the\s+)?(?P<who2>[{UPPER}][\w.'-]*(?:\s+[{UPPER}][\w.'-]*){{0,3}})|"
+    rf"(?:the\s+)?(?P<who>[{UPPER}][\w.'-]*(?:\s+[{UPPER}][\w.'-]*){{0,3}}|he|she|they)\s+(?:later\s+|also\s+)?"
     r"(?:said|says|told|wrote|added|noted|argued|warned|insisted)\b)[^,;]*$"
 )
 # Capitalised sentence openers that are not a speaker ("In March, …").
