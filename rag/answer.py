@@ -28,14 +28,13 @@ from rag.errors import LLMError, QuestionError
 from rag.retrieve import Retrieval, Retriever, estimate_tokens, evidence_of
 from rag.settings import Settings
 from rag.types import Answer, Citation, Draft, Evidence, Passage, Timings
-from rag.parse import is_boilerplate, is_item_line, split_answer_sentences
+from rag.parse import LOWER, UPPER, is_boilerplate, is_item_line, split_answer_sentences
 from rag.question import MONTHS, QUOTATION, CorpusFacts, asks_for_speakers, counted_noun, document_facets, document_phrases, expected_detail, is_yes_no, \
     list_size, question_parts, said_about
 from rag.verify import attributed_to, content_stems, counts, focus_stems, has_instructions, names_in, refusal_reason, \
     same_person, supports
 
-# Letter classes in this module's patterns take Latin-1 and Latin Extended-A letters
-# (À-Ö, Ø-Þ, ß-ÿ, Ā-ſ) beside A-Z/a-z, so that Sørby, Müller and Łukasz are names.
+# Letter classes: rag.parse.UPPER and LOWER (Latin-1 and Latin Extended-A letters beside A-Z/a-z).
 
 # ASCII digits only: ``\d`` also matches other scripts' digits, and "[\u0663]"
 # (Arabic-Indic three) in a document or a reply is text, not citation 3.
@@ -965,10 +964,10 @@ class Answerer:
 
 _DATE = re.compile(rf"\b{MONTHS}\.? \d{{1,2}}\b|\b\d{{1,2}} {MONTHS}\b|\b{MONTHS}\.? (?:19|20)\d\d\b|\b(?:19|20)\d\d-\d\d-\d\d\b")
 # A byline names someone: "By Ann Lee", not "By clicking Accept you agree…".
-_AUTHOR_LINE = re.compile(r"^\W*(?:By|Authors?|Written by|Reported by|Interview by)\W*(?-i:[A-ZÀ-ÖØ-ÞĀ-ſ])|\b(?:presenter|host|interviewer|correspondent)\b"
+_AUTHOR_LINE = re.compile(rf"^\W*(?:By|Authors?|Written by|Reported by|Interview by)\W*(?-i:[{UPPER}])|\b(?:presenter|host|interviewer|correspondent)\b"
                           # "Minutes recorded by Maren Holt, Board Secretary."
-                          r"|\b(?:recorded|compiled|prepared|taken|minuted|transcribed) by\W+(?-i:[A-ZÀ-ÖØ-ÞĀ-ſ])", re.I)
-_MASTHEAD = re.compile(r"^[A-ZÀ-ÖØ-ÞĀ-ſ][^|\n]{1,60}?\s+[|\u00b7\u2022]\s+\S")
+                          rf"|\b(?:recorded|compiled|prepared|taken|minuted|transcribed) by\W+(?-i:[{UPPER}])", re.I)
+_MASTHEAD = re.compile(rf"^[{UPPER}][^|\n]{{1,60}}?\s+[|\u00b7\u2022]\s+\S")
 _PUBLISHER_LINE = re.compile(r"\b(?:published|produced|issued|released|distributed) by\b|\bpublisher\b", re.I)
 # The verbs a date question names and their stems ("When was it recorded?").
 _DATE_VERBS = re.compile(r"\b(publish|broadcast|record|issu|releas|air|writ|post|date)", re.I)
@@ -1016,7 +1015,7 @@ def _as_speech(claim: str, speakers: list[Optional[str]]) -> str:
 
     Example: ``_as_speech('Dmitry Suslov: "No reset."', ["Dmitry Suslov"])`` -> ``'Dmitry Suslov said: "No reset."'``
     """
-    m = re.match(r"^([A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*(?:\s+[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*){0,3})\s*:\s+(\S.*)$", claim, re.S)
+    m = re.match(rf"^([{UPPER}][\w.'-]*(?:\s+[{UPPER}][\w.'-]*){{0,3}})\s*:\s+(\S.*)$", claim, re.S)
     if not m or not any(s and same_person(m.group(1), s) for s in speakers):
         return claim
     return f"{m.group(1)} said: {m.group(2)}"
@@ -1094,8 +1093,8 @@ def _cells(row: str) -> list[str]:
 
 
 # A transcript turn's speaker label: "MERESKY: ", "Q: ", "Ruth Calloway: ".
-_TURN_LABEL = re.compile(r"^\s*(?:[A-ZÀ-ÖØ-ÞĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ.'-]*(?:\s+[A-ZÀ-ÖØ-ÞĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ.'-]*){0,2}|Q|A)\s*:\s+")
-_TURN_LINE = re.compile(r"(?m)^[ \t]*(?:[A-ZÀ-ÖØ-ÞĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ.'-]*(?:[ \t]+[A-ZÀ-ÖØ-ÞĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ.'-]*){0,2}|Q|A)[ \t]*:[ \t]+\S")
+_TURN_LABEL = re.compile(rf"^\s*(?:[{UPPER}][{UPPER}{LOWER}.'-]*(?:\s+[{UPPER}][{UPPER}{LOWER}.'-]*){{0,2}}|Q|A)\s*:\s+")
+_TURN_LINE = re.compile(rf"(?m)^[ \t]*(?:[{UPPER}][{UPPER}{LOWER}.'-]*(?:[ \t]+[{UPPER}][{UPPER}{LOWER}.'-]*){{0,2}}|Q|A)[ \t]*:[ \t]+\S")
 # A speech verb after a closing quotation mark: '"…," the report said', '"…," a spokesman told RFE/RL'.
 _OWN_ATTRIBUTION = re.compile(r"[\"\u201d]\s*,?\s*(?:[\w.'-]+\s+){1,4}(?:said|says|told|wrote|added)\b")
 _META_PREFIX = re.compile(r"^(?:the answer(?: to (?:this|the) question)? is:?|answer:|the source (?:that )?(?:says|wrote):?)\s*", re.I)

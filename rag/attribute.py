@@ -29,11 +29,11 @@ import bisect
 import re
 from dataclasses import dataclass, field, replace
 
+from rag.parse import LOWER, UPPER
 from rag.settings import IndexSettings
 from rag.types import Passage
 
-# Letter classes in this module's patterns take Latin-1 and Latin Extended-A letters
-# (À-Ö, Ø-Þ, ß-ÿ, Ā-ſ) beside A-Z/a-z, so that Sørby, Müller and Łukasz are names.
+# Letter classes: rag.parse.UPPER and LOWER (Latin-1 and Latin Extended-A letters beside A-Z/a-z).
 
 QUOTE_CHARS = '"\u201c\u201d'
 SPEECH_VERBS = (
@@ -82,13 +82,13 @@ _NAME_STOP = {
 }
 # Up to six capitalised words: a name may follow an organisation and a title
 # ("City Council President Denise Okafor"); ``_Registry.scan`` strips them.
-_NAME_RUN = re.compile(r"(?:(?:[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+(?:-[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+)?|[A-ZÀ-ÖØ-ÞĀ-ſ]\.)\s+){1,5}[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+(?:-[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+)?")
+_NAME_RUN = re.compile(rf"(?:(?:[{UPPER}][{LOWER}]+(?:-[{UPPER}][{LOWER}]+)?|[{UPPER}]\.)\s+){{1,5}}[{UPPER}][{LOWER}]+(?:-[{UPPER}][{LOWER}]+)?")
 # A phrase in commas between a subject and its verb describes the subject:
 # "Suslov, a professor at…, said", "Greer, general manager of X, said",
 # "Pettifer, of the Independents, said". A pronoun or a speech verb inside the
 # commas is a clause of its own ("…, he said, …"), not a description.
 _APPOSITIVE = re.compile(
-    rf",\s+(?!(?:he|she|they|it|we|i|you)\b)(?:a|an|the|who|which|whose|then|[a-zß-öø-ÿĀ-ſ][\w'-]*)\b"
+    rf",\s+(?!(?:he|she|they|it|we|i|you)\b)(?:a|an|the|who|which|whose|then|[{LOWER}][\w'-]*)\b"
     rf"(?![^,;:]*\b(?:{SPEECH_VERBS})\b)[^,;:\"\u201c\u201d]*,"
 )
 _NUMBER_WORDS = "two|three|four|five|six|seven|eight|nine|ten|several|both"
@@ -159,7 +159,7 @@ class _Registry:
         for m in _NAME_RUN.finditer(sentence):
             words = m.group(0).split()
             while words and (
-                words[0] in _NAME_STOP or words[0].rstrip(".") in _TITLES or re.fullmatch(r"(?:[A-ZÀ-ÖØ-ÞĀ-ſ]\.)+", words[0])
+                words[0] in _NAME_STOP or words[0].rstrip(".") in _TITLES or re.fullmatch(rf"(?:[{UPPER}]\.)+", words[0])
             ):
                 words = words[1:]
             if len(words) > 2 and words[0].lower() in self.common_words:
@@ -185,7 +185,7 @@ class _Registry:
             # A possessive or a run glued to an org word ("New York's John F.
             # Kennedy International Airport") is a place, not a person.
             after = sentence[m.end():m.end() + self.settings.org_lookahead_chars]
-            if re.match(r"\s+(?:[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+\s+)?(?:" + "|".join(_ORG_WORDS) + r")\b", after) or after.startswith("'s "):
+            if re.match(rf"\s+(?:[{UPPER}][{LOWER}]+\s+)?(?:" + "|".join(_ORG_WORDS) + r")\b", after) or after.startswith("'s "):
                 continue
             name = " ".join(words)
             last = words[-1]
@@ -205,17 +205,17 @@ class _Registry:
                     self.people[name].roles.append(role)
                 # A role that opens the sentence, with the name in commas after
                 # it: "Its technical director, Hanne Brodt, told …".
-                opening = re.fullmatch(r"(?:(?:The|Its|His|Her|Their|Our|My|A|An)\s+)?([a-zß-öø-ÿĀ-ſ][\w'-]*(?:\s+[\w'-]+){0,6}),\s*",
+                opening = re.fullmatch(rf"(?:(?:The|Its|His|Her|Their|Our|My|A|An)\s+)?([{LOWER}][\w'-]*(?:\s+[\w'-]+){{0,6}}),\s*",
                                        prefix)
                 if opening and not role:
                     self.people[name].roles.append(opening.group(1))
                 # A list of people: "- Teodor Lyng, Finance Officer (non-voting)":
                 # the line is the name and, after a comma, the role.
-                listed = re.fullmatch(r"\s*(?:[-*+\u2022]\s+)?,\s+([A-ZÀ-ÖØ-ÞĀ-ſ][\w'’-]*(?:\s+[\w'’-]+){0,5})\s*(?:\([^)]*\))?\s*\.?\s*",
+                listed = re.fullmatch(rf"\s*(?:[-*+\u2022]\s+)?,\s+([{UPPER}][\w'’-]*(?:\s+[\w'’-]+){{0,5}})\s*(?:\([^)]*\))?\s*\.?\s*",
                                       sentence[m.end():])
                 if listed and not sentence[:m.start()].strip(" -*+\u2022"):
                     self.people[name].roles.append(listed.group(1))
-                appositive = re.match(r",\s+((?:a|an|the|who)\b[^,;:]*|[a-zß-öø-ÿĀ-ſ][\w'-]*(?:\s+[a-zß-öø-ÿĀ-ſ][\w'-]*){0,3}\s+(?:of|at|for)\s+[^,;:]*)[,.]",
+                appositive = re.match(rf",\s+((?:a|an|the|who)\b[^,;:]*|[{LOWER}][\w'-]*(?:\s+[{LOWER}][\w'-]*){{0,3}}\s+(?:of|at|for)\s+[^,;:]*)[,.]",
                                       sentence[m.end():])
                 if appositive:
                     self.people[name].roles.append(appositive.group(1).strip())
@@ -305,7 +305,7 @@ def _role_before(prefix: str, max_words: int) -> str | None:
 
 
 def _left_tokens(text: str) -> list[str]:
-    return re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][\w.'/-]*|[,;:]|\S", text)
+    return re.findall(rf"[{UPPER}{LOWER}][\w.'/-]*|[,;:]|\S", text)
 
 
 class _Attributor:
@@ -380,7 +380,7 @@ class _Attributor:
             return None
         # Inverted attribution after a quotation: 'Q, said Dmitry Suslov'
         if m.group(1) in ("said", "says") and (not left or left[-1] in {",", "Q"}):
-            run = re.match(r"\s+((?:[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*\s*)+)", clean[m.end():])
+            run = re.match(rf"\s+((?:[{UPPER}][\w.'-]*\s*)+)", clean[m.end():])
             if run:
                 who = self.registry.resolve(run.group(1).split())
                 if who:
@@ -478,7 +478,7 @@ class _Attributor:
         """'the three diplomats' -> 'three former U.S. ambassadors to Ukraine'."""
         for sentence in reversed(self.history):
             m = re.search(
-                rf"\b({number}\s+(?:[\w.-]+\s+){{0,{self.settings.antecedent_gap_words}}}?[a-zß-öø-ÿĀ-ſ]+s(?:\s+(?:to|of|from)\s+[A-ZÀ-ÖØ-ÞĀ-ſ][\w.]*(?:\s+[A-ZÀ-ÖØ-ÞĀ-ſ][\w.]*)*)?)\s+(?:published|wrote|said|signed|have|had|were|are)\b",
+                rf"\b({number}\s+(?:[\w.-]+\s+){{0,{self.settings.antecedent_gap_words}}}?[{LOWER}]+s(?:\s+(?:to|of|from)\s+[{UPPER}][\w.]*(?:\s+[{UPPER}][\w.]*)*)?)\s+(?:published|wrote|said|signed|have|had|were|are)\b",
                 sentence,
             )
             if m:
@@ -535,27 +535,27 @@ class _Attributor:
 _SUBJECT_START = re.compile(
     r"^(?:(?:But|And|Yet|Still|So|Then|Meanwhile|However|Later|Earlier),?\s+)?"
     # a lead-in clause: "Asked whether it could fail again, Pellen was blunt."
-    r"(?:(?:[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+(?:ed|ing)|When|After|Before|While|Although|Though|As|Once|Since|Until|Unlike|Like|Despite|"
+    rf"(?:(?:[{UPPER}][{LOWER}]+(?:ed|ing)|When|After|Before|While|Although|Though|As|Once|Since|Until|Unlike|Like|Despite|"
     r"On|In|At|By|For|During|Over|From|Within|Across|Through|Under|With|Without|Along|Around|Last|Earlier|Later|"
     r"Today|Yesterday|This|Every)\b[^,]{0,100},\s+)?"
     # a subject named in apposition: "My deputy, Joanna Whitlock, put it best",
     # "The mayor of Brenholm, Tomas Haug, was more cautious"
-    r"(?:(?:My|Our|His|Her|Their|Its|The|A|An)\s+(?:[a-zß-öø-ÿĀ-ſ'-]+\s+){0,4}[a-zß-öø-ÿĀ-ſ-]+"
-    r"(?:\s+(?:of|for|at)\s+(?:the\s+)?[A-ZÀ-ÖØ-ÞĀ-ſ][\w-]*(?:\s+[A-ZÀ-ÖØ-ÞĀ-ſ][\w-]*){0,3})?,\s+(?=[^,]+,))?"
+    rf"(?:(?:My|Our|His|Her|Their|Its|The|A|An)\s+(?:[{LOWER}'-]+\s+){{0,4}}[{LOWER}-]+"
+    rf"(?:\s+(?:of|for|at)\s+(?:the\s+)?[{UPPER}][\w-]*(?:\s+[{UPPER}][\w-]*){{0,3}})?,\s+(?=[^,]+,))?"
     # a role before the name: "Port director Lene Okoro spoke …"
-    r"(?:[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+\s+(?:[a-zß-öø-ÿĀ-ſ-]+\s+){1,2}(?=(?:[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+\s+){1,3}[a-zß-öø-ÿĀ-ſ]))?"
-    r"(?P<name>(?:[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+(?:-[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+)?\.?\s+){0,5}[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+(?:-[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+)?)"
-    r"(?P<after>'s?\b|\s+[a-zß-öø-ÿĀ-ſ]|,)"
+    rf"(?:[{UPPER}][{LOWER}]+\s+(?:[{LOWER}-]+\s+){{1,2}}(?=(?:[{UPPER}][{LOWER}]+\s+){{1,3}}[{LOWER}]))?"
+    rf"(?P<name>(?:[{UPPER}][{LOWER}]+(?:-[{UPPER}][{LOWER}]+)?\.?\s+){{0,5}}[{UPPER}][{LOWER}]+(?:-[{UPPER}][{LOWER}]+)?)"
+    rf"(?P<after>'s?\b|\s+[{LOWER}]|,)"
 )
 
 
 # A transcript label: one to three capitalised words and a colon opening a paragraph.
-_TURN = re.compile(r"([A-ZÀ-ÖØ-ÞĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ.'\u2019-]*(?:\s+[A-ZÀ-ÖØ-ÞĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ.'\u2019-]*){0,2})\s*:\s")
+_TURN = re.compile(rf"([{UPPER}][{UPPER}{LOWER}.'\u2019-]*(?:\s+[{UPPER}][{UPPER}{LOWER}.'\u2019-]*){{0,2}})\s*:\s")
 
 
 def attribute(passages: list[Passage], text: str, settings: IndexSettings = IndexSettings()) -> Attribution:
     """Stamp ``speaker``/``quoted`` on the sentence passages of one document."""
-    registry = _Registry(settings, frozenset(re.findall(r"\b[a-zß-öø-ÿĀ-ſ][a-zß-öø-ÿĀ-ſ'-]+\b", text)))
+    registry = _Registry(settings, frozenset(re.findall(rf"\b[{LOWER}][{LOWER}'-]+\b", text)))
     for p in passages:
         if p.kind == "sentence":
             registry.scan(p.text)

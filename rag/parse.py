@@ -34,13 +34,16 @@ from typing import Iterator
 
 from rag.types import Document, Passage
 
-# Letter classes in this module's patterns take Latin-1 and Latin Extended-A letters
+# Letter classes (the inside of [...]) for Latin-1 and Latin Extended-A letters
 # (À-Ö, Ø-Þ, ß-ÿ, Ā-ſ) beside A-Z/a-z, so that Sørby, Müller and Łukasz are names.
+# Patterns use them in f-strings: rf"[{UPPER}][{LOWER}]+" is a capitalised word.
+UPPER = "A-ZÀ-ÖØ-ÞĀ-ſ"
+LOWER = "a-zß-öø-ÿĀ-ſ"
 
 _DATELINE = re.compile(
-    r"^[^\n]{0,60}\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-zß-öø-ÿĀ-ſ]*\.? \d{1,2}, \d{4}\s*$"
+    rf"^[^\n]{{0,60}}\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[{LOWER}]*\.? \d{{1,2}}, \d{{4}}\s*$"
 )
-_BYLINE = re.compile(r"^By [A-ZÀ-ÖØ-ÞĀ-ſ]")
+_BYLINE = re.compile(rf"^By [{UPPER}]")
 _MD_HEADING = re.compile(r"^(#{1,6})[ \t]+")
 _HEADING_END_PUNCT = tuple('.!?:;,"')
 _SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to", "vs", "vs."}
@@ -96,7 +99,7 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*+\u2022]|\d{1,2}[.)])\s+\S")
 # the public"): one capital, so "MERESKY:" and "Ruth Calloway:" (transcript
 # turns) and "Q:" are not fields; the line is short and ends without a full
 # stop ("**Apologies:** Trustee Elin Sørby." is a statement of the minutes).
-_FIELD = re.compile(r"^\s*(?:\*\*|__)?[A-ZÀ-ÖØ-ÞĀ-ſ][a-zß-öø-ÿĀ-ſ]+(?:[ -][a-zß-öø-ÿĀ-ſ]+){0,3}:(?:\*\*|__)?\s+\S[^\n]{0,100}(?<![.!?])$")
+_FIELD = re.compile(rf"^\s*(?:\*\*|__)?[{UPPER}][{LOWER}]+(?:[ -][{LOWER}]+){{0,3}}:(?:\*\*|__)?\s+\S[^\n]{{0,100}}(?<![.!?])$")
 
 
 def is_item_line(line: str) -> bool:
@@ -134,7 +137,7 @@ _BOILERPLATE = re.compile(
     r"\u00a9|\(c\)\s*\d{4}|\ball rights reserved\b"  # a copyright notice
     r"|^[^|\n]{1,30}(?:\s\|\s[^|\n]{1,30}){2,}$"  # a row of links: "About us | Privacy | Contact"
     # a colophon: "The Valley Courier is published by Valley Media Cooperative."
-    r"|^(?:The\s+)?[A-ZÀ-ÖØ-ÞĀ-ſ][\w'.&-]*(?:\s+[A-ZÀ-ÖØ-ÞĀ-ſ][\w'.&-]*){0,5}\s+(?:is|are)\s+(?:published|produced|owned|operated)\s+by\b",
+    rf"|^(?:The\s+)?[{UPPER}][\w'.&-]*(?:\s+[{UPPER}][\w'.&-]*){{0,5}}\s+(?:is|are)\s+(?:published|produced|owned|operated)\s+by\b",
     re.I,
 )
 
@@ -225,8 +228,8 @@ def split_sentences(text: str) -> list[str]:
 # Not after an initial or a common abbreviation ("U.S. Ambassador", "Mr. Smith").
 _SENTENCE_END = re.compile(
     r"(?:(?<=[.!?])|(?<=[.!?][\"\u201d]))"
-    r"(?<![A-ZÀ-ÖØ-ÞĀ-ſ]\.[A-ZÀ-ÖØ-ÞĀ-ſ]\.)(?<!\b[A-ZÀ-ÖØ-ÞĀ-ſ]\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMrs\.)(?<!\bNo\.)"
-    r"(?:\s*(?:\[[0-9]+(?:\s*[,;]\s*[0-9]+)*\]))*\s+(?=[A-ZÀ-ÖØ-ÞĀ-ſ\"\u201c])"
+    rf"(?<![{UPPER}]\.[{UPPER}]\.)(?<!\b[{UPPER}]\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMrs\.)(?<!\bNo\.)"
+    rf"(?:\s*(?:\[[0-9]+(?:\s*[,;]\s*[0-9]+)*\]))*\s+(?=[{UPPER}\"\u201c])"
 )
 
 

@@ -32,12 +32,11 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional, Sequence
 
-from rag.parse import STOPWORDS
+from rag.parse import LOWER, STOPWORDS, UPPER
 from rag.settings import RetrievalSettings, VerifySettings
 from rag.types import Answer
 
-# Letter classes in this module's patterns take Latin-1 and Latin Extended-A letters
-# (À-Ö, Ø-Þ, ß-ÿ, Ā-ſ) beside A-Z/a-z, so that Sørby, Müller and Łukasz are names.
+# Letter classes: rag.parse.UPPER and LOWER (Latin-1 and Latin Extended-A letters beside A-Z/a-z).
 
 # A quotation inside a question or an answer sentence: straight or curly quotes.
 QUOTATION = re.compile(r'"([^"]{3,})"|\u201c([^\u201d]{3,})\u201d')
@@ -51,7 +50,7 @@ QUESTION_WORDS = STOPWORDS | {
     "tell", "give", "list", "name", "describe", "explain", "summarize", "summarise", "please",
 }
 
-_WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ.'-]*[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ]|[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ]")
+_WORD = re.compile(rf"[{UPPER}{LOWER}][{UPPER}{LOWER}.'-]*[{UPPER}{LOWER}]|[{UPPER}{LOWER}]")
 
 
 def content_words(text: str) -> set[str]:
@@ -152,7 +151,7 @@ class CorpusFacts:
     def from_texts(cls, texts: Iterable[str], people: Iterable[str], speakers: Iterable[str]) -> "CorpusFacts":
         words: set[str] = set()
         for text in texts:
-            for w in re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][\w'-]*", text):
+            for w in re.findall(rf"[{UPPER}{LOWER}][\w'-]*", text):
                 w = re.sub(r"'s?$", "", w)
                 words.add(w)
                 words.update(part for part in w.split("-") if part)
@@ -177,7 +176,7 @@ _SUBJECT = re.compile(
     r"\b(?:did|does|do|has|have|had|would|will|was|is|were|are)\s+(?P<x>(?:the\s+)?(?:[\w.'-]+\s+){0,5}?[\w.'-]+)\s+"
     r"(?:say|said|think|thought|describe|argue|warn|tell|believe|propose|"
     r"expect|suggest|add|claim|write|feel|react|respond|comment|predict)\b"
-    r"|\b(?P<y>[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*(?:\s+[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*)*)'s\s+(?:view|views|opinion|position|stance|take|comments?|words|remarks|assessment)\b"
+    rf"|\b(?P<y>[{UPPER}][\w.'-]*(?:\s+[{UPPER}][\w.'-]*)*)'s\s+(?:view|views|opinion|position|stance|take|comments?|words|remarks|assessment)\b"
     r"|\baccording to\s+(?P<z>(?:the\s+)?[\w.' -]+?)(?:,|\?|$)",
     re.I,
 )
@@ -228,14 +227,14 @@ def names_the_speaker(subject: str, name: str) -> bool:
     # A possessive name qualifies the noun after it; a name after "of" or
     # "for" qualifies the noun before it; a name followed by another
     # capitalised word is part of a longer name ("Dunmore Falls Transit").
-    if re.match(r"(?:'s?|’s?)\s+\w", after) or re.match(r"\s+[A-ZÀ-ÖØ-ÞĀ-ſ]", after):
+    if re.match(r"(?:'s?|’s?)\s+\w", after) or re.match(rf"\s+[{UPPER}]", after):
         return False
     # A name before a common noun qualifies it: "the Orchard Lane librarian",
     # "the Green opposition's amendment" ask about the librarian, the amendment.
-    follower = re.match(r"\s+([a-zß-öø-ÿĀ-ſ][\w'’-]*)", after)
+    follower = re.match(rf"\s+([{LOWER}][\w'’-]*)", after)
     if follower and re.sub(r"['’]s?$", "", follower.group(1)) not in STOPWORDS | QUESTION_WORDS:
         return False
-    return not re.search(r"\b(?:of|for|at|from)\s+(?:the\s+)?(?:[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*\s+)*$", before)
+    return not re.search(rf"\b(?:of|for|at|from)\s+(?:the\s+)?(?:[{UPPER}][\w.'-]*\s+)*$", before)
 
 
 # A name before one of these nouns says whose: "the Trump administration"
@@ -357,7 +356,7 @@ _ABOUT_WORDS = re.compile(
 
 # A plural that names people by what they do ("economists", "researchers",
 # "politicians", "residents", "employees").
-DOER_PLURAL = r"[a-zß-öø-ÿĀ-ſ]{2,}(?:ers|ors|ists|ians|ants|ents|ees)"
+DOER_PLURAL = rf"[{LOWER}]{{2,}}(?:ers|ors|ists|ians|ants|ents|ees)"
 # Plural nouns that name people: "experts", "officials", and any doer.
 _PEOPLE_PLURAL = rf"(?:people|persons|experts|officials|leaders|critics|voices|{DOER_PLURAL})"
 
@@ -373,7 +372,7 @@ def asks_for_speakers(question: str) -> bool:
     ``asks_for_speakers("Which routes will change?")`` -> False
     """
     m = re.search(rf"\b(?:which|name|list)\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:two|three|four|five|six|[2-6]\s+)?"
-                  rf"\s*(?:[a-zß-öø-ÿĀ-ſ-]+\s+)?{_PEOPLE_PLURAL}\b\s*(?:who\s+|that\s+)?(?P<rest>.*)", question, re.I)
+                  rf"\s*(?:[{LOWER}-]+\s+)?{_PEOPLE_PLURAL}\b\s*(?:who\s+|that\s+)?(?P<rest>.*)", question, re.I)
     # The people must be the ones doing the saying: the verb follows them.
     verb = m.group("rest").split(" ", 1)[0] if m and m.group("rest") else ""
     return bool(verb and (_ABOUT_WORDS.match(verb) or re.match(r"(?:speak|spoke|spoken)\b", verb, re.I)))
@@ -421,7 +420,7 @@ def unknown_names(question: str, facts: CorpusFacts, settings: VerifySettings = 
     -> ``["Angela Merkel"]``
     """
     stripped = QUOTATION.sub(" ", question)
-    tokens = re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][\w'-]*|[^\w\s]", stripped)
+    tokens = re.findall(rf"[{UPPER}{LOWER}][\w'-]*|[^\w\s]", stripped)
     runs: list[list[str]] = []
     current: list[str] = []
     for i, tok in enumerate(tokens):
@@ -618,7 +617,7 @@ def focus_noun(question: str, after: str) -> Optional[str]:
                           question, re.I)
     if irregular:
         return irregular.group(1)
-    m = re.search(rf"(?:{after})" + r"\s+(?:of\s+)?(?:the\s+)?((?:[\w.-]+\s+){0,3}?)([a-zß-öø-ÿĀ-ſ]+s)\b", question, re.I)
+    m = re.search(rf"(?:{after})" + rf"\s+(?:of\s+)?(?:the\s+)?((?:[\w.-]+\s+){{0,3}}?)([{LOWER}]+s)\b", question, re.I)
     if not m or m.group(2).lower() in _NOT_NOUNS or set(m.group(1).lower().split()) & _NOT_NOUNS:
         return None
     return m.group(2)
@@ -631,7 +630,7 @@ def counted_noun(question: str) -> Optional[str]:
 
     Example: ``counted_noun("How many medical masks arrived?")`` -> ``"masks"``
     """
-    m = re.search(r"\bhow many\s+(?:[\w-]+\s+)?([a-zß-öø-ÿĀ-ſ]+s)\b", question, re.I)
+    m = re.search(rf"\bhow many\s+(?:[\w-]+\s+)?([{LOWER}]+s)\b", question, re.I)
     return m.group(1) if m else None
 
 
@@ -673,7 +672,7 @@ def list_size(question: str) -> Optional[int]:
     """
     if is_yes_no(question):
         return None  # "Has the ministry said which firms…?" asks for yes or no, not for the firms
-    m = re.search(r"\b(?:what|which|name|list)\s+(?:are\s+|were\s+)?(?:the\s+)?(two|three|four|five|six|[2-6])\s+[a-zß-öø-ÿĀ-ſ]",
+    m = re.search(rf"\b(?:what|which|name|list)\s+(?:are\s+|were\s+)?(?:the\s+)?(two|three|four|five|six|[2-6])\s+[{LOWER}]",
                   question, re.I)
     if m:
         return _COUNTS[m.group(1).lower()]
@@ -685,18 +684,18 @@ def list_size(question: str) -> Optional[int]:
     # "Which [Dunmore Falls] [bus] routes …": names and one word may qualify
     # the noun. "What Xs …" is a list only when a verb follows ("What steps
     # did they take"), since "What happens…" starts with a verb, not a noun.
-    names = r"(?:[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*\s+){0,3}"
+    names = rf"(?:[{UPPER}][\w.'-]*\s+){{0,3}}"
     # An order to name or list: "Name the experts who…", "List all the routes…".
-    for qualifier in ("", r"[a-zß-öø-ÿĀ-ſ-]+\s+"):
-        m = re.match(rf"\s*(?:please\s+)?(?:name|list)\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?{qualifier}([a-zß-öø-ÿĀ-ſ]+)\b",
+    for qualifier in ("", rf"[{LOWER}-]+\s+"):
+        m = re.match(rf"\s*(?:please\s+)?(?:name|list)\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?{qualifier}([{LOWER}]+)\b",
                      question, re.I)
         if m and plural(m.group(1)):
             return 0
-    for qualifier in ("", r"[a-zß-öø-ÿĀ-ſ-]+\s+"):
-        m = re.search(rf"\b[Ww]hich\s+(?:other\s+)?{names}{qualifier}([a-zß-öø-ÿĀ-ſ]+)\b", question)
+    for qualifier in ("", rf"[{LOWER}-]+\s+"):
+        m = re.search(rf"\b[Ww]hich\s+(?:other\s+)?{names}{qualifier}([{LOWER}]+)\b", question)
         if m and plural(m.group(1)):
             return 0
-    m = re.search(r"\bwhat\s+(?:other\s+)?([a-zß-öø-ÿĀ-ſ]+)\s+(?:are|were|did|do|does|have|has|had|will|would|could|can|should|might|may)\b",
+    m = re.search(rf"\bwhat\s+(?:other\s+)?([{LOWER}]+)\s+(?:are|were|did|do|does|have|has|had|will|would|could|can|should|might|may)\b",
                   question, re.I)
     if m and plural(m.group(1)):
         return 0
@@ -846,7 +845,7 @@ def document_phrases(question: str) -> list[str]:
     ``document_phrases("Who wrote the article?")`` -> ``[]``
     """
     found = []
-    for m in re.finditer(rf"\b((?:[a-zß-öø-ÿĀ-ſ][\w-]*\s+){{1,3}}){_DOC_NOUN}\b", question):
+    for m in re.finditer(rf"\b((?:[{LOWER}][\w-]*\s+){{1,3}}){_DOC_NOUN}\b", question):
         # The qualifying words run back from the noun to a determiner or a
         # verb's object marker: "wrote the article" has none.
         words: list[str] = []

@@ -25,18 +25,18 @@ from __future__ import annotations
 import re
 from typing import Iterable, Optional
 
+from rag.parse import LOWER, UPPER
 from rag.types import Document, Passage, Speaker, Statement
 
-# Letter classes in this module's patterns take Latin-1 and Latin Extended-A letters
-# (À-Ö, Ø-Þ, ß-ÿ, Ā-ſ) beside A-Z/a-z, so that Sørby, Müller and Łukasz are names.
+# Letter classes: rag.parse.UPPER and LOWER (Latin-1 and Latin Extended-A letters beside A-Z/a-z).
 
 # An appositive after the name: ", <noun phrase>," (or "." / "said"). A role
 # opens in lower case ("chair of …", "a professor …", "who heads …") and
 # stays inside its sentence.
 _TOKEN = r"[^\s,;:()\"“”.]+(?:\.[^\s,;:()\"“”.]+)*\.?"
-_AFTER = rf",\s+([a-zß-öø-ÿĀ-ſ][\w'’-]*(?:\s+{_TOKEN}){{0,14}}?)\s*(?=[,;)]|\.(?:\s|$)|\s+(?:said|says|told)\b)"
+_AFTER = rf",\s+([{LOWER}][\w'’-]*(?:\s+{_TOKEN}){{0,14}}?)\s*(?=[,;)]|\.(?:\s|$)|\s+(?:said|says|told)\b)"
 # An appositive before it: "My deputy, NAME," / "The council's treasurer, NAME,".
-_BEFORE = r"(?:^|[.;:]\s+|\b)(?:[Mm]y|[Oo]ur|[Hh]is|[Hh]er|[Tt]heir|[Tt]he)\s+((?:[a-zß-öø-ÿĀ-ſ][\w'’-]*\s+){0,3}[a-zß-öø-ÿĀ-ſ][\w'’-]*),\s+$"
+_BEFORE = rf"(?:^|[.;:]\s+|\b)(?:[Mm]y|[Oo]ur|[Hh]is|[Hh]er|[Tt]heir|[Tt]he)\s+((?:[{LOWER}][\w'’-]*\s+){{0,3}}[{LOWER}][\w'’-]*),\s+$"
 # Closed word classes that show a phrase is a clause, not a noun phrase:
 # "NAME, was defeated …", "NAME, thank you …", "NAME, put it best …".
 _BE = {"is", "are", "was", "were", "be", "been", "being", "has", "have", "had"}
@@ -46,9 +46,9 @@ _PRONOUNS = {"i", "me", "you", "he", "him", "she", "it", "we", "us", "they", "th
 # chairs/leads/runs), after at most two modifiers ("the London-based company").
 # A run ending in a possessive takes the noun it qualifies ("County's transport committee").
 _ORG = re.compile(
-    r"\b(?:at|of|for|with|heads|chairs|leads|runs)\s+(?:the\s+)?(?:(?:[a-zß-öø-ÿĀ-ſ][\w-]*|[A-ZÀ-ÖØ-ÞĀ-ſ]\w*-[a-zß-öø-ÿĀ-ſ]+)\s+){0,2}?"
-    r"((?:[A-ZÀ-ÖØ-ÞĀ-ſ][\w'’.&]*(?:-[A-ZÀ-ÖØ-ÞĀ-ſ][\w'’.&]*)*)(?:\s+(?:(?:of|at|for|and|the|de|du)\s+)*[A-ZÀ-ÖØ-ÞĀ-ſ][\w'’.&]*(?:-[A-ZÀ-ÖØ-ÞĀ-ſ][\w'’.&]*)*)*"
-    r"(?:(?<=['’]s)(?:\s+[a-zß-öø-ÿĀ-ſ][\w-]*){1,3})?)(?![\w-])"
+    rf"\b(?:at|of|for|with|heads|chairs|leads|runs)\s+(?:the\s+)?(?:(?:[{LOWER}][\w-]*|[{UPPER}]\w*-[{LOWER}]+)\s+){{0,2}}?"
+    rf"((?:[{UPPER}][\w'’.&]*(?:-[{UPPER}][\w'’.&]*)*)(?:\s+(?:(?:of|at|for|and|the|de|du)\s+)*[{UPPER}][\w'’.&]*(?:-[{UPPER}][\w'’.&]*)*)*"
+    rf"(?:(?<=['’]s)(?:\s+[{LOWER}][\w-]*){{1,3}})?)(?![\w-])"
 )
 
 

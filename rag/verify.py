@@ -24,19 +24,18 @@ import re
 from typing import Callable, Iterable, Optional
 
 from rag import prompts
-from rag.parse import STOPWORDS, snowball, split_answer_sentences
+from rag.parse import LOWER, STOPWORDS, UPPER, snowball, split_answer_sentences
 from rag.question import DOER_PLURAL, QUESTION_WORDS, QUOTATION, CorpusFacts, asked_details, asks_for_names, document_facets, \
     focus_noun, names_the_speaker, question_subject, unknown_names
 from rag.settings import VerifySettings
 from rag.types import Evidence
 
-# Letter classes in this module's patterns take Latin-1 and Latin Extended-A letters
-# (À-Ö, Ø-Þ, ß-ÿ, Ā-ſ) beside A-Z/a-z, so that Sørby, Müller and Łukasz are names.
+# Letter classes: rag.parse.UPPER and LOWER (Latin-1 and Latin Extended-A letters beside A-Z/a-z).
 
 _NUM = r"\d[\d,.]*\d|\d"
 _NUMBER = re.compile(_NUM)
 # A word: a letter, then letters, apostrophes and hyphens.
-_WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ'-]*")
+_WORD = re.compile(rf"[{UPPER}{LOWER}][{UPPER}{LOWER}'-]*")
 _NUMBER_WORDS = {
     "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
     "hundred", "thousand", "million", "billion", "trillion", "dozen", "half",
@@ -80,7 +79,7 @@ def names_in(text: str) -> set[str]:
     """
     names = set()
     for sentence in split_answer_sentences(text):
-        tokens = re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][\w.'-]*", sentence)
+        tokens = re.findall(rf"[{UPPER}{LOWER}][\w.'-]*", sentence)
         for i, tok in enumerate(tokens):
             tok = re.sub(r"'s?$", "", tok).rstrip(".")
             if not tok or not tok[0].isupper():
@@ -117,14 +116,14 @@ def negated_stems(text: str, reach: int = 2, denials: bool = False) -> set[str]:
     return out
 
 
-_FREE_OF = re.compile(r"\b([A-Za-zÀ-ÖØ-öø-ÿĀ-ſ]{3,})-free\b", re.I)
+_FREE_OF = re.compile(rf"\b([{UPPER}{LOWER}]{{3,}})-free\b", re.I)
 
 
 def is_negated(text: str) -> bool:
     """Whether a text negates anything: a negation word, "n't", or an
     "X-free" compound ("interest-free": without interest)."""
     lower = text.lower()
-    return bool(set(re.findall(r"[a-zß-öø-ÿĀ-ſ']+", lower)) & _NEGATIONS) or "n't" in lower or bool(_FREE_OF.search(lower))
+    return bool(set(re.findall(rf"[{LOWER}']+", lower)) & _NEGATIONS) or "n't" in lower or bool(_FREE_OF.search(lower))
 
 
 def _evidence_blob(evidence: Iterable[Evidence]) -> str:
@@ -134,7 +133,7 @@ def _evidence_blob(evidence: Iterable[Evidence]) -> str:
 def _names_near(text: str, head: str, known: set[str], before: int, after: int) -> bool:
     """Whether a capitalised name stands right next to the noun ``head``
     ("two companies, Rostec and …"), other than names the question has."""
-    tokens = re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ][\w.'-]*", text)
+    tokens = re.findall(rf"[{UPPER}{LOWER}][\w.'-]*", text)
     for i, tok in enumerate(tokens):
         if head and _stem(tok) == head:
             near = tokens[max(0, i - before): i] + tokens[i + 1: i + 1 + after]
@@ -291,7 +290,7 @@ def _mass_noun(question: str) -> Optional[str]:
 
     Example: ``_mass_noun("How much potash does the mine produce?")`` -> ``"potash"``
     """
-    m = re.search(r"\bhow much\s+([a-zß-öø-ÿĀ-ſ]+)\b", question, re.I)
+    m = re.search(rf"\bhow much\s+([{LOWER}]+)\b", question, re.I)
     if not m or m.group(1).lower() in _AUXILIARIES or m.group(1).lower() in STOPWORDS:
         return None
     return m.group(1)
@@ -348,7 +347,7 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
             ok = False
             for e in top:
                 has_number = bool(_NUMBER.search(e.text)) or bool(
-                    set(re.findall(r"[a-zß-öø-ÿĀ-ſ]+", e.text.lower())) & _NUMBER_WORDS)
+                    set(re.findall(rf"[{LOWER}]+", e.text.lower())) & _NUMBER_WORDS)
                 if has_number and (noun is None or holds(noun, e.text) or counts(noun, header[id(e)])):
                     ok = True
             if not ok:
@@ -399,8 +398,8 @@ def supports(sentence: str, cited: list[Evidence], settings: VerifySettings = Ve
             return False
     if not numbers_in(sent) <= numbers_in(blob):
         return False
-    blob_words = set(re.findall(r"[a-zß-öø-ÿĀ-ſ]+", lower))
-    for word in set(re.findall(r"[a-zß-öø-ÿĀ-ſ]+", sent.lower())) & _NUMBER_WORDS:
+    blob_words = set(re.findall(rf"[{LOWER}]+", lower))
+    for word in set(re.findall(rf"[{LOWER}]+", sent.lower())) & _NUMBER_WORDS:
         if word not in blob_words:
             return False
     speakers = [e.speaker for e in cited if e.speaker]
@@ -440,7 +439,7 @@ def supports(sentence: str, cited: list[Evidence], settings: VerifySettings = Ve
         if tail and tail.lower() in lower and _cut_off(tail.lower(), lower):
             return False
     stems = content_stems(sent)
-    if len(stems) < settings.min_claim_words or not re.search(r"\b[a-zß-öø-ÿĀ-ſ]{3,}\b", QUOTATION.sub("", sent) + sent):
+    if len(stems) < settings.min_claim_words or not re.search(rf"\b[{LOWER}]{{3,}}\b", QUOTATION.sub("", sent) + sent):
         return False  # too little to check ("Yes.", "Oksana Antonenko."): not a claim we can verify
     if not speaker_matches(sent, cited, referent):
         return False
@@ -486,7 +485,7 @@ def numbers_count_the_same(sentence: str, evidence: str) -> bool:
             if _YEAR.fullmatch(m.group()):
                 continue  # "in 2023 the number of trips…": a year counts nothing
             # "half of its yield" counts the yield: of and determiners are skipped.
-            words = [w for w in re.findall(r"[A-Za-zÀ-ÖØ-öø-ÿĀ-ſ%$][A-Za-zÀ-ÖØ-öø-ÿĀ-ſ'-]*|%", text[m.end():m.end() + 40])[:4]
+            words = [w for w in re.findall(rf"[{UPPER}{LOWER}%$][{UPPER}{LOWER}'-]*|%", text[m.end():m.end() + 40])[:4]
                      if w.lower() not in _DETERMINERS]
             nxt = words[0] if words else ""
             out.append((_plain(m.group().lower()),
@@ -525,7 +524,7 @@ def numbers_keep_order(sentence: str, evidence: str) -> bool:
 
 
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
-_PART_OF = re.compile(rf"\b({_NUM})\s+(?:out\s+)?of\s+(?:(?:the|its|our|their|his|her|[A-ZÀ-ÖØ-ÞĀ-ſ]?[\w-]+'s)\s+){{0,2}}({_NUM})\b")
+_PART_OF = re.compile(rf"\b({_NUM})\s+(?:out\s+)?of\s+(?:(?:the|its|our|their|his|her|[{UPPER}]?[\w-]+'s)\s+){{0,2}}({_NUM})\b")
 _OF_WHOLE = re.compile(rf"\b[Oo]f\s+(?:the|its|our|their)?\s*({_NUM})\b[^.;]*?,\s*({_NUM})\b")
 
 
@@ -606,7 +605,7 @@ def _cut_off(tail: str, evidence: str) -> bool:
     of the same sentence (rather than a stop, a comma or a closing quote)."""
     for m in re.finditer(re.escape(tail), evidence):
         rest = evidence[m.end():].lstrip(" ")
-        if not rest or not re.match(r"[a-zß-öø-ÿĀ-ſ0-9]", rest):
+        if not rest or not re.match(rf"[{LOWER}0-9]", rest):
             return False
     return True
 
@@ -631,15 +630,15 @@ _CLAUSE_SPLIT = re.compile(r";|,?\s+\b(?:and that|but|because|while|whereas|alth
 
 
 _ATTRIBUTION = re.compile(
-    r"^(?:According to\s+)?(?:the\s+|The\s+)?(?P<who>[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*(?:\s+[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*){0,3})"
+    rf"^(?:According to\s+)?(?:the\s+|The\s+)?(?P<who>[{UPPER}][\w.'-]*(?:\s+[{UPPER}][\w.'-]*){{0,3}})"
     r"(?:\s*:|,?\s+(?:later\s+|also\s+|then\s+)?(?P<verb>said|says|told|warned|argued|added|noted|wrote|called|"
     r"believes|thinks|stated|claimed|described|insisted|explained|agreed|disagreed|urged|suggested)\b|,)"
 )
 _PRONOUN_SUBJECTS = {"he", "she", "they"}
 _REPORTING_VERBS = "said|says|told|tells|wrote|writes|warned|argued|added|noted|stated|claimed|insisted|explained"
 _TRAILING_ATTRIBUTION = re.compile(
-    r"[,;]\s+(?:according to\s+(?:the\s+)?(?P<who2>[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*(?:\s+[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*){0,3})|"
-    r"(?:the\s+)?(?P<who>[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*(?:\s+[A-ZÀ-ÖØ-ÞĀ-ſ][\w.'-]*){0,3}|he|she|they)\s+(?:later\s+|also\s+)?"
+    rf"[,;]\s+(?:according to\s+(?:the\s+)?(?P<who2>[{UPPER}][\w.'-]*(?:\s+[{UPPER}][\w.'-]*){{0,3}})|"
+    rf"(?:the\s+)?(?P<who>[{UPPER}][\w.'-]*(?:\s+[{UPPER}][\w.'-]*){{0,3}}|he|she|they)\s+(?:later\s+|also\s+)?"
     r"(?:said|says|told|wrote|added|noted|argued|warned|insisted)\b)[^,;]*$"
 )
 # Capitalised sentence openers that are not a speaker ("In March, …").
@@ -753,7 +752,7 @@ def ordered_pair_overlap(sentence: str, evidence: str, window: int = VerifySetti
     return sum(1 for p in pairs if p in pairs_ev) / len(pairs)
 
 
-_OF_PHRASE = re.compile(r"\b([A-Za-zÀ-ÖØ-öø-ÿĀ-ſ]{3,})\s+(?:of|for)\s+(?:the\s+)?([A-Za-zÀ-ÖØ-öø-ÿĀ-ſ]{3,})\b")
+_OF_PHRASE = re.compile(rf"\b([{UPPER}{LOWER}]{{3,}})\s+(?:of|for)\s+(?:the\s+)?([{UPPER}{LOWER}]{{3,}})\b")
 
 
 def _pairs(seq: list[str], window: int) -> set[tuple[str, str]]:
