@@ -893,7 +893,8 @@ class Answerer:
         parts, citations = [], []
         for n, p in enumerate(chosen, 1):
             # Markdown emphasis ("*Minutes recorded by …*") is markup, not words.
-            parts.append(f"{' '.join(text[p.start:p.end].split()).strip('*_ ')} [{n}]")
+            line = _EMPHASIS.sub("", " ".join(text[p.start:p.end].split())).strip("*_ ")
+            parts.append(f"{line} [{n}]")
             citations.append(Citation(marker=n, source=p.source, start=p.start, end=p.end, quote=text[p.start:p.end],
                                       speaker=None, section=p.section, paragraph=p.paragraph,
                                       page=document.page_at(p.start)))
@@ -967,6 +968,7 @@ _DATE = re.compile(rf"\b{MONTHS}\.? \d{{1,2}}\b|\b\d{{1,2}} {MONTHS}\b|\b{MONTHS
 _AUTHOR_LINE = re.compile(rf"^\W*(?:By|Authors?|Written by|Reported by|Interview by)\W*(?-i:[{UPPER}])|\b(?:presenter|host|interviewer|correspondent)\b"
                           # "Minutes recorded by Maren Holt, Board Secretary."
                           rf"|\b(?:recorded|compiled|prepared|taken|minuted|transcribed) by\W+(?-i:[{UPPER}])", re.I)
+_EMPHASIS = re.compile(r"\*\*|__")  # Markdown bold: "**Date:** 12 March" reads "Date: 12 March"
 _MASTHEAD = re.compile(rf"^[{UPPER}][^|\n]{{1,60}}?\s+[|\u00b7\u2022]\s+\S")
 _PUBLISHER_LINE = re.compile(r"\b(?:published|produced|issued|released|distributed) by\b|\bpublisher\b", re.I)
 # The verbs a date question names and their stems ("When was it recorded?").
@@ -1005,7 +1007,14 @@ def _pick_title(question: str, front: list[Passage], colophon: list[Passage]) ->
     return lines[0] if lines else None
 
 
-_FACET_PICKERS = {"author": _pick_author, "date": _pick_date, "publisher": _pick_publisher, "title": _pick_title}
+def _pick_meeting(question: str, front: list[Passage], colophon: list[Passage]) -> Optional[Passage]:
+    # Only minutes have it: elsewhere the question goes the usual way.
+    lines = [p for p in front if p.kind == "field" and re.match(r"\W*Date\W*:", p.text) and _DATE.search(p.text)]
+    return lines[0] if lines else None
+
+
+_FACET_PICKERS = {"author": _pick_author, "date": _pick_date, "meeting": _pick_meeting, "publisher": _pick_publisher,
+                  "title": _pick_title}
 
 
 def _as_speech(claim: str, speakers: list[Optional[str]]) -> str:

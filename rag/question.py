@@ -815,6 +815,12 @@ _FACETS = (
         rf"\bwhen (?:and where )?(?:was|were|is|did)\b.*\b(?:published|issued|released|broadcast|aired|written|dated|posted|recorded|"
         rf"put out|come out|publish|issue|release|air)\b|\b(?:what|which) (?:is the )?(?:date|day)\b.*\b{_DOC_NOUN}\b|"
         rf"\bpublication date\b", re.I)),
+    # Minutes: the meeting's date is the document's "Date:" field ("When did
+    # the board meet?", "On what date was the meeting held?").
+    ("meeting", re.compile(
+        r"\b(?:when|(?:on )?what (?:date|day))\b (?:did|was|were)\b(?:\s+[\w'-]+){0,5}?\s+"
+        r"(?:(?:board|committee|commission|council|trustees|meeting)\s+(?:meet|convene|sit|held|take place)|"
+        r"(?:meet|convene)|held|take place)\s*\?\s*$", re.I)),
     ("author", re.compile(
         r"\bwho (?:wrote|authored|reported|conducted|presented|hosted|is the (?:author|reporter|writer|presenter|host)|"
         r"are the authors)\b|\b(?:author|authors|byline|reporter|writer)s? of\b|"
@@ -873,5 +879,5 @@ def document_facets(question: str) -> tuple[str, ...]:
     found = [name for name, pattern in _FACETS if pattern.search(question)]
     if "publisher" in found and re.search(r"\b(?:on )?what date\b|\bwhen\b", question, re.I) and "date" not in found:
         found.append("date")  # "Who issued it, and on what date?"
-    order = ("author", "date", "publisher", "title")
+    order = ("author", "date", "meeting", "publisher", "title")
     return tuple(f for f in order if f in found)

@@ -636,3 +636,27 @@ def test_a_masthead_line_names_the_publisher(make_assistant, tmp_path):
     answer = assistant.ask("Which magazine published the piece on the east lock?")
     assert "Tidewater Monthly" in answer.text, answer.text
     assert answer.citations[0].quote == "Tidewater Monthly | April 3, 2025"
+
+
+MINUTES_DATE = """# Kessel Harbour Board
+
+**Date:** Tuesday 4 June 2025
+
+**Place:** Pier Hall
+
+## 1. Lock repairs
+
+The Treasurer said the east lock would close for repairs on 20 July.
+"""
+
+
+def test_when_the_board_met_is_the_date_field_of_its_minutes(make_assistant, tmp_path):
+    assistant = make_assistant(paths=[_write(tmp_path, "minutes.md", MINUTES_DATE)])
+    answer = assistant.ask("When did the Kessel harbour board meet?")
+    assert answer.text == "Date: Tuesday 4 June 2025 [1]", answer.text
+    assert answer.citations[0].quote == "**Date:** Tuesday 4 June 2025"
+    # A meeting still to come, or one between two people, is not the document's date.
+    from rag.question import document_facets
+
+    assert document_facets("When will the board meet?") == ()
+    assert document_facets("When did Pompeo meet Lavrov?") == ()
