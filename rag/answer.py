@@ -857,15 +857,17 @@ class Answerer:
         last = sorted({p.paragraph for p in mine})[-3:]
         return front, [p for p in mine if p.paragraph in last][-8:]
 
-    def _masthead_block(self, front: list[Passage]) -> Passage:
+    def _masthead_block(self, front: list[Passage], sentences: bool = False) -> Passage:
         """A masthead line with the lines right under it (no blank line
         between): "CITY OF X / Office of the Mayor / City Hall, …" names its
-        issuer on the second line."""
+        issuer on the second line. With ``sentences``, lines the parser read
+        as sentences join too ("Media contact:" / "Leo Marchetti, Press Secretary")."""
         text = self.retriever.index.text_of(front[0].source)
         end = front[0].end
         for p in front[1:]:
             gap = text[end:p.start]
-            if "\n\n" in gap.replace("\r", "") or "\n" not in gap or p.kind == "sentence" or _DATE.search(p.text):
+            if "\n\n" in gap.replace("\r", "") or "\n" not in gap or (p.kind == "sentence" and not sentences) \
+                    or _DATE.search(p.text):
                 break
             end = p.end
         return replace(front[0], end=end, text=text[front[0].start:end])
@@ -886,6 +888,9 @@ class Answerer:
                 return None
             if facet == "publisher" and front and found is front[0]:
                 found = self._masthead_block(front)
+            if facet == "contact":
+                # "Media contact:" names nobody; the lines under it do.
+                found = self._masthead_block(colophon[colophon.index(found):], sentences=True)
             if found not in chosen:
                 chosen.append(found)
         document = self.retriever.index.documents[chosen[0].source]
@@ -1007,6 +1012,14 @@ def _pick_title(question: str, front: list[Passage], colophon: list[Passage]) ->
     return lines[0] if lines else None
 
 
+_CONTACT_LINE = re.compile(r"^\W*(?:(?:media|press|news)\s+)?(?:contacts?|enquiries|inquiries)\s*:\s*$", re.I)
+
+
+def _pick_contact(question: str, front: list[Passage], colophon: list[Passage]) -> Optional[Passage]:
+    lines = [p for p in colophon if _CONTACT_LINE.match(p.text)]
+    return lines[0] if lines else None
+
+
 def _pick_meeting(question: str, front: list[Passage], colophon: list[Passage]) -> Optional[Passage]:
     # Only minutes have it: elsewhere the question goes the usual way.
     lines = [p for p in front if p.kind == "field" and re.match(r"\W*Date\W*:", p.text) and _DATE.search(p.text)]
@@ -1014,7 +1027,7 @@ def _pick_meeting(question: str, front: list[Passage], colophon: list[Passage]) 
 
 
 _FACET_PICKERS = {"author": _pick_author, "date": _pick_date, "meeting": _pick_meeting, "publisher": _pick_publisher,
-                  "title": _pick_title}
+                  "title": _pick_title, "contact": _pick_contact}
 
 
 def _as_speech(claim: str, speakers: list[Optional[str]]) -> str:

@@ -821,6 +821,9 @@ _FACETS = (
         r"\b(?:when|(?:on )?what (?:date|day))\b (?:did|was|were)\b(?:\s+[\w'-]+){0,5}?\s+"
         r"(?:(?:board|committee|commission|council|trustees|meeting)\s+(?:meet|convene|sit|held|take place)|"
         r"(?:meet|convene)|held|take place)\s*\?\s*$", re.I)),
+    # A press release's contact block: "Media contact:" and the lines under it.
+    ("contact", re.compile(r"\b(?:media|press) contact\b|\bcontact (?:person|for (?:the )?(?:media|press|journalists))\b|"
+                           r"\bwho (?:should|can|do) (?:journalists|reporters|the media|the press) (?:contact|call|ask)\b", re.I)),
     ("author", re.compile(
         r"\bwho (?:wrote|authored|reported|conducted|presented|hosted|is the (?:author|reporter|writer|presenter|host)|"
         r"are the authors)\b|\b(?:author|authors|byline|reporter|writer)s? of\b|"
@@ -879,5 +882,5 @@ def document_facets(question: str) -> tuple[str, ...]:
     found = [name for name, pattern in _FACETS if pattern.search(question)]
     if "publisher" in found and re.search(r"\b(?:on )?what date\b|\bwhen\b", question, re.I) and "date" not in found:
         found.append("date")  # "Who issued it, and on what date?"
-    order = ("author", "date", "meeting", "publisher", "title")
+    order = ("author", "date", "meeting", "publisher", "title", "contact")
     return tuple(f for f in order if f in found)

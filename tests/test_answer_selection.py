@@ -660,3 +660,22 @@ def test_when_the_board_met_is_the_date_field_of_its_minutes(make_assistant, tmp
 
     assert document_facets("When will the board meet?") == ()
     assert document_facets("When did Pompeo meet Lavrov?") == ()
+
+
+RELEASE_CONTACT = """KESSEL HARBOUR BOARD
+
+The board will reopen the east lock on 20 July after repairs.
+
+###
+
+Media contact:
+Ines Brandt, Communications Officer
+(555) 010-4411
+"""
+
+
+def test_a_press_release_media_contact_is_the_block_under_its_label(make_assistant, tmp_path):
+    assistant = make_assistant(paths=[_write(tmp_path, "release.txt", RELEASE_CONTACT)])
+    answer = assistant.ask("Who is the media contact for the lock announcement?")
+    assert "Ines Brandt, Communications Officer" in answer.text, answer.text
+    assert answer.citations[0].quote == "Media contact:\nInes Brandt, Communications Officer\n(555) 010-4411"
