@@ -348,14 +348,16 @@ class Answerer:
         # on the dev split (72.6% -> 70.9% key facts at the lightest weight tried).
         detail = expected_detail(question)
         focus = focus_stems(question)
-        years = set(re.findall(r"\b(?:1[89]|20)\d\d\b", question))
+        years = set(_YEAR.findall(question))
 
         def holds(e: Evidence) -> tuple[int, int]:
             # The year asked about first ("How many drivers in 2022?" wants
             # the 2022 row), then the question's focus words, a table row's
             # header included ("| 2022 | … | 266 |" under "Drivers").
             seen = f"{e.speaker or ''} {e.text} {self.header_of(e)}"
-            return bool(years & set(re.findall(r"\b(?:1[89]|20)\d\d\b", e.text))), len(focus & content_stems(seen))
+            return bool(years & set(_YEAR.findall(e.text))), len(focus & content_stems(seen))
+
+        held = {e: holds(e) for e in evidence}  # once: a table row's header is a lookup
 
         for wanted in (
             lambda e: e.speaker in retrieval.speakers,
@@ -365,7 +367,7 @@ class Answerer:
             # question is about (``max`` keeps the first of equals): "How
             # many people have fled…" wants the number beside the fighting,
             # not the first year in the evidence.
-            match = max((e for e in evidence if wanted(e)), default=None, key=holds)
+            match = max((e for e in evidence if wanted(e)), default=None, key=held.__getitem__)
             if match is not None and match is not evidence[0]:
                 evidence.remove(match)
                 evidence.insert(0, match)
@@ -788,15 +790,13 @@ class Answerer:
             # "Could the gates be in use by 2030?" names a deadline to check
             # against, not a year the text must mention ("not before 2032").
             asked = re.sub(r"\b(?:by|before|until|till|no later than|ahead of)\s+(?:the end of\s+)?(?:1[89]|20)\d\d\b", " ", asked)
-        years = sorted(set(re.findall(r"\b(?:1[89]|20)\d\d\b", asked)))
+        years = sorted(set(_YEAR.findall(asked)))
         if not years:
             return None
         top = retrieval.evidence[: self.settings.verify.detail_items]
         focus = focus_stems(question)
         for e in top:
-            passages = self._passages(e)
-            header = self._table_header(passages[0]) if passages else None
-            seen = f"{e.text} {e.section or ''} {' '.join(header or [])}"
+            seen = f"{e.text} {e.section or ''} {self.header_of(e)}"
             # The year must be said of what the question is about: "trout
             # numbers halved since 2019" does not give a nitrate level in 2019.
             if any(re.search(rf"\b{y}\b", seen) for y in years) and (not focus or focus & content_stems(seen)):
@@ -973,6 +973,7 @@ _DATE = re.compile(rf"\b{MONTHS}\.? \d{{1,2}}\b|\b\d{{1,2}} {MONTHS}\b|\b{MONTHS
 _AUTHOR_LINE = re.compile(rf"^\W*(?:By|Authors?|Written by|Reported by|Interview by)\W*(?-i:[{UPPER}])|\b(?:presenter|host|interviewer|correspondent)\b"
                           # "Minutes recorded by Maren Holt, Board Secretary."
                           rf"|\b(?:recorded|compiled|prepared|taken|minuted|transcribed) by\W+(?-i:[{UPPER}])", re.I)
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _EMPHASIS = re.compile(r"\*\*|__")  # Markdown bold: "**Date:** 12 March" reads "Date: 12 March"
 _MASTHEAD = re.compile(rf"^[{UPPER}][^|\n]{{1,60}}?\s+[|\u00b7\u2022]\s+\S")
 _PUBLISHER_LINE = re.compile(r"\b(?:published|produced|issued|released|distributed) by\b|\bpublisher\b", re.I)

@@ -478,6 +478,11 @@ class Detail:
     needs: Optional[re.Pattern]  # the text that has it; None: a number of the thing counted
 
 
+# "46 million dalers": an amount in millions of a unit that is not a count of
+# people, goods, distance or time (a currency the list below does not know).
+_MILLIONS_OF = (r"\d[\d,.]*\s+(?:million|billion|thousand)\s+(?!(?:people|tonnes|tons|litres|liters|barrels|"
+                r"passengers|trips|hours|years|residents|homes|households|metres|meters|kilometres|kilometers|miles)\b)[a-z]+")
+
 DETAILS = (
     # "How much" asks for money only beside a word about money ("How much did
     # it cost?"); "How much did the level rise?" asks for a number.
@@ -503,12 +508,9 @@ DETAILS = (
                       # …or an amount in millions beside a word about money in
                       # its sentence: "the cost of running the gates, which it
                       # put at 46 million dalers a year".
-                      r"|\b(?:cost|costs|budget|budgets|price|prices|spending|estimate|funding)\b[^.;!?]{0,80}?"
-                      r"\b\d[\d,.]*\s+(?:million|billion|thousand)\s+(?!(?:people|tonnes|tons|litres|liters|barrels|"
-                      r"passengers|trips|hours|years|residents|homes|households|metres|meters|kilometres|kilometers|miles)\b)[a-z]+"
-                      r"|\b\d[\d,.]*\s+(?:million|billion|thousand)\s+(?!(?:people|tonnes|tons|litres|liters|barrels|"
-                      r"passengers|trips|hours|years|residents|homes|households|metres|meters|kilometres|kilometers|miles)\b)"
-                      r"[a-z]+\s+(?:budget|estimate|bill|deficit|gap|shortfall|overrun|a year|per year)\b", re.I)),
+                      rf"|\b(?:cost|costs|budget|budgets|price|prices|spending|estimate|funding)\b[^.;!?]{{0,80}}?"
+                      rf"\b{_MILLIONS_OF}"
+                      rf"|\b{_MILLIONS_OF}\s+(?:budget|estimate|bill|deficit|gap|shortfall|overrun|a year|per year)\b", re.I)),
     # "How long is the track?" asks for a length; "How long did it last?" for a duration.
     Detail("a length", re.compile(rf"\b{_HOW_LONG_IS}|\bhow (?:far|tall|high|deep|wide)\b", re.I),
            # "6 m", "six metres", "a dozen kilometres".

@@ -325,15 +325,15 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
     # The detail must be in the best few items: far down the list it is
     # usually a different date or number than the one asked for.
     top = evidence[: settings.detail_items]
-    header = {id(e): (header_of(e) if header_of else "") for e in top}
-    blob = _evidence_blob(top) + " " + " ".join(header.values())
+    headers = [header_of(e) if header_of else "" for e in top]
+    blob = _evidence_blob(top) + " " + " ".join(headers)
     focus = focus_stems(question)
     for detail in asked_details(question):
         if detail.needs is not None and not detail.needs.search(blob):
             return prompts.REFUSE_MISSING_DETAIL.format(what=detail.what)
         if detail.needs is not None and focus and not any(
-                detail.needs.search(f"{e.text} {header[id(e)]}") and focus & content_stems(_evidence_blob([e]))
-                for e in top):
+                detail.needs.search(f"{e.text} {header}") and focus & content_stems(_evidence_blob([e]))
+                for e, header in zip(top, headers)):
             # A date or an amount about something else is not the answer:
             # "How much would the pool cost?" needs an amount beside the pool.
             return prompts.REFUSE_MISSING_DETAIL.format(what=detail.what)
@@ -345,10 +345,10 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
             # and a number need to meet in one item.
             holds = counted_in if counted else counts
             ok = False
-            for e in top:
+            for e, header in zip(top, headers):
                 has_number = bool(_NUMBER.search(e.text)) or bool(
                     set(re.findall(rf"[{LOWER}]+", e.text.lower())) & _NUMBER_WORDS)
-                if has_number and (noun is None or holds(noun, e.text) or counts(noun, header[id(e)])):
+                if has_number and (noun is None or holds(noun, e.text) or counts(noun, header)):
                     ok = True
             if not ok:
                 return prompts.REFUSE_MISSING_DETAIL.format(what=f"the number of {noun}" if noun else detail.what)
@@ -454,14 +454,14 @@ def supports(sentence: str, cited: list[Evidence], settings: VerifySettings = Ve
             blob = _norm(without_instructions(_evidence_blob(own)))
     sent = claim_body(sent)
     stems = content_stems(sent) or stems
-    found = len(stems & content_stems(blob)) / len(stems)
+    evidence_stems = content_stems(blob)
+    found = len(stems & evidence_stems) / len(stems)
     if found < settings.min_word_overlap:
         return False
     # Each clause must hold on its own: a faithful first clause must not carry
     # an invented second one past the check.
     clauses = [c for c in _CLAUSE_SPLIT.split(sent)
                if c and len(_stem_sequence(c)) >= settings.min_clause_words] or [sent]
-    evidence_stems = content_stems(blob)
     return all(ordered_pair_overlap(c, blob, settings.pair_window, settings.min_clause_words)
                >= settings.min_pair_overlap
                and len(content_stems(c) & evidence_stems) >= settings.min_clause_overlap * len(content_stems(c))
