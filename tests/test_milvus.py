@@ -514,7 +514,8 @@ def test_killing_rag_index_part_way_then_rerunning_converges(tmp_path):
     engines = _engines_of(proc.pid)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL, "indexing finished before it could be killed"
+    assert proc.returncode == -signal.SIGKILL, \
+        f"indexing ended (exit {proc.returncode}) before it could be killed: {proc.stderr.read().decode()[-2000:]}"
     assert len(engines) == 1
     # The engine went with it (it exits when its parent's lock goes), not left holding the file.
     assert _gone(engines[0], within=10)
