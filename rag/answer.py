@@ -31,7 +31,7 @@ from rag.types import Answer, Citation, Draft, Evidence, Passage, Timings
 from rag.parse import LOWER, UPPER, is_boilerplate, is_item_line, split_answer_sentences
 from rag.question import MONTHS, QUOTATION, CorpusFacts, asks_for_speakers, counted_noun, document_facets, document_phrases, expected_detail, is_yes_no, \
     list_size, question_parts, said_about
-from rag.verify import attributed_to, content_stems, counts, focus_stems, has_instructions, names_in, refusal_reason, \
+from rag.verify import attributed_to, content_stems, counted_in, counts, focus_stems, has_instructions, names_in, refusal_reason, \
     same_person, supports
 
 # Letter classes: rag.parse.UPPER and LOWER (Latin-1 and Latin Extended-A letters beside A-Z/a-z).
@@ -416,9 +416,12 @@ class Answerer:
         from the same document while each contains about as many of the
         question's focus words as the best item (each word weighted by how
         few items contain it), up to the number asked for
-        (``answer.max_list_items`` for a bare plural). Otherwise a close
-        second joins only when it continues the same speaker's words, or is
-        narration after narration that contains a focus word.
+        (``answer.max_list_items`` for a bare plural). An item that has the
+        kind of thing the question asks for (``answers_alone``: the date for
+        "when", a speaker for "who") and as many of its focus words as the
+        next stands alone. Otherwise a close second joins only when it
+        continues the same speaker's words, or is narration after narration
+        that contains a focus word.
         """
         evidence = self._ranked(question, retrieval, lead)
         if not evidence:
@@ -475,7 +478,11 @@ class Answerer:
                          None)
             if other is not None:
                 chosen.append(other)
-        elif len(evidence) > 1:
+        elif len(evidence) > 1 and not (covered(0) > 0 and covered(0) >= covered(1)
+                                        and answers_alone(question, evidence[0])):
+            # (An item that has what the question asks for, and as much of
+            # its focus as the next, is the answer: a second would be read as
+            # part of it, and is seldom about the same thing.)
             first, second = evidence[0], evidence[1]
             # A close second joins only when it continues the same voice:
             # another quotation of the same speaker, or narration after
@@ -979,6 +986,24 @@ _MASTHEAD = re.compile(rf"^[{UPPER}][^|\n]{{1,60}}?\s+[|\u00b7\u2022]\s+\S")
 _PUBLISHER_LINE = re.compile(r"\b(?:published|produced|issued|released|distributed) by\b|\bpublisher\b", re.I)
 # The verbs a date question names and their stems ("When was it recorded?").
 _DATE_VERBS = re.compile(r"\b(publish|broadcast|record|issu|releas|air|writ|post|date)", re.I)
+
+
+def answers_alone(question: str, item: Evidence) -> bool:
+    """Whether one evidence item gives the kind of thing the question asks
+    for: a speaker for "who" (the item is someone's words), the date, amount
+    or number for a question that asks for one, and for "how many X" a
+    number of X ("620,000 passengers", not "carry passengers again on June 14").
+
+    Example: for "When did Trump say he had worked out a deal on oil?", the
+    item "…," Trump said at a White House briefing on April 18." -> True.
+    """
+    if re.match(r"\s*(?:and\s+)?(?:who|whom)\b", question, re.I) and item.speaker:
+        return True
+    detail = expected_detail(question)
+    if detail is None or not detail.search(item.text):
+        return False
+    counted = counted_noun(question)
+    return not (counted and content_stems(counted) and not counted_in(counted, item.text))
 
 
 def _pick_author(question: str, front: list[Passage], colophon: list[Passage]) -> Optional[Passage]:

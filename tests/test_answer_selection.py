@@ -679,3 +679,31 @@ def test_a_press_release_media_contact_is_the_block_under_its_label(make_assista
     answer = assistant.ask("Who is the media contact for the lock announcement?")
     assert "Ines Brandt, Communications Officer" in answer.text, answer.text
     assert answer.citations[0].quote == "Media contact:\nInes Brandt, Communications Officer\n(555) 010-4411"
+
+
+
+FERRY = """Tern Island ferry news
+
+The new ferry Maren Lys entered service on Tuesday, the island's harbour office said.
+
+"We waited nine years for this boat," the harbour master, Olav Brekke, said on 3 May. "The Maren Lys will sail every hour in summer," Brekke said.
+
+The old ferry carried passengers for forty years. The Maren Lys carries 240 passengers and 40 cars.
+"""
+
+
+def test_an_item_with_what_the_question_asks_for_stands_alone(make_assistant, tmp_path):
+    # The sentence with the date answers "when" by itself: Brekke's other
+    # words would be read as part of the answer.
+    path = _write(tmp_path, "ferry.txt", FERRY)
+    assistant = make_assistant(paths=[path])
+    answer = assistant.ask("When did Brekke say they had waited nine years for the boat?")
+    assert "3 May" in answer.text, answer.text
+    assert len(answer.citations) == 1, answer.text
+    answer = assistant.ask("Who said they had waited nine years for the boat?")
+    assert "Brekke" in answer.text and len(answer.citations) == 1, answer.text
+    # "How many passengers" wants a number of passengers, not the forty years
+    # of a sentence that also names passengers.
+    answer = assistant.ask("How many passengers does the Maren Lys carry?")
+    assert "240 passengers" in answer.text, answer.text
+    assert all(FERRY[c.start:c.end] == c.quote for c in answer.citations)
