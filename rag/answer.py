@@ -29,7 +29,7 @@ from rag.retrieve import Retrieval, Retriever, estimate_tokens, evidence_of
 from rag.settings import Settings
 from rag.types import Answer, Citation, Draft, Evidence, Passage, Timings
 from rag.parse import LOWER, UPPER, is_boilerplate, is_item_line, split_answer_sentences
-from rag.question import MONTHS, QUOTATION, CorpusFacts, asks_for_speakers, counted_noun, document_facets, document_phrases, expected_detail, is_yes_no, \
+from rag.question import MONTHS, QUOTATION, CorpusFacts, asks_for_people, asks_for_speakers, counted_noun, document_facets, document_phrases, expected_detail, is_yes_no, \
     list_size, question_parts, said_about
 from rag.verify import attributed_to, content_stems, counted_in, counts, focus_stems, has_instructions, names_in, refusal_reason, \
     same_person, supports
@@ -449,6 +449,10 @@ class Answerer:
             voices = first is not None
             if voices:
                 chosen = [first]
+        if wanted_items is not None and not voices and asks_for_people(question):
+            items = self._named_people(question, evidence, wanted_items)
+            if items:
+                return items
         if wanted_items is not None and not voices:
             items = self._section_items(evidence, focus, wanted_items)
             if items:
@@ -499,6 +503,43 @@ class Answerer:
                               if not (evidence[i].source == first.source and evidence[i].start < first.end
                                       and first.start < evidence[i].end)]
         return [evidence[i] for i in chosen]
+
+    def _named_people(self, question: str, evidence: list[Evidence], wanted: int) -> list[Evidence]:
+        """For a list of people ("Which two hydrologists reviewed the
+        report?"), the items that name them, each adding someone the ones
+        before did not name, until ``wanted`` people are named (at most
+        ``answer.max_list_items`` items for a bare plural). A sentence that
+        only announces them ("Two hydrologists … reached different
+        conclusions.") names nobody; the sentences after it in its paragraph
+        are searched first, as that is where such a sentence's people are
+        named. A person is someone the documents introduce by full name
+        (``CorpusFacts.people``), found by surname; the people the question
+        names do not count. Empty when fewer than two people (``wanted``,
+        when it is one) are found, and the list is then chosen as before."""
+        lead = evidence[0]
+        asked = {w.lower() for n in names_in(question) for w in n.split()}
+        surnames = {p.split()[-1] for p in self.facts.people} - {w.title() for w in asked}
+        candidates = [lead]
+        passages, ids = self._document_of(lead.passage_ids)
+        if ids:
+            last = max(ids)
+            for i in range(last + 1, len(passages)):
+                if passages[i].paragraph != passages[last].paragraph or passages[i].kind != "sentence":
+                    break
+                candidates.append(self._run(passages, i, i, lead.score))
+        candidates += [e for e in evidence[1:] if e.source == lead.source]
+        named: set[str] = set()
+        chosen: list[Evidence] = []
+        limit = wanted or self.settings.answer.max_list_items
+        for e in candidates:
+            new = set(re.findall(rf"[{UPPER}][{LOWER}'-]+", e.text)) & surnames - named
+            if not new or any(e.start < c.end and c.start < e.end for c in chosen):
+                continue
+            chosen.append(e)
+            named |= new
+            if len(named) >= (wanted or limit) or len(chosen) >= limit:
+                break
+        return chosen if len(named) >= min(2, wanted or 2) else []
 
     def _section_items(self, evidence: list[Evidence], focus: set[str], wanted: int) -> list[Evidence]:
         """The list items of a section the question names, when a list

@@ -361,6 +361,22 @@ DOER_PLURAL = rf"[{LOWER}]{{2,}}(?:ers|ors|ists|ians|ants|ents|ees)"
 _PEOPLE_PLURAL = rf"(?:people|persons|experts|officials|leaders|critics|voices|{DOER_PLURAL})"
 
 
+# "Which two hydrologists…", "Name the experts who…": a list of people.
+_PEOPLE_LIST = re.compile(
+    rf"\b(?:which|name|list)\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:two|three|four|five|six|[2-6]\s+)?"
+    rf"\s*(?:[{LOWER}-]+\s+)?{_PEOPLE_PLURAL}\b\s*(?:who\s+|that\s+)?(?P<rest>.*)", re.I)
+
+
+def asks_for_people(question: str) -> bool:
+    """Whether a list question asks for people: a plural noun of people after
+    "which", "name" or "list". Its answer is their names.
+
+    Example: ``asks_for_people("Which two hydrologists reviewed the report?")`` -> True;
+    ``asks_for_people("Which routes will change?")`` -> False
+    """
+    return bool(_PEOPLE_LIST.search(question))
+
+
 def asks_for_speakers(question: str) -> bool:
     """Whether a list question lists people by what they said or think:
     a plural noun of people after "which", "name" or "list", and a verb of
@@ -371,8 +387,7 @@ def asks_for_speakers(question: str) -> bool:
     Example: ``asks_for_speakers("Which experts doubt a reset?")`` -> True;
     ``asks_for_speakers("Which routes will change?")`` -> False
     """
-    m = re.search(rf"\b(?:which|name|list)\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?(?:two|three|four|five|six|[2-6]\s+)?"
-                  rf"\s*(?:[{LOWER}-]+\s+)?{_PEOPLE_PLURAL}\b\s*(?:who\s+|that\s+)?(?P<rest>.*)", question, re.I)
+    m = _PEOPLE_LIST.search(question)
     # The people must be the ones doing the saying: the verb follows them.
     verb = m.group("rest").split(" ", 1)[0] if m and m.group("rest") else ""
     return bool(verb and (_ABOUT_WORDS.match(verb) or re.match(r"(?:speak|spoke|spoken)\b", verb, re.I)))

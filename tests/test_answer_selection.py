@@ -4,7 +4,7 @@ what the answer shows."""
 
 import pytest
 
-from rag.question import asks_for_speakers, list_size
+from rag.question import asks_for_people, asks_for_speakers, list_size
 
 INTERVIEW = """Harbour Hour | Westmere Radio
 
@@ -707,3 +707,34 @@ def test_an_item_with_what_the_question_asks_for_stands_alone(make_assistant, tm
     answer = assistant.ask("How many passengers does the Maren Lys carry?")
     assert "240 passengers" in answer.text, answer.text
     assert all(FERRY[c.start:c.end] == c.quote for c in answer.citations)
+
+
+BRIDGE = """Old bridge may reopen to cyclists
+
+The county closed the Varde footbridge in March after a crack was found in one of its piers.
+
+Two inspectors who examined the bridge for the county came to opposite views. Lena Hartvig of the Roads Agency said the crack was old and stable. Her colleague on the inspection, Tomas Berglund, an engineer at Dale College, disagreed.
+
+The county will decide in June whether to repair the bridge or replace it.
+"""
+
+
+def test_a_list_of_people_gives_the_sentences_that_name_them(make_assistant, tmp_path):
+    # The sentence that announces "two inspectors" names neither: the ones
+    # after it in its paragraph do, and they are the answer.
+    assistant = make_assistant(paths=[_write(tmp_path, "bridge.txt", BRIDGE)])
+    answer = assistant.ask("Which two inspectors examined the bridge for the county?")
+    assert "Hartvig" in answer.text and "Berglund" in answer.text, answer.text
+    assert len(answer.citations) == 2, answer.text
+    assert all(BRIDGE[c.start:c.end] == c.quote for c in answer.citations)
+
+
+@pytest.mark.parametrize("question, people", [
+    ("Which two hydrologists reviewed the report?", True),
+    ("Name the engineers who spoke about the dam.", True),
+    ("Which two people does Meresky mention by name?", True),
+    ("Which routes will change?", False),
+    ("Which two measures is the agency taking?", False),
+])
+def test_asks_for_people(question, people):
+    assert asks_for_people(question) is people
