@@ -308,6 +308,11 @@ class AnswerSettings(_Section):
         description="The focus words an item adds must weigh at least this much (a word in one evidence item "
         "weighs 1, in two 0.5, in n 1/n).",
     )
+    scope_margin: int = Field(
+        2, ge=0,
+        description="A question is answered from one document when that document has at least this many more "
+        "of the question's focus words than any other (Answerer._focus_document); 0: never.",
+    )
     close_second_ratio: float = Field(
         0.75, ge=0.0,
         description="A second evidence item joins the best one in an answer when its score is at least this "

@@ -738,3 +738,28 @@ def test_a_list_of_people_gives_the_sentences_that_name_them(make_assistant, tmp
 ])
 def test_asks_for_people(question, people):
     assert asks_for_people(question) is people
+
+
+GRAIN = """Grain co-op faces dearer seed
+
+The price of a tonne of seed barley rose to 410 crowns this winter, the Hollin Grain Cooperative said. Members will vote on a bulk order in April.
+"""
+
+TIMBER = """Sawmill strike ends
+
+Workers at the Ravnsborg sawmill returned on Monday after a strike over night shifts that lasted three weeks. The strike halted deliveries of spruce planks to the coast.
+
+The mill's owner said the strike had cost it orders, and that the price of planks would stay where it was.
+"""
+
+
+def test_a_question_about_one_document_is_not_answered_from_another(make_assistant, tmp_path):
+    # Only the sawmill story speaks of a strike, planks and deliveries; the
+    # co-op's price of seed is not the price asked for.
+    assistant = make_assistant(paths=[_write(tmp_path, "grain.txt", GRAIN), _write(tmp_path, "timber.txt", TIMBER)])
+    answer = assistant.ask("What was the price of a tonne of spruce planks after the strike?")
+    assert answer.mode == "refused", answer.text
+    assert "410" not in answer.text
+    # The rule has a setting: with margin 0, documents are not told apart by focus words.
+    loose = make_assistant(paths=[tmp_path / "grain.txt", tmp_path / "timber.txt"], answer={"scope_margin": 0})
+    assert "410" in loose.ask("What was the price of a tonne of spruce planks after the strike?").text
