@@ -860,8 +860,8 @@ class Answerer:
             self._doc_facts = {src: CorpusFacts.from_texts([d.text], (), ()) for src, d in docs.items()}
         return self._doc_facts
 
-    def _focus_document(self, question: str) -> set[str]:
-        """The one document that has clearly more of the question's focus
+    def _focus_document(self, question: str, among: set[str]) -> set[str]:
+        """The one document of ``among`` that has clearly more of the question's focus
         words than any other (``answer.scope_margin`` more), as a set; empty
         when none stands out. "What was the price of a barrel of oil after
         the collapse?" is about the document that speaks of oil, barrels and
@@ -874,22 +874,28 @@ class Answerer:
             return set()
         if self._doc_stems is None:
             self._doc_stems = {src: content_stems(" ".join(sorted(f.words))) for src, f in self._document_facts().items()}
-        held = sorted(((len(focus & stems), src) for src, stems in self._doc_stems.items()), reverse=True)
+        held = sorted(((len(focus & stems), src) for src, stems in self._doc_stems.items() if src in among),
+                      reverse=True)
+        if len(held) < 2:
+            return set()
         return {held[0][1]} if held[0][0] - held[1][0] >= margin else set()
 
     def scoped(self, question: str, retrieval: Retrieval) -> Retrieval:
         """Retrieval kept to the documents that mention every name the
         question uses: "What will Dunmore Falls pay its drivers?" is about the
         documents that mention Dunmore Falls, and a wage quoted in another
-        document is not its answer. Unchanged when no document mentions them
-        all (the question may join two documents) or the corpus is one document."""
+        document is not its answer. Of several such documents (or of all, for
+        a question that names nobody) the one with clearly the most of the
+        question's focus words, when one has (``_focus_document``). Unchanged
+        when no document mentions them all (the question may join two
+        documents) or the corpus is one document."""
         names = [n for n in names_in(question) if self.facts.knows(n)]
         docs = self._document_facts()
         if len(docs) < 2:
             return retrieval
         about = {src for src, facts in docs.items() if all(facts.knows(n) for n in names)} if names else set()
-        if not about:
-            about = self._focus_document(question)
+        if len(about) != 1:
+            about = self._focus_document(question, about or set(docs)) or about
         if not about:
             return retrieval
         kept = tuple(e for e in retrieval.evidence if e.source in about)

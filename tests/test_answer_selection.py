@@ -763,3 +763,11 @@ def test_a_question_about_one_document_is_not_answered_from_another(make_assista
     # The rule has a setting: with margin 0, documents are not told apart by focus words.
     loose = make_assistant(paths=[tmp_path / "grain.txt", tmp_path / "timber.txt"], answer={"scope_margin": 0})
     assert "410" in loose.ask("What was the price of a tonne of spruce planks after the strike?").text
+
+
+def test_of_the_documents_that_know_a_name_the_one_about_the_question_answers(make_assistant, tmp_path):
+    # Both stories mention Ravnsborg; only one speaks of a strike and planks.
+    grain = GRAIN.replace("the Hollin Grain Cooperative said", "the Hollin Grain Cooperative in Ravnsborg said")
+    assistant = make_assistant(paths=[_write(tmp_path, "grain.txt", grain), _write(tmp_path, "timber.txt", TIMBER)])
+    answer = assistant.ask("What was the price of a tonne of spruce planks after the Ravnsborg strike?")
+    assert answer.mode == "refused" and "410" not in answer.text, answer.text
