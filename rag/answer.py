@@ -29,7 +29,7 @@ from rag.retrieve import Retrieval, Retriever, estimate_tokens, evidence_of
 from rag.settings import Settings
 from rag.types import Answer, Citation, Draft, Evidence, Passage, Timings
 from rag.parse import LOWER, UPPER, is_boilerplate, is_item_line, split_answer_sentences
-from rag.question import MONTHS, QUOTATION, CorpusFacts, asks_for_people, asks_for_speakers, counted_noun, document_facets, document_phrases, expected_detail, is_yes_no, \
+from rag.question import MONTHS, QUOTATION, CorpusFacts, asked_details, asks_for_people, asks_for_speakers, counted_noun, document_facets, document_phrases, expected_detail, is_yes_no, \
     list_size, question_parts, said_about
 from rag.verify import attributed_to, content_stems, counted_in, counts, focus_stems, has_instructions, names_in, refusal_reason, \
     same_person, supports
@@ -1066,6 +1066,11 @@ def answers_alone(question: str, item: Evidence) -> bool:
     """
     if re.match(r"\s*(?:and\s+)?(?:who|whom)\b", question, re.I) and item.speaker:
         return True
+    details = asked_details(question)
+    if details and details[0].what == "the size of the change" and _TABLE_ROW.match(item.text):
+        # A row gives each column's level ("| Kessel | 21.2 | 29.8 | 71% |"),
+        # not the change between them: the sentence that states it may follow.
+        return False
     detail = expected_detail(question)
     if detail is None or not detail.search(item.text):
         return False

@@ -771,3 +771,22 @@ def test_of_the_documents_that_know_a_name_the_one_about_the_question_answers(ma
     assistant = make_assistant(paths=[_write(tmp_path, "grain.txt", grain), _write(tmp_path, "timber.txt", TIMBER)])
     answer = assistant.ask("What was the price of a tonne of spruce planks after the Ravnsborg strike?")
     assert answer.mode == "refused" and "410" not in answer.text, answer.text
+
+
+LAKE = """# Lake Varn water survey
+
+| Site | 2019 level (mg/l) | 2024 level (mg/l) | Samples over limit |
+| --- | --- | --- | --- |
+| North bay | 4.1 | 6.3 | 18% |
+| Mill inlet | 3.2 | 3.5 | 2% |
+
+The North bay rose the most, by 2.2 milligrams per litre.
+"""
+
+
+def test_a_table_row_does_not_answer_by_how_much_alone(make_assistant, tmp_path):
+    # The row gives two levels and a share of samples, not the rise: the
+    # sentence that states the rise joins it.
+    assistant = make_assistant(paths=[_write(tmp_path, "lake.md", LAKE)])
+    answer = assistant.ask("By how much did the North bay level rise?")
+    assert "2.2" in answer.text, answer.text
