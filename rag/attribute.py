@@ -508,6 +508,21 @@ class _Attributor:
             return self.registry.by_role(words[1:])
         return self.registry.resolve(words)
 
+    def unnamed_subject(self, frame: str) -> str | None:
+        """The role a sentence's subject has when it names no one ("the
+        Principal laughed" -> "the principal"), or None. Its gender, when the
+        word tells it, is recorded for ``referent``."""
+        m = _UNNAMED_SUBJECT.match(frame)
+        if not m:
+            return None
+        head = m.group("head").lower()
+        if head not in _PERSON_NOUNS and head not in self.registry._role_heads():
+            return None
+        who = f"the {head}"
+        if head in _FEMALE_WORDS or head in _MALE_WORDS:
+            self.gender[who] = "f" if head in _FEMALE_WORDS else "m"
+        return who
+
     def mentioned(self, frame: str) -> list[str]:
         """The people a sentence names (outside quotations), in order."""
         found = []
@@ -530,14 +545,17 @@ class _Attributor:
             self.last_org_paragraph = self.paragraph
 
 
-# A sentence that opens with a name, after at most a conjunction or one
-# lead-in adverb ("But", "Still,"), and goes on with a verb-like word.
-_SUBJECT_START = re.compile(
+# What may open a sentence before its subject: a conjunction or adverb, and
+# a lead-in clause ("Asked whether it could fail again, Pellen was blunt.").
+_LEAD_IN = (
     r"^(?:(?:But|And|Yet|Still|So|Then|Meanwhile|However|Later|Earlier),?\s+)?"
-    # a lead-in clause: "Asked whether it could fail again, Pellen was blunt."
     rf"(?:(?:[{UPPER}][{LOWER}]+(?:ed|ing)|When|After|Before|While|Although|Though|As|Once|Since|Until|Unlike|Like|Despite|"
     r"On|In|At|By|For|During|Over|From|Within|Across|Through|Under|With|Without|Along|Around|Last|Earlier|Later|"
     r"Today|Yesterday|This|Every)\b[^,]{0,100},\s+)?"
+)
+# A sentence that opens with a name, after at most a conjunction or one
+# lead-in adverb ("But", "Still,"), and goes on with a verb-like word.
+_SUBJECT_START = re.compile(_LEAD_IN + (
     # a subject named in apposition: "My deputy, Joanna Whitlock, put it best",
     # "The mayor of Brenholm, Tomas Haug, was more cautious"
     rf"(?:(?:My|Our|His|Her|Their|Its|The|A|An)\s+(?:[{LOWER}'-]+\s+){{0,4}}[{LOWER}-]+"
@@ -546,6 +564,26 @@ _SUBJECT_START = re.compile(
     rf"(?:[{UPPER}][{LOWER}]+\s+(?:[{LOWER}-]+\s+){{1,2}}(?=(?:[{UPPER}][{LOWER}]+\s+){{1,3}}[{LOWER}]))?"
     rf"(?P<name>(?:[{UPPER}][{LOWER}]+(?:-[{UPPER}][{LOWER}]+)?\.?\s+){{0,5}}[{UPPER}][{LOWER}]+(?:-[{UPPER}][{LOWER}]+)?)"
     rf"(?P<after>'s?\b|\s+[{LOWER}]|,)"
+))
+
+
+# Nouns for people by role, work or kin: English words, not names from any
+# document. A sentence whose subject is one of them ("Asked whether the roof
+# would be fixed, the Principal laughed.") is about someone the text does not
+# name, and a "she" after it is that person, not the woman named before.
+_PERSON_NOUNS = {
+    "man", "woman", "boy", "girl", "person", "parent", "mother", "father", "son", "daughter", "brother", "sister",
+    "wife", "husband", "neighbour", "neighbor", "resident", "official", "expert", "spokesman", "spokeswoman",
+    "spokesperson", "principal", "superintendent", "director", "manager", "owner", "chair", "chairman",
+    "chairwoman", "head", "officer", "inspector", "engineer", "driver", "worker", "farmer", "teacher", "doctor",
+    "nurse", "lawyer", "judge", "minister", "mayor", "councillor", "councilor", "trustee", "member", "presenter",
+    "reporter", "journalist", "editor", "analyst", "economist", "scientist", "researcher", "professor", "student",
+    "pupil", "captain", "pilot", "passenger", "customer", "visitor", "volunteer", "witness", "survivor", "victim",
+    "activist", "campaigner", "organiser", "organizer", "founder", "secretary", "treasurer", "clerk", "librarian",
+    "surveyor", "hydrologist", "agronomist", "pharmacist", "fisherman", "shopkeeper", "landlord", "tenant",
+}
+_UNNAMED_SUBJECT = re.compile(
+    _LEAD_IN + rf"(?:the|a|an|one|The|A|An|One)\s+(?:[{LOWER}'\u2019-]+\s+){{0,2}}(?P<head>[{UPPER}{LOWER}][{LOWER}-]+)\s+[{LOWER}]"
 )
 
 
@@ -594,6 +632,9 @@ def attribute(passages: list[Passage], text: str, settings: IndexSettings = Inde
             attributor.note(placed)
             if not placed:
                 attributor.unplaced += attributor.mentioned(frame)
+                unnamed = attributor.unnamed_subject(frame)
+                if unnamed:
+                    attributor.unplaced.append(unnamed)
         para_speaker: str | None = None
         # Speaker of each quotation: a name in the frame of any sentence it touches.
         quote_speaker: dict[int, str | None] = {}

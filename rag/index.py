@@ -53,7 +53,7 @@ ProgressFn = Callable[[str, int, int], None]
 
 INDEX_FORMAT_VERSION = 1
 # Bump when ingest (HTML text), parse or attribute change what passages they produce.
-PARSER_VERSION = 13
+PARSER_VERSION = 14
 
 
 def embedding_text(p: Passage) -> str:

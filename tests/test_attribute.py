@@ -338,3 +338,14 @@ def test_a_role_subject_is_who_he_means_after_it():
     )
     assert _speaker_of(a, "Trustee Vik said") == "Hanna Vik"
     assert _speaker_of(a, "He said the savings") == "Samuel Achterberg"
+
+
+def test_a_pronoun_after_a_subject_the_text_does_not_name_is_nobodys():
+    # "the Principal" is never named: her "she said" is not the parent's.
+    text = ("A parent, Mona Ekdahl, asked when the gym would reopen.\n\n"
+            "Asked whether the roof would be fixed by May, the Principal laughed. \"Ask the builders,\" she said.\n")
+    attribution = _attribute(text)
+    assert _speaker_of(attribution, "\"Ask the builders") is None
+    # A subject that is a named person still is the one "she" stands for.
+    text = text.replace("the Principal laughed", "Ekdahl laughed")
+    assert _speaker_of(_attribute(text), "\"Ask the builders") == "Mona Ekdahl"
