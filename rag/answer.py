@@ -435,6 +435,13 @@ class Answerer:
         def covered(i: int) -> float:
             return sum(weight.get(w, 0.0) for w in focus if w in stems[i]) / total
 
+        asking = next((e for e in evidence[: self.settings.answer.complement_depth + 1] if _ASKING.search(e.text)),
+                      None) if asks_for_reply(question) else None
+        if asking is not None:
+            # "What did the Superintendent answer her?": the sentence that
+            # asks (one of the best few) is where the answer is found, and
+            # the reply follows it.
+            return [self.with_reply(asking)]
         parts = question_parts(question)
         if len(parts) > 1:
             found = self._part_evidence(parts)
@@ -607,6 +614,18 @@ class Answerer:
             if new and sum(weight.get(w, 0.0) for w in new) >= settings.complement_weight:
                 return i
         return None
+
+    def with_reply(self, e: Evidence) -> Evidence:
+        """``e`` (a sentence that asks: "A parent asked when the hall would
+        reopen.") and the sentence after it in its paragraph, the reply ("The
+        Superintendent said it would stay closed…"), whoever speaks it."""
+        passages, ids = self._document_of(e.passage_ids)
+        if not ids or max(ids) + 1 >= len(passages):
+            return e
+        first, last = min(ids), max(ids)
+        if passages[last + 1].paragraph != passages[last].paragraph or passages[last + 1].kind != "sentence":
+            return e
+        return self._run(passages, first, last + 1, e.score)
 
     def with_next_sentence(self, e: Evidence) -> Evidence:
         """``e`` and the sentence after it, when that sentence is in the same
@@ -1053,6 +1072,20 @@ _MASTHEAD = re.compile(rf"^[{UPPER}][^|\n]{{1,60}}?\s+[|\u00b7\u2022]\s+\S")
 _PUBLISHER_LINE = re.compile(r"\b(?:published|produced|issued|released|distributed) by\b|\bpublisher\b", re.I)
 # The verbs a date question names and their stems ("When was it recorded?").
 _DATE_VERBS = re.compile(r"\b(publish|broadcast|record|issu|releas|air|writ|post|date)", re.I)
+
+
+# A sentence that asks: "A parent asked when…", "Asked whether…, he laughed.", "…?"
+_ASKING = re.compile(r"\b(?:asked|asking|wanted to know|inquired|enquired)\b|\?\s*[\"\u201d\u2019']?\s*$", re.I)
+
+
+def asks_for_reply(question: str) -> bool:
+    """Whether the question asks what someone answered a question with.
+
+    Example: ``asks_for_reply("What did the Superintendent answer her?")`` -> True;
+    ``asks_for_reply("What is the answer to the shortage?")`` -> False
+    """
+    return bool(re.search(r"\b(?:did|does|do|will|would)\s+(?:[\w.'-]+\s+){1,4}?(?:answer|reply|respond)\b"
+                          r"|\b(?:answered|replied|responded)\b|\bwhen asked\b|\bin reply\b", question, re.I))
 
 
 def answers_alone(question: str, item: Evidence) -> bool:

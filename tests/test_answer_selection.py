@@ -790,3 +790,20 @@ def test_a_table_row_does_not_answer_by_how_much_alone(make_assistant, tmp_path)
     assistant = make_assistant(paths=[_write(tmp_path, "lake.md", LAKE)])
     answer = assistant.ask("By how much did the North bay level rise?")
     assert "2.2" in answer.text, answer.text
+
+
+HALL = """Riverside school board, March meeting
+
+The board approved the new timetable. A parent, Mona Ekdahl, asked when the gym would reopen. The Principal said it would stay shut until the roof was fixed and that classes had moved to the church hall.
+
+Asked whether the roof would be fixed by May, the Principal laughed. "Ask the builders," she said.
+"""
+
+
+def test_what_someone_answered_is_the_sentence_after_the_question(make_assistant, tmp_path):
+    assistant = make_assistant(paths=[_write(tmp_path, "hall.txt", HALL)])
+    answer = assistant.ask("What did the Principal answer Mona Ekdahl about the gym?")
+    assert "church hall" in answer.text, answer.text
+    answer = assistant.ask("What did the Principal reply when asked if the roof would be fixed by May?")
+    assert "Ask the builders" in answer.text, answer.text
+    assert all(HALL[c.start:c.end] == c.quote for c in answer.citations)
