@@ -166,7 +166,7 @@ class _Registry:
                 words = words[1:]  # "Presenter Ruth Calloway": the role, then the name
             # A role the document gives someone, written as a title: "Trustee
             # Elin Sørby" (the attendance list says "Reza Moradi, Trustee").
-            titles = self._role_heads()
+            titles = self.role_heads()
             while len(words) > 1 and words[0].lower() in titles:
                 words = words[1:]
             # A name does not take "the": "the Finance Officer" is a role,
@@ -220,7 +220,7 @@ class _Registry:
                 if appositive:
                     self.people[name].roles.append(appositive.group(1).strip())
 
-    def _role_heads(self) -> set[str]:
+    def role_heads(self) -> set[str]:
         """Last words of the roles given so far ("trustee", "officer")."""
         return {role.split()[-1].lower() for person in self.people.values() for role in person.roles
                 if role and role.split()[-1][:1].isupper()}
@@ -516,7 +516,7 @@ class _Attributor:
         if not m:
             return None
         head = m.group("head").lower()
-        if head not in _PERSON_NOUNS and head not in self.registry._role_heads():
+        if head not in _PERSON_NOUNS and head not in self.registry.role_heads():
             return None
         who = f"the {head}"
         if head in _FEMALE_WORDS or head in _MALE_WORDS:
