@@ -287,8 +287,10 @@ def _marker_of(llm, needle):
 def test_he_said_must_cite_the_person_he_refers_to(make_assistant, fake_llm, tmp_path):
     """A pronoun carries the question's speaker; another document's speaker's
     words cited under it are a false attribution and are dropped."""
-    # A wide prompt, so the other document's quotation is among what the model sees.
-    assistant = make_assistant(fake_llm, paths=_two_documents(tmp_path), answer={"llm_evidence_tokens": 2000},
+    # A wide prompt, so the other document's quotation is among what the model
+    # sees (and no scoping to the one document the question's words point at,
+    # which would keep it out before the verifier is reached).
+    assistant = make_assistant(fake_llm, paths=_two_documents(tmp_path), answer={"llm_evidence_tokens": 2000, "scope_margin": 0},
                                retrieval={"evidence_tokens": 2000, "max_evidence_items": 30})
     question = "What did Suslov say about sanctions relief convincing authoritarian regimes and arms control?"
     fake_llm.enqueue("placeholder")
