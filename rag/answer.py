@@ -929,8 +929,17 @@ class Answerer:
         the Senate Intelligence Committee"), so its body answers, not its
         masthead. "Who wrote the news article?" names no phrase of any text."""
         phrases = document_phrases(question)
-        return bool(phrases) and any(re.search(rf"\b{re.escape(phrase)}\b", d.text, re.I)
-                                     for d in self.retriever.index.documents.values() for phrase in phrases)
+        if not phrases:
+            return False
+        # Only a document that also knows the question's names mentions the
+        # report asked about: "Who wrote the opinion piece about the Brannock
+        # ferry subsidy?" is not about the opinion piece an article on Moscow
+        # mentions.
+        names = [n for n in names_in(question) if self.facts.knows(n)]
+        docs = self._document_facts()
+        return any(re.search(rf"\b{re.escape(phrase)}\b", d.text, re.I)
+                   for src, d in self.retriever.index.documents.items()
+                   if all(docs[src].knows(n) for n in names) for phrase in phrases)
 
     def document_passages(self, source: str) -> tuple[list[Passage], list[Passage]]:
         """A document's front matter (everything before its third body
@@ -1071,7 +1080,7 @@ _EMPHASIS = re.compile(r"\*\*|__")  # Markdown bold: "**Date:** 12 March" reads 
 _MASTHEAD = re.compile(rf"^[{UPPER}][^|\n]{{1,60}}?\s+[|\u00b7\u2022]\s+\S")
 _PUBLISHER_LINE = re.compile(r"\b(?:published|produced|issued|released|distributed) by\b|\bpublisher\b", re.I)
 # The verbs a date question names and their stems ("When was it recorded?").
-_DATE_VERBS = re.compile(r"\b(publish|broadcast|record|issu|releas|air|writ|post|date)", re.I)
+_DATE_VERBS = re.compile(r"\b(publish|broadcast|record|issu|releas|air|writ|post|date|updat|revis)", re.I)
 
 
 # A sentence that asks: "A parent asked when…", "Asked whether…, he laughed.", "…?"
@@ -1116,6 +1125,21 @@ def _pick_author(question: str, front: list[Passage], colophon: list[Passage]) -
     return lines[0] if lines else None
 
 
+def _pick_bio(question: str, front: list[Passage], colophon: list[Passage]) -> Optional[Passage]:
+    # The sentence near the end that says who the byline's author is:
+    # "Edda Tolliver is a former harbour pilot …".
+    bylines = [p for p in front if p.kind == "byline"]
+    if not bylines:
+        return None
+    name = re.sub(r"^\W*by\s+", "", bylines[0].text, flags=re.I).split(",")[0].strip(" *_")
+    if not name:
+        return None
+    surname = name.split()[-1]
+    lines = [p for p in colophon if p.kind == "sentence"
+             and re.match(rf"\W*(?:{re.escape(name)}|{re.escape(surname)})\s+(?:is|was|has been|writes|worked)\b", p.text)]
+    return lines[0] if lines else None
+
+
 def _pick_date(question: str, front: list[Passage], colophon: list[Passage]) -> Optional[Passage]:
     dated = [p for p in front if _DATE.search(p.text)]
     if not dated:
@@ -1157,7 +1181,7 @@ def _pick_meeting(question: str, front: list[Passage], colophon: list[Passage]) 
     return lines[0] if lines else None
 
 
-_FACET_PICKERS = {"author": _pick_author, "date": _pick_date, "meeting": _pick_meeting, "publisher": _pick_publisher,
+_FACET_PICKERS = {"author": _pick_author, "bio": _pick_bio, "date": _pick_date, "meeting": _pick_meeting, "publisher": _pick_publisher,
                   "title": _pick_title, "contact": _pick_contact}
 
 

@@ -443,7 +443,7 @@ def unknown_names(question: str, facts: CorpusFacts, settings: VerifySettings = 
         # A capitalised first word is a name only when a name follows it
         # ("Angela Merkel said…"), not when it merely starts the question ("Besides…").
         first = i == 0 and not (len(tokens) > 1 and tokens[1][:1].isupper())
-        is_name = word[:1].isupper() and not first
+        is_name = word[:1].isupper() and not first and not _DOC_WORD.fullmatch(word)
         if is_name and word.lower() not in QUESTION_WORDS - {"will"}:
             current.append(word)
         else:
@@ -826,11 +826,15 @@ def _referents(previous: str, last: Answer, people: PeopleIndex, settings: Retri
 
 # -- questions about the document itself ------------------------------------
 
-_DOC_NOUN = r"(?:article|story|report|statement|release|press release|interview|piece|document|page|post|broadcast|programme|program|study|paper|text|minutes|transcript)"
+_DOC_NOUN = (r"(?:article|story|report|statement|release|press release|interview|piece|document|page|post|broadcast|programme|"
+             r"program|study|paper|text|minutes|transcript|column|op-ed|editorial|FAQs?|explainer|guide|notice|newsletter|"
+             r"bulletin|blog|leaflet|briefing)")
+# A document noun as a word of the question ("the heat pump grants FAQ"): not a name.
+_DOC_WORD = re.compile(rf"{_DOC_NOUN}", re.I)
 _FACETS = (
     ("date", re.compile(
         rf"\bwhen (?:and where )?(?:was|were|is|did)\b.*\b(?:published|issued|released|broadcast|aired|written|dated|posted|recorded|"
-        rf"put out|come out|publish|issue|release|air)\b|\b(?:what|which) (?:is the )?(?:date|day)\b.*\b{_DOC_NOUN}\b|"
+        rf"put out|come out|publish|issue|release|air|updated|revised|update|revise)\b|\b(?:what|which) (?:is the )?(?:date|day)\b.*\b{_DOC_NOUN}\b|"
         rf"\bpublication date\b", re.I)),
     # Minutes: the meeting's date is the document's "Date:" field ("When did
     # the board meet?", "On what date was the meeting held?").
@@ -850,9 +854,16 @@ _FACETS = (
         r"\bwho (?:published|publishes|issued|issues|released|releases|put out|puts out|produced|produces|owns|"
         r"is the publisher)\b|"
         r"\b(?:which|what) (?:organi[sz]ation|agency|outlet|newspaper|news agency|office|body|institute|publication|"
-        r"magazine|journal|paper|website|news site|radio station|station|broadcaster|programme|program)\b.*\b(?:published|issued|released|produced|aired|broadcast|for)\b|"
+        r"magazine|journal|paper|website|news site|radio station|station|broadcaster|programme|program)\b.*\b(?:published|"
+        r"publishes|issued|issues|released|releases|produced|produces|aired|airs|broadcast|broadcasts|ran|runs|carried|"
+        r"carries|printed|prints|for)\b|"
         r"\bfor which (?:programme|program|outlet|newspaper|station|agency|publication|broadcaster)\b|\bpublisher\b", re.I)),
-    ("title", re.compile(rf"\b(?:title|headline)\b.*\b{_DOC_NOUN}\b|\bwhat is the (?:title|headline)\b", re.I)),
+    ("title", re.compile(rf"\b(?:title|headline)\b.*\b{_DOC_NOUN}\b|\bwhat is the (?:title|headline)\b|"
+                         rf"\bwhat (?:is|was) (?:the |this |that )?(?:[\w-]+ ){{0,4}}{_DOC_NOUN} called\b", re.I)),
+    # The author's bio line at the end: "X is a former harbour pilot and chairs …".
+    ("bio", re.compile(r"\b(?:author|writer|columnist)(?:'s|\u2019s)\s+(?:background|bio|biography|job|role|profession|"
+                       r"occupation|career)\b|\bwhat (?:does|did) the (?:author|writer|columnist) do\b|"
+                       r"\bwho is the (?:author|writer|columnist),? (?:and what|professionally)\b", re.I)),
 )
 
 
@@ -899,5 +910,5 @@ def document_facets(question: str) -> tuple[str, ...]:
     found = [name for name, pattern in _FACETS if pattern.search(question)]
     if "publisher" in found and re.search(r"\b(?:on )?what date\b|\bwhen\b", question, re.I) and "date" not in found:
         found.append("date")  # "Who issued it, and on what date?"
-    order = ("author", "date", "meeting", "publisher", "title", "contact")
+    order = ("author", "bio", "date", "meeting", "publisher", "title", "contact")
     return tuple(f for f in order if f in found)

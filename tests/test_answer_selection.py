@@ -807,3 +807,47 @@ def test_what_someone_answered_is_the_sentence_after_the_question(make_assistant
     answer = assistant.ask("What did the Principal reply when asked if the roof would be fixed by May?")
     assert "Ask the builders" in answer.text, answer.text
     assert all(HALL[c.start:c.end] == c.quote for c in answer.citations)
+
+
+GUIDE = """# Boat Licence Renewals: Questions and Answers
+
+Published by the Harrow Coast Marine Office | Last updated: 3 June 2025
+
+This page explains how to renew a mooring licence.
+
+## Who must renew?
+
+Every owner of a boat moored in the harbour must renew by 1 April.
+"""
+
+COLUMN = """The Saltby Courier | 9 May 2025
+
+Keep the old lighthouse lit
+
+By Mara Quellin
+
+I have walked past the lighthouse every morning for forty years, and the council's plan to switch it off is a mistake.
+
+Mara Quellin is a retired lifeboat coxswain and writes a monthly column for the Courier.
+"""
+
+NEWS = """Harbour news
+
+Two former keepers published an opinion piece last week urging the council to sell the lighthouse.
+"""
+
+
+def test_questions_about_a_faq_or_a_column_are_answered_from_its_masthead(make_assistant, tmp_path):
+    paths = [_write(tmp_path, "guide.md", GUIDE), _write(tmp_path, "column.txt", COLUMN), _write(tmp_path, "news.txt", NEWS)]
+    assistant = make_assistant(paths=paths)
+    # "FAQ" is the kind of document, not a name the documents do not know.
+    answer = assistant.ask("Which organisation publishes the boat licence FAQ?")
+    assert "Harrow Coast Marine Office" in answer.text, answer.text
+    assert "3 June 2025" in assistant.ask("When was the boat licence FAQ last updated?").text
+    assert "Boat Licence Renewals" in assistant.ask("What is the boat licence page called?").text
+    answer = assistant.ask("Which paper ran the column about the Saltby lighthouse, and on what date?")
+    assert "Saltby Courier" in answer.text and "9 May 2025" in answer.text, answer.text
+    # Another document mentions "an opinion piece", but not Saltby: the column itself is meant.
+    assert "Mara Quellin" in assistant.ask("Who wrote the opinion piece about the Saltby lighthouse?").text
+    answer = assistant.ask("What is the author's background, according to the lighthouse column?")
+    assert "lifeboat coxswain" in answer.text, answer.text
