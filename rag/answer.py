@@ -341,6 +341,11 @@ class Answerer:
         evidence = [e for e in retrieval.evidence if not has_instructions(e.text)] or list(retrieval.evidence)
         # A copyright line or a row of links answers nothing a page reports.
         evidence = [e for e in evidence if not is_boilerplate(e.text)] or evidence
+        # A correction ("An earlier version of this column said … 321,000")
+        # repeats the figure that was wrong: it answers only a question about
+        # the correction.
+        if not _ABOUT_CORRECTION.search(question):
+            evidence = [e for e in evidence if not _RETRACTED.search(e.text)] or evidence
         # A table's header row names columns and answers nothing by itself
         # (its rows are shown with it: ``quoted``).
         evidence = [e for e in evidence if not self._is_table_header(e)] or evidence
@@ -1083,6 +1088,11 @@ _PUBLISHER_LINE = re.compile(r"\b(?:published|produced|issued|released|distribut
 _DATE_VERBS = re.compile(r"\b(publish|broadcast|record|issu|releas|air|writ|post|date|updat|revis)", re.I)
 
 
+# A correction that repeats what an earlier version wrongly said.
+_RETRACTED = re.compile(r"\b(?:an?|the) (?:earlier|previous|original|first) (?:version|edition) of this\b"
+                        r"|\b(?:incorrectly|wrongly|mistakenly) (?:said|stated|reported|gave|described)\b", re.I)
+_ABOUT_CORRECTION = re.compile(r"\bcorrect(?:ed|ion|ions)?\b|\beditor'?s note\b|\b(?:earlier|previous|original) "
+                               r"version\b|\berror\b|\bmistake\b", re.I)
 # A sentence that asks: "A parent asked when…", "Asked whether…, he laughed.", "…?"
 _ASKING = re.compile(r"\b(?:asked|asking|wanted to know|inquired|enquired)\b|\?\s*[\"\u201d\u2019']?\s*$", re.I)
 

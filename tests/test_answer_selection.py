@@ -851,3 +851,21 @@ def test_questions_about_a_faq_or_a_column_are_answered_from_its_masthead(make_a
     assert "Mara Quellin" in assistant.ask("Who wrote the opinion piece about the Saltby lighthouse?").text
     answer = assistant.ask("What is the author's background, according to the lighthouse column?")
     assert "lifeboat coxswain" in answer.text, answer.text
+
+
+CORRECTED = """The Saltby Courier | 9 May 2025
+
+Lighthouse visits rise
+
+The lighthouse museum had its best year in 2024, with 48,500 people through the door.
+
+Correction: An earlier version of this story said the museum counted 84,500 visitors in 2024.
+"""
+
+
+def test_a_correction_does_not_answer_with_the_figure_it_corrects(make_assistant, tmp_path):
+    assistant = make_assistant(paths=[_write(tmp_path, "museum.txt", CORRECTED)])
+    answer = assistant.ask("How many visitors did the lighthouse museum count in 2024?")
+    assert "48,500" in answer.text and "84,500" not in answer.text, answer.text
+    # Asked about the correction, the correction answers.
+    assert "84,500" in assistant.ask("What did the correction at the end of the story say?").text
