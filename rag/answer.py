@@ -467,6 +467,10 @@ class Answerer:
             if items:
                 return items
         if wanted_items is not None and not voices:
+            items = self._table_rows(evidence, focus, wanted_items)
+            if items:
+                return items
+        if wanted_items is not None and not voices:
             items = self._section_items(evidence, focus, wanted_items)
             if items:
                 return items
@@ -553,6 +557,29 @@ class Answerer:
             if len(named) >= (wanted or limit) or len(chosen) >= limit:
                 break
         return chosen if len(named) >= min(2, wanted or 2) else []
+
+    def _table_rows(self, evidence: list[Evidence], focus: set[str], wanted: int) -> list[Evidence]:
+        """The rows of a table, for a list question about what its first
+        column lists ("Which home types are listed in the grant table?" of a
+        table whose first column is "Home type"): the first evidence item
+        that is a row of a table whose first header cell shares a focus word
+        with the question stands for the whole table, one item a row, up to
+        ``wanted`` (at most ``answer.max_section_items`` for a bare plural).
+        Empty when no such row was retrieved."""
+        for e in evidence:
+            passages = self._passages(e)
+            header = self._table_header(passages[0]) if passages else None
+            if not header or not (focus & content_stems(header[0])):
+                continue
+            rows, at = self._document_of(e.passage_ids)
+            first = last = min(at)
+            while first > 0 and _TABLE_ROW.match(rows[first - 1].text) and not _TABLE_RULE.match(rows[first - 1].text):
+                first -= 1
+            while last + 1 < len(rows) and _TABLE_ROW.match(rows[last + 1].text):
+                last += 1
+            items = [self._run(rows, i, i, e.score) for i in range(first, last + 1)]
+            return items[: wanted or self.settings.answer.max_section_items]
+        return []
 
     def _section_items(self, evidence: list[Evidence], focus: set[str], wanted: int) -> list[Evidence]:
         """The list items of a section the question names, when a list

@@ -869,3 +869,25 @@ def test_a_correction_does_not_answer_with_the_figure_it_corrects(make_assistant
     assert "48,500" in answer.text and "84,500" not in answer.text, answer.text
     # Asked about the correction, the correction answers.
     assert "84,500" in assistant.ask("What did the correction at the end of the story say?").text
+
+
+FARES = """# Island ferry fares
+
+Fares for the 2026 season, set by the ferry board.
+
+| Ticket type | Single | Return |
+| --- | --- | --- |
+| Adult | 6 crowns | 11 crowns |
+| Child | 3 crowns | 5 crowns |
+| Bicycle | 2 crowns | 3 crowns |
+
+Fares rise on 1 May.
+"""
+
+
+def test_a_list_of_what_a_tables_first_column_lists_is_its_rows(make_assistant, tmp_path):
+    assistant = make_assistant(paths=[_write(tmp_path, "fares.md", FARES)])
+    answer = assistant.ask("Which ticket types are in the fares table?")
+    assert all(t in answer.text for t in ("Adult", "Child", "Bicycle")), answer.text
+    assert len(answer.citations) == 3
+    assert all(FARES[c.start:c.end] == c.quote for c in answer.citations)
