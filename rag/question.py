@@ -591,6 +591,10 @@ def asked_details(question: str) -> list[Detail]:
         # said about the price, not for an amount: the topic asks for nothing.
         question = question.replace(topic, " ")
     found = [d for d in DETAILS if d.asks.search(question)]
+    if is_yes_no(question):
+        # "Did the number of people using the ferry go down?" asks whether,
+        # not how many: a figure may settle it, but none is asked for.
+        found = [d for d in found if d.what == "a date"]
     money, number = (next(d for d in DETAILS if d.what == w) for w in ("an amount of money", "that number"))
     if money in found and _MANNER_OR_REASON.match(question) \
             and not money.asks.search(_BARE_MONEY.sub(" ", question)):

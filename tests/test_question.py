@@ -555,3 +555,13 @@ def test_a_role_subject_speaks_not_the_person_named_after_the_verb():
 def test_what_someone_said_about_a_price_asks_for_no_amount():
     assert asked_details("What did the Treasurer say about the mooring price?") == []
     assert [d.what for d in asked_details("How much did the Treasurer say a mooring would cost?")] == ["an amount of money"]
+
+
+@pytest.mark.parametrize("question, details", [
+    ("Did the number of people using the ferry go down in 2025?", []),
+    ("Did the fare rise by more than a crown?", []),
+    ("Does the grant cost the council anything?", []),
+    ("How many people used the ferry in 2025?", ["that number"]),
+])
+def test_a_yes_no_question_asks_for_no_figure(question, details):
+    assert [d.what for d in asked_details(question)] == details
