@@ -837,7 +837,9 @@ _DOC_NOUN = (r"(?:article|story|report|statement|release|press release|interview
 _DOC_WORD = re.compile(rf"{_DOC_NOUN}", re.I)
 _FACETS = (
     ("date", re.compile(
-        rf"\bwhen (?:and where )?(?:was|were|is|did)\b.*\b(?:published|issued|released|broadcast|aired|written|dated|posted|recorded|"
+        # (of a document: "When was the article published?", "When was it
+        # aired?"; "When was the draft budget published?" asks about the budget)
+        rf"\bwhen (?:and where )?(?:was|were|is|did)\b(?=[^?]*\b(?:{_DOC_NOUN}|it|this|that|they)\b).*\b(?:published|issued|released|broadcast|aired|written|dated|posted|recorded|"
         rf"put out|come out|publish|issue|release|air|updated|revised|update|revise)\b|\b(?:what|which) (?:is the )?(?:date|day)\b.*\b{_DOC_NOUN}\b|"
         rf"\bpublication date\b", re.I)),
     # Minutes: the meeting's date is the document's "Date:" field ("When did

@@ -565,3 +565,16 @@ def test_what_someone_said_about_a_price_asks_for_no_amount():
 ])
 def test_a_yes_no_question_asks_for_no_figure(question, details):
     assert [d.what for d in asked_details(question)] == details
+
+
+@pytest.mark.parametrize("question, facets", [
+    ("When was the draft budget published?", ()),
+    ("When did the agency first publish guidance on wind farms?", ()),
+    ("When was the article published?", ("date",)),
+    ("When was it aired?", ("date",)),
+    ("When was the heat pump FAQ last updated?", ("date",)),
+])
+def test_when_was_x_published_is_about_the_document_only_when_x_is_one(question, facets):
+    from rag.question import document_facets
+
+    assert document_facets(question) == facets
