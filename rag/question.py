@@ -173,7 +173,8 @@ class CorpusFacts:
 # -- who the question is about ---------------------------------------------------
 
 _SUBJECT = re.compile(
-    r"\b(?:did|does|do|has|have|had|would|will|was|is|were|are)\s+(?P<x>(?:the\s+)?(?:[\w.'-]+\s+){0,5}?[\w.'-]+)\s+"
+    # (an appositive may name the person: "has the regional premier, Odile Varnum, said")
+    r"\b(?:did|does|do|has|have|had|would|will|was|is|were|are)\s+(?P<x>(?:the\s+)?(?:[\w.'-]+,?\s+){0,5}?[\w.'-]+),?\s+"
     r"(?:say|said|think|thought|describe|argue|warn|tell|believe|propose|"
     r"expect|suggest|add|claim|write|feel|react|respond|comment|predict)\b"
     rf"|\b(?P<y>[{UPPER}][\w.'-]*(?:\s+[{UPPER}][\w.'-]*)*)'s\s+(?:view|views|opinion|position|stance|take|comments?|words|remarks|assessment)\b"

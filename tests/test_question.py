@@ -578,3 +578,11 @@ def test_when_was_x_published_is_about_the_document_only_when_x_is_one(question,
     from rag.question import document_facets
 
     assert document_facets(question) == facets
+
+
+def test_the_person_asked_about_may_be_named_in_an_appositive():
+    from rag.question import question_subject
+
+    assert question_subject("What has the regional premier, Odile Varnum, said about the ferry cut?") \
+        == "the regional premier, Odile Varnum"
+    assert question_subject("What did Suslov say about New START?") == "Suslov"
