@@ -572,6 +572,8 @@ class Answerer:
             if not header or not (focus & content_stems(header[0])):
                 continue
             rows, at = self._document_of(e.passage_ids)
+            if not at:
+                continue
             first = last = min(at)
             while first > 0 and _TABLE_ROW.match(rows[first - 1].text) and not _TABLE_RULE.match(rows[first - 1].text):
                 first -= 1
@@ -918,7 +920,8 @@ class Answerer:
         the collapse?" is about the document that speaks of oil, barrels and
         a collapse, not the one that prices fertiliser. Measured on the dev
         split: where one document stands out by two words, it is the gold
-        answer's document for every answerable question (100 of 100)."""
+        answer's document for every answerable question (100 of 100 over 13
+        documents, 117 of 117 over 15)."""
         margin = self.settings.answer.scope_margin
         focus = focus_stems(question)
         if not margin or len(focus) < margin:

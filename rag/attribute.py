@@ -516,7 +516,7 @@ class _Attributor:
         if not m:
             return None
         head = m.group("head").lower()
-        if head not in _PERSON_NOUNS and head not in self.registry.role_heads():
+        if head not in _PERSON_NOUNS and not _PERSON_SUFFIX.fullmatch(head) and head not in self.registry.role_heads():
             return None
         who = f"the {head}"
         if head in _FEMALE_WORDS or head in _MALE_WORDS:
@@ -579,9 +579,11 @@ _PERSON_NOUNS = {
     "nurse", "lawyer", "judge", "minister", "mayor", "councillor", "councilor", "trustee", "member", "presenter",
     "reporter", "journalist", "editor", "analyst", "economist", "scientist", "researcher", "professor", "student",
     "pupil", "captain", "pilot", "passenger", "customer", "visitor", "volunteer", "witness", "survivor", "victim",
-    "activist", "campaigner", "organiser", "organizer", "founder", "secretary", "treasurer", "clerk", "librarian",
-    "surveyor", "hydrologist", "agronomist", "pharmacist", "fisherman", "shopkeeper", "landlord", "tenant",
+    "campaigner", "organiser", "organizer", "founder", "secretary", "treasurer", "clerk", "fisherman", "shopkeeper",
+    "landlord", "tenant",
 }
+# …and nouns of a profession or a side ("hydrologist", "librarian", "activist").
+_PERSON_SUFFIX = re.compile(rf"[{LOWER}]{{3,}}(?:ist|ian)")
 _UNNAMED_SUBJECT = re.compile(
     _LEAD_IN + rf"(?:the|a|an|one|The|A|An|One)\s+(?:[{LOWER}'\u2019-]+\s+){{0,2}}(?P<head>[{UPPER}{LOWER}][{LOWER}-]+)\s+[{LOWER}]"
 )
