@@ -833,7 +833,7 @@ def _referents(previous: str, last: Answer, people: PeopleIndex, settings: Retri
 
 _DOC_NOUN = (r"(?:article|story|report|statement|release|press release|interview|piece|document|page|post|broadcast|programme|"
              r"program|study|paper|text|minutes|transcript|column|op-ed|editorial|FAQs?|explainer|guide|notice|newsletter|"
-             r"bulletin|blog|leaflet|briefing)")
+             r"bulletin|blog|leaflet|briefing|review|memo|letter|survey|audit)")
 # A document noun as a word of the question ("the heat pump grants FAQ"): not a name.
 _DOC_WORD = re.compile(rf"{_DOC_NOUN}", re.I)
 _FACETS = (

@@ -402,6 +402,9 @@ def test_a_document_question_the_front_matter_cannot_answer_goes_the_usual_way(m
     ("Who issued the press release, and on what date?", ("date", "publisher")),
     ("Who conducted the interview, and for which programme?", ("author", "publisher")),
     ("What is the headline of the story?", ("title",)),
+    # review, memo, letter, survey, audit are documents too
+    ("When was the ferry review published?", ("date",)),
+    ("When was the council memo issued?", ("date",)),
     ("What did Suslov say about New START?", ()),
     ("When did Trump and Putin speak?", ()),
     ("Who said \"We had a great call\"?", ()),
