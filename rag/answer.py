@@ -397,7 +397,7 @@ class Answerer:
             if k and re.search(r"\b(he|she|they|him|her|them|his|its|it|this|that)\b", part, re.I):
                 context = " ".join(sorted(names_in(parts[0]))) + " " + " ".join(sorted(focus_stems(parts[0])))
                 query = f"{part} {context}".strip()
-            retrieval = self.retrieve(query)
+            retrieval = self.with_turns(self.scoped(query, self.retriever.retrieve(query)))
             ranked = self._ranked(part, retrieval) if retrieval.evidence else []
             if found:
                 # One question, one document: a later part answered from
@@ -934,33 +934,26 @@ class Answerer:
             return set()
         return {held[0][1]} if held[0][0] - held[1][0] >= margin else set()
 
-    def scope(self, question: str) -> set[str]:
-        """The documents a question is about, or an empty set for all of them.
-
-        Those that mention every name the question uses: "What will Dunmore
-        Falls pay its drivers?" is about the documents that mention Dunmore
-        Falls, and a wage quoted in another document is not its answer. Of
-        several such documents (or of all, for a question that names nobody)
-        the one with clearly the most of the question's focus words, when one
-        has (``_focus_document``). All documents when none mentions every name
-        (the question may join two documents) or the corpus is one document."""
+    def scoped(self, question: str, retrieval: Retrieval) -> Retrieval:
+        """Retrieval kept to the documents that mention every name the
+        question uses: "What will Dunmore Falls pay its drivers?" is about the
+        documents that mention Dunmore Falls, and a wage quoted in another
+        document is not its answer. Of several such documents (or of all, for
+        a question that names nobody) the one with clearly the most of the
+        question's focus words, when one has (``_focus_document``). Unchanged
+        when no document mentions them all (the question may join two
+        documents) or the corpus is one document."""
         names = [n for n in names_in(question) if self.facts.knows(n)]
         docs = self._document_facts()
         if len(docs) < 2:
-            return set()
+            return retrieval
         about = {src for src, facts in docs.items() if all(facts.knows(n) for n in names)} if names else set()
         if len(about) != 1:
             about = self._focus_document(question, about or set(docs)) or about
-        return about
-
-    def retrieve(self, question: str) -> Retrieval:
-        """Retrieval for ``question``, its evidence from the documents it is
-        about (``scope``): the whole evidence budget goes to them, where
-        filtering the corpus's best items afterwards left a few (3 of 8 for
-        "How many workers does the Ostby factory have?", without the one that
-        answers). In a transcript, an interviewer's question stands for the
-        turn that answers it (``with_turns``)."""
-        return self.with_turns(self.retriever.retrieve(question, sources=self.scope(question)))
+        if not about:
+            return retrieval
+        kept = tuple(e for e in retrieval.evidence if e.source in about)
+        return retrieval if len(kept) == len(retrieval.evidence) else replace(retrieval, evidence=kept)
 
     # -- questions about the document itself -------------------------------
 
@@ -1057,7 +1050,7 @@ class Answerer:
         t0 = time.perf_counter()
         question = check_question(question, self.settings.answer.max_question_chars)
         query = retrieval_query or question
-        retrieval = self.retrieve(query)
+        retrieval = self.with_turns(self.scoped(query, self.retriever.retrieve(query)))
         facets = document_facets(query)
         if facets and self.mentioned_document(query):
             facets = ()

@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Collection, Optional
+from typing import Optional
 
 from rag.attribute import QUOTE_CHARS
 from rag.index import CorpusIndex, embedding_text
@@ -268,15 +268,8 @@ class Retriever:
         run = view.passages[first : last + 1]
         return evidence_of(run, self.index.text_of(run[0].source), score)
 
-    def retrieve(self, question: str, budget: Optional[int] = None,
-                 sources: Optional[Collection[str]] = None) -> Retrieval:
-        """Evidence for a question; an empty or meaningless question gets none.
-
-        ``sources``: evidence only from these documents (the question is about
-        them, ``Answerer.scope``). The search still runs over every document,
-        so the best scores (what a refusal for weak evidence reads) are the
-        corpus's; only the selection skips other documents' passages, and so
-        fills its items from these documents instead of leaving them empty."""
+    def retrieve(self, question: str, budget: Optional[int] = None) -> Retrieval:
+        """Evidence for a question; an empty or meaningless question gets none."""
         t0 = time.perf_counter()
         query = " ".join(question.split())[: self.settings.max_query_chars]
         if not query or not re.search(r"\w", query) or not self.index.passages:
@@ -305,8 +298,6 @@ class Retriever:
             expanded = " ".join([query, *[s for s in speakers if s.lower() not in query.lower()]])
             ranked, best_dense, best_lexical, view = self.rank(expanded, speakers, timings)
         t = time.perf_counter()
-        if sources:
-            ranked = [(pos, score) for pos, score in ranked if view.passages[pos].source in sources]
         evidence = self.select(view, ranked, budget)
         timings["select_s"] = time.perf_counter() - t
         return Retrieval(

@@ -434,22 +434,6 @@ def test_evidence_stays_in_the_documents_that_mention_the_question_s_names(make_
     assert {e.source.rsplit("/", 1)[-1] for e in both.evidence} == {"eastholm.txt", "lowmoor.txt"}
 
 
-def test_the_documents_a_question_is_about_get_the_whole_evidence_budget(make_assistant, tmp_path):
-    """Evidence is chosen from the question's documents, not the corpus's best
-    items filtered afterwards: another document's many close matches used to
-    take every evidence slot and leave this one's answer out."""
-    a = tmp_path / "eastholm.txt"
-    a.write_text("The Eastholm depot opened in 1998.\n\nEastholm staff number about 240 people.\n", encoding="utf-8")
-    b = tmp_path / "other.txt"
-    b.write_text("\n\n".join(f"How many workers does the depot have on shift {n}? Ask the depot workers." for n in range(12))
-                 + "\n", encoding="utf-8")
-    assistant = make_assistant(None, paths=[a, b])
-    answer = assistant.ask("How many workers does the Eastholm depot have?")
-    assert {e.source.rsplit("/", 1)[-1] for e in answer.evidence} == {"eastholm.txt"}
-    assert any("240" in e.text for e in answer.evidence)
-    assert not answer.refused and "240" in answer.text
-
-
 def test_an_amount_about_something_else_is_not_the_answer(make_assistant, tmp_path):
     doc = tmp_path / "budget.txt"
     doc.write_text("The budget includes no money for the Eastholm swimming pool this year.\n\n"

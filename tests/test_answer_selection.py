@@ -380,7 +380,7 @@ def test_of_the_items_with_the_asked_detail_the_one_about_the_question_leads(mak
 
 def first_retrieval(assistant, question):
     answerer = assistant.answerer
-    return answerer.retrieve(question)
+    return answerer.with_turns(answerer.scoped(question, answerer.retriever.retrieve(question)))
 
 
 def test_an_unverified_draft_still_chooses_what_is_quoted(make_assistant, fake_llm, tmp_path):

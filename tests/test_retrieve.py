@@ -80,18 +80,3 @@ def test_evidence_from_two_documents(tmp_path, backend):
     sources = {e.source.rsplit("/", 1)[-1] for e in r.retrieve("When was the summit and how did the summit end?").evidence}
     assert sources == {"a.txt", "b.txt"}
     release_milvus()
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_evidence_kept_to_the_sources_asked_for_keeps_the_corpus_scores(tmp_path, backend):
-    (tmp_path / "a.txt").write_text("Geneva Summit\nThe Geneva summit took place on June 16, 2021.\n")
-    (tmp_path / "b.txt").write_text("Summit Outcome\nThe summit ended with an agreement on strategic stability talks.\n")
-    settings = Settings().with_updates(index={"data_dir": tmp_path / "d", "show_progress": False, "backend": backend})
-    r = Retriever(open_index(settings, [tmp_path], embed_model=HashEmbedding()), settings.retrieval)
-    question = "When was the summit and how did the summit end?"
-    everywhere = r.retrieve(question)
-    source_b = next(e.source for e in everywhere.evidence if e.source.endswith("b.txt"))
-    only_b = r.retrieve(question, sources={source_b})
-    assert only_b.evidence and {e.source for e in only_b.evidence} == {source_b}
-    assert (only_b.best_dense, only_b.best_lexical) == (everywhere.best_dense, everywhere.best_lexical)
-    release_milvus()
