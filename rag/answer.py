@@ -474,6 +474,15 @@ class Answerer:
             items = self._section_items(evidence, focus, wanted_items)
             if items:
                 return items
+        if wanted_items is not None and not voices:
+            # A list is drawn from one document: the one of the best few
+            # items that holds most of what the list is of leads it ("Which
+            # two changes to the service would the cooperative make to absorb
+            # the cut?" is not led by "Doctors say the rationing is changing…").
+            top = range(min(len(evidence), self.settings.answer.list_lead_depth))
+            best = max(top, key=covered)
+            if covered(best) > covered(0):
+                chosen = [best]
         if wanted_items is not None:
             limit = wanted_items or self.settings.answer.max_list_items
             lead = evidence[chosen[0]]

@@ -293,6 +293,12 @@ class AnswerSettings(_Section):
         description="A list question about a section's list ('What measures does the report recommend?') gets "
         "at most this many of its items when it does not say how many (Answerer._section_items).",
     )
+    list_lead_depth: int = Field(
+        3, ge=1,
+        description="A list question is led by the one of the best this many items that holds most of the "
+        "question's focus words (retrieval's first when none holds more); its other items come from that "
+        "item's document. 1: always retrieval's first.",
+    )
     complement_depth: int = Field(
         2, ge=0,
         description="How many items after the best one may add what it leaves out of the question "

@@ -378,6 +378,30 @@ def test_of_the_items_with_the_asked_detail_the_one_about_the_question_leads(mak
     assert ranked[0] is evidence[1]
 
 
+def test_a_list_is_led_by_the_item_that_holds_most_of_what_it_is_of(make_assistant, tmp_path):
+    """Retrieval's first item shares one word with the question; the next two,
+    from another document, hold the list: they answer, the first does not."""
+    from rag.retrieve import Retrieval
+    from rag.types import Evidence
+
+    assistant = make_assistant(paths=[_write(tmp_path, "town.txt", TOWN)])
+
+    def item(source, text, score, paragraph):
+        return Evidence(source=source, start=0, end=len(text), text=text, section=None, paragraph=paragraph,
+                        speaker=None, score=score)
+
+    evidence = (item("clinic.txt", "Doctors say the rationing is changing how they treat patients.", 0.9, 1),
+                item("ferry.txt", "Absorbing the cut would mean fewer winter sailings on the service.", 0.8, 1),
+                item("ferry.txt", "The cooperative would also have to raise the fare to absorb the cut.", 0.7, 2))
+    question = "Which two changes to the service would the cooperative make to absorb the cut?"
+    chosen = assistant.answerer.best_evidence(question, Retrieval("q", evidence, (), 0.5, 5.0))
+    assert [e.source for e in chosen] == ["ferry.txt", "ferry.txt"]
+    # Where no later item holds more of the question, retrieval's first leads.
+    chosen = assistant.answerer.best_evidence("Which two changes do doctors see in how they treat patients?",
+                                              Retrieval("q", evidence, (), 0.5, 5.0))
+    assert chosen[0] is evidence[0]
+
+
 def first_retrieval(assistant, question):
     answerer = assistant.answerer
     return answerer.with_turns(answerer.scoped(question, answerer.retriever.retrieve(question)))
