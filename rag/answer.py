@@ -1237,14 +1237,21 @@ _FACET_PICKERS = {"author": _pick_author, "bio": _pick_bio, "date": _pick_date, 
 def _as_speech(claim: str, speakers: list[Optional[str]]) -> str:
     """A claim in transcript form, "NAME: words", as a sentence: "NAME said:
     words" (a small model copies the "Speaker: text" form of its sources).
-    Only when NAME is the speaker of the evidence the claim cites.
+    Only when NAME is the speaker of the evidence the claim cites; words
+    that name NAME themselves (outside quotation marks) lose the label.
 
     Example: ``_as_speech('Dmitry Suslov: "No reset."', ["Dmitry Suslov"])`` -> ``'Dmitry Suslov said: "No reset."'``
     """
     m = re.match(rf"^([{UPPER}][\w.'-]*(?:\s+[{UPPER}][\w.'-]*){{0,3}})\s*:\s+(\S.*)$", claim, re.S)
     if not m or not any(s and same_person(m.group(1), s) for s in speakers):
         return claim
-    return f"{m.group(1)} said: {m.group(2)}"
+    words = m.group(2)
+    outside = QUOTATION.sub(" ", words)
+    if any(re.search(rf"\b{re.escape(w)}\b", outside) for w in m.group(1).split() if len(w) > 2):
+        # "Harriet Lomax: Harriet Lomax, who chairs …, said …": the words say
+        # who spoke already; a label would say it twice.
+        return words
+    return f"{m.group(1)} said: {words}"
 
 
 _LIST_MARK = re.compile(r"^(?:(?:[-*+\u2022]|\d{1,2}[.)])\s+)+")  # "- ", "* ", "1. ", "2) "

@@ -136,6 +136,12 @@ def test_compose_says_also_for_the_same_speaker():
         ('Peskov: "No reset."', ["Dmitry Suslov"], 'Peskov: "No reset."'),
         ("State Department: In their call they spoke.", [None], "State Department: In their call they spoke."),
         ("Note: the calls were short.", ["Dmitry Suslov"], "Note: the calls were short."),
+        # Words that already say who spoke lose the label instead of saying it twice.
+        ("Harriet Lomax: Harriet Lomax, who chairs the association, said her members could not carry the cost.",
+         ["Harriet Lomax"], "Harriet Lomax, who chairs the association, said her members could not carry the cost."),
+        ('Dmitry Suslov: "No reset," Suslov said.', ["Dmitry Suslov"], '"No reset," Suslov said.'),
+        # A name inside the quotation is not the frame's.
+        ('Dmitry Suslov: "Suslov is wrong."', ["Dmitry Suslov"], 'Dmitry Suslov said: "Suslov is wrong."'),
     ],
 )
 def test_a_transcript_form_claim_becomes_a_sentence(claim, speakers, shown):
