@@ -462,10 +462,24 @@ def supports(sentence: str, cited: list[Evidence], settings: VerifySettings = Ve
     # an invented second one past the check.
     clauses = [c for c in _CLAUSE_SPLIT.split(sent)
                if c and len(_stem_sequence(c)) >= settings.min_clause_words] or [sent]
-    return all(ordered_pair_overlap(c, blob, settings.pair_window, settings.min_clause_words)
+    if not all(ordered_pair_overlap(c, blob, settings.pair_window, settings.min_clause_words)
                >= settings.min_pair_overlap
                and len(content_stems(c) & evidence_stems) >= settings.min_clause_overlap * len(content_stems(c))
-               for c in clauses)
+               for c in clauses):
+        return False
+    # A person the sentence names only as a cited speaker (the name is in no
+    # cited text) must have said what it says: "Dario Pellen The company says
+    # the new cars will be quieter [1][2][3]" cites Pellen's words in [3] for
+    # narration from [2]. Their own items alone must support the sentence.
+    texts = _norm(" ".join(e.text for e in cited)).lower()  # without the speaker labels of the blob
+    for name in names_in(_norm(sentence)):
+        parts = [part for part in name.split("-") if part]
+        if any(re.search(rf"\b{re.escape(part.lower())}\b", texts) for part in parts):
+            continue
+        own = [e for e in cited if e.speaker and any(same_person(part, e.speaker) for part in parts)]
+        if own and len(own) < len(cited) and not supports(sentence, own, settings, referent):
+            return False
+    return True
 
 
 _ABSENCE = re.compile(r"\b(?:not|never)\s+(?:\w+\s+)?(?:mentioned|stated|given|provided|specified|named|listed|said|included)"

@@ -185,3 +185,15 @@ def test_a_fronted_phrase_may_move_and_an_of_phrase_may_become_a_compound():
                     ev("A terminal has been an ambition for the council, Okafor said.", "Ben Okafor"))
     # Word order still guards the relation.
     assert not supports("The storm came after Brandt resigned.", ev("After the storm, Brandt resigned."))
+
+
+def test_a_name_cited_only_as_a_speaker_must_have_said_the_words():
+    """A name no cited text contains stands for a cited speaker: that speaker's
+    own items must support the sentence, not narration cited beside them."""
+    company = Evidence("a.txt", 0, 46, "The company says the new cars will be quieter.", None, 1, None, 0.0)
+    pellen = Evidence("a.txt", 47, 100, '"We will know before it moves," he said of the slope.', None, 2, "Dario Pellen", 0.0)
+    assert supports("The company says the new cars will be quieter.", [company, pellen])
+    assert not supports("Dario Pellen The company says the new cars will be quieter.", [company, pellen])
+    assert not supports("Dario Pellen said the new cars will be quieter.", [company, pellen])
+    # The speaker's own words still back a sentence that cites narration beside them.
+    assert supports('Pellen said "We will know before it moves."', [company, pellen])
