@@ -469,11 +469,15 @@ def test_default_rag_ask_does_not_import_pymilvus(tmp_path):
 
 def _rows_on_disk(db: Path, collection: str) -> int:
     """Rows of a collection in Milvus Lite's SQLite file (one table per
-    collection), read beside the engine."""
+    collection), read beside the engine. ``immutable=1``: the read takes no
+    lock, so it can never make the engine's own write fail (a CI run under
+    load saw Milvus Lite report an internal error while this poll, with a
+    shared lock, was reading); a read that catches a write half-done raises
+    and counts as no rows yet."""
     import sqlite3
 
     try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.1) as conn:
+        with sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True, timeout=0.1) as conn:
             return conn.execute(f'SELECT count(*) FROM "{collection}"').fetchone()[0]
     except sqlite3.Error:  # not created yet, or the engine is writing
         return 0
