@@ -1246,8 +1246,7 @@ def _as_speech(claim: str, speakers: list[Optional[str]]) -> str:
     if not m or not any(s and same_person(m.group(1), s) for s in speakers):
         return claim
     words = m.group(2)
-    outside = QUOTATION.sub(" ", words)
-    if any(re.search(rf"\b{re.escape(w)}\b", outside) for w in m.group(1).split() if len(w) > 2):
+    if _names_outside_quotes(words, m.group(1)):
         # "Harriet Lomax: Harriet Lomax, who chairs …, said …": the words say
         # who spoke already; a label would say it twice.
         return words
@@ -1288,6 +1287,13 @@ _PRONOUN_SPEECH = re.compile(
 )
 
 
+def _names_outside_quotes(text: str, name: str) -> bool:
+    """Whether ``text`` has a capitalised word of ``name`` (of 3+ letters)
+    outside quotation marks: the text says who spoke ("…," Okafor said.)."""
+    outside = QUOTATION.sub(" ", text)
+    return any(re.search(rf"\b{re.escape(w)}\b", outside) for w in name.split() if w[:1].isupper() and len(w) > 2)
+
+
 def speaker_named(text: str, speaker: Optional[str], quoted: bool) -> str:
     """A sentence with its speaker named: the text as it stands when it names
     them; its "he said"/"she said" (outside quotation marks) turned into the
@@ -1299,8 +1305,7 @@ def speaker_named(text: str, speaker: Optional[str], quoted: bool) -> str:
     """
     if not speaker:
         return text
-    outside = QUOTATION.sub(" ", text)
-    if any(re.search(rf"\b{re.escape(w)}\b", outside) for w in speaker.split() if w[:1].isupper() and len(w) > 2):
+    if _names_outside_quotes(text, speaker):
         return text
     inside = [(m.start(), m.end()) for m in QUOTATION.finditer(text)]
     if _OWN_ATTRIBUTION.search(text) and not _PRONOUN_SPEECH.search(text):
