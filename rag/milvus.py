@@ -259,28 +259,55 @@ def connect(settings: Settings):
     # is up in about half a second (milvus-lite waits 0.5 s to see that it did
     # not exit) and loads rows only when a collection is loaded.
     timeout = settings.index.milvus_timeout_s if lite is None else None
-    said: list[str] = []
-    try:
-        with _engine_environment(lite, said):
-            client = pymilvus.MilvusClient(uri=uri, token=token, timeout=timeout)
-        client.list_collections(timeout=timeout)
-    except Exception as exc:  # pymilvus raises several unrelated types here
-        detail = _said(exc)
-        _forget_clients(uri)  # an engine that started but cannot serve would keep the file
-        if lite is None:
-            raise IndexUnavailableError(
-                f"the Milvus server at {uri} cannot be reached ({detail}). Fix: start it, correct "
-                "RAG_INDEX__MILVUS_URI (and RAG_INDEX__MILVUS_TOKEN), or use RAG_INDEX__BACKEND=faiss"
+    # An engine that is up but has not answered on its socket within
+    # pymilvus's 10 s (a machine busy with other work) said nothing about the
+    # file: it is started again until milvus_start_s, never called damaged.
+    deadline = time.monotonic() + settings.index.milvus_start_s
+    pause = 0.5
+    while True:
+        said: list[str] = []
+        try:
+            with _engine_environment(lite, said):
+                client = pymilvus.MilvusClient(uri=uri, token=token, timeout=timeout)
+            client.list_collections(timeout=timeout)
+            break
+        except Exception as exc:  # pymilvus raises several unrelated types here
+            detail = _said(exc)
+            _forget_clients(uri)  # an engine that started but cannot serve would keep the file
+            if lite is None:
+                raise IndexUnavailableError(
+                    f"the Milvus server at {uri} cannot be reached ({detail}). Fix: start it, correct "
+                    "RAG_INDEX__MILVUS_URI (and RAG_INDEX__MILVUS_TOKEN), or use RAG_INDEX__BACKEND=faiss"
+                ) from None
+            if any("opened by another program" in m for m in said):  # another process was quicker
+                holder = _lite_holder(lite)
+                raise IndexUnavailableError(_in_use(lite, holder)) from None
+            reason = _engine_error(lite)
+            if reason is None and _not_answering(detail):
+                if time.monotonic() + pause < deadline:
+                    log.warning("the Milvus Lite engine for %s did not answer yet (%s); starting it again", uri, detail)
+                    time.sleep(pause)
+                    pause = min(pause * 2, 4.0)
+                    continue
+                raise IndexUnavailableError(
+                    f"the Milvus Lite engine for {uri} did not answer within {settings.index.milvus_start_s:g} s "
+                    f"({detail}); the index file was not changed. Fix: run the command again when the machine "
+                    "is less busy, or allow longer with RAG_INDEX__MILVUS_START_S"
+                ) from None
+            raise IndexCorruptError(
+                f"the Milvus Lite index {uri} is damaged or unreadable ({reason or detail}). "
+                f"Fix: {rebuild_command(settings)}"
             ) from None
-        if any("opened by another program" in m for m in said):  # another process was quicker
-            holder = _lite_holder(lite)
-            raise IndexUnavailableError(_in_use(lite, holder)) from None
-        reason = _engine_error(lite) or detail
-        raise IndexCorruptError(
-            f"the Milvus Lite index {uri} is damaged or unreadable ({reason}). Fix: {rebuild_command(settings)}"
-        ) from None
     _CLIENTS[key] = client
     return client
+
+
+def _not_answering(detail: str) -> bool:
+    """Whether pymilvus's error says only that nothing answered on the socket
+    (its CONNECT_FAILED: "Fail connecting to server on unix:…, illegal
+    connection params or server unavailable"), as opposed to the engine
+    refusing the file."""
+    return "server unavailable" in detail or "Fail connecting to server" in detail
 
 
 def _said(exc: Exception) -> str:
@@ -995,6 +1022,11 @@ def open_milvus_index(settings: Settings, paths, embed_model, progress: bool = F
                 raise IndexUnavailableError(
                     f"the Milvus server at {uri} failed ({_said(exc)}). "
                     f"Fix: check the server; if the collection is damaged, {rebuild_command(settings)}"
+                ) from None
+            if _not_answering(_said(exc)) and _engine_error(Path(uri)) is None:
+                raise IndexUnavailableError(  # the engine went away and said nothing about the file
+                    f"the Milvus Lite engine for {uri} stopped answering ({_said(exc)}); the index file was "
+                    f"not changed. Fix: run the command again; if this repeats, {rebuild_command(settings)}"
                 ) from None
             raise IndexCorruptError(
                 f"the Milvus Lite index {uri} is damaged ({_said(exc)}). "

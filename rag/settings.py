@@ -133,6 +133,11 @@ class IndexSettings(_Section):
     milvus_timeout_s: float = Field(
         5.0, gt=0, description="Backend 'milvus': seconds to wait for the server before reporting it unreachable.",
     )
+    milvus_start_s: float = Field(
+        30.0, gt=0,
+        description="Backend 'milvus', Lite file: seconds to keep restarting an engine that has not answered on "
+        "its socket yet (a busy machine) before reporting it unavailable; the file is never touched meanwhile.",
+    )
     milvus_dense_index: Literal["FLAT", "HNSW", "IVF_FLAT", "IVF_PQ", "AUTOINDEX"] = Field(
         "FLAT",
         description="Backend 'milvus': the dense vector index. FLAT is exact (as FAISS IndexFlatIP here); a "

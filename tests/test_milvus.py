@@ -279,6 +279,72 @@ def test_a_server_that_never_answers_is_a_clear_error_within_the_timeout(tmp_pat
         assert time.perf_counter() - t0 < 6
 
 
+def _slow_engine(monkeypatch, fails: int):
+    """pymilvus's MilvusClient failing its first ``fails`` connects as it does
+    when the Lite engine has not answered on its socket yet (a busy machine):
+    "Fail connecting to server on unix:…, … server unavailable"."""
+    import pymilvus
+    from pymilvus.exceptions import MilvusException
+
+    real, tries = pymilvus.MilvusClient, []
+
+    def client(*args, **kwargs):
+        tries.append(kwargs.get("uri"))
+        if len(tries) <= fails:
+            raise MilvusException(code=2, message="Fail connecting to server on unix:/tmp/x.sock, "
+                                                  "illegal connection params or server unavailable")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pymilvus, "MilvusClient", client)
+    return tries
+
+
+def test_an_engine_slow_to_answer_is_waited_for_not_called_damaged(settings, monkeypatch, caplog):
+    open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+    release_milvus()
+    tries = _slow_engine(monkeypatch, fails=2)
+    with caplog.at_level("WARNING", logger="rag.milvus"):
+        index = open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+    assert len(index.passages) == 85 and len(tries) == 3
+    assert "did not answer yet" in caplog.text
+
+
+def test_an_engine_that_never_answers_is_unavailable_and_the_file_is_kept(settings, monkeypatch):
+    open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+    release_milvus()
+    db = Path(settings.index.data_dir) / "milvus.db"
+    size = db.stat().st_size
+    _slow_engine(monkeypatch, fails=1000)
+    slow = settings.with_updates(index={"milvus_start_s": 1})
+    t0 = time.perf_counter()
+    with pytest.raises(IndexUnavailableError) as error:
+        open_index(slow, [ARTICLE], embed_model=HashEmbedding())
+    assert time.perf_counter() - t0 < 5
+    message = str(error.value)
+    assert "damaged" not in message and "--rebuild" not in message
+    assert f"the Milvus Lite engine for {db} did not answer within 1 s" in message
+    assert "RAG_INDEX__MILVUS_START_S" in message
+    assert db.is_file() and db.stat().st_size == size
+    monkeypatch.undo()
+    assert len(open_index(settings, [ARTICLE], embed_model=HashEmbedding()).passages) == 85
+
+
+def test_an_engine_that_stops_answering_while_opening_is_not_called_damaged(settings, monkeypatch):
+    import rag.milvus
+    from pymilvus.exceptions import MilvusException
+
+    open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+    release_milvus()
+
+    def gone(*args, **kwargs):
+        raise MilvusException(code=2, message="Fail connecting to server on unix:/tmp/x.sock, "
+                                              "illegal connection params or server unavailable")
+
+    monkeypatch.setattr(rag.milvus, "_synchronise", gone)
+    with pytest.raises(IndexUnavailableError, match="engine for .* stopped answering .*Fix: run the command again"):
+        open_index(settings, [ARTICLE], embed_model=HashEmbedding())
+
+
 def _garbage(db: Path) -> None:
     db.write_bytes(os.urandom(64 * 1024))
 
