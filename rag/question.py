@@ -509,7 +509,10 @@ DETAILS = (
         # "What hourly wage…", "What is the annual budget of…": a noun that is an amount of money.
         r"|\bwhat (?:is |was |are |were |will be )?(?:the )?(?:(?!(?:did|does|do|has|have|had|can|could|would|should|might|may|must)\b)[\w-]+ ){0,2}(?:wages?|salar(?:y|ies)|fares?|fees?|rents?|"
         r"budgets?|prices?|costs?)(?=\s+(?:of|for|per|will|would|is|was|are|were|did|does|do|has|have|had|can|could|"
-        r"in|on|at|to|that)\b|\s*[?,])", re.I),
+        r"in|on|at|to|that)\b|\s*[?,]"
+        # …or a relative clause without "that", opened by a determiner, a
+        # pronoun or a name: "What is the rent the bakery pays…", "the fee Hanne Vold charges".
+        rf"|\s+(?:the|a|an|his|her|their|its|our|my|your|he|she|they|it|we|you|I)\s|\s+(?-i:[{UPPER}]))", re.I),
            re.compile(r"[$\u20ac\u00a3\u00a5]|\b(dollars?|rubles?|roubles?|euros?|pounds?|cents?|pence|crowns?|kronor|kroner|"
                       r"krona|francs?|yen|yuan|rupees?|pesos?|USD|EUR|GBP)\b"
                       # A currency the list does not know, told by the verb of

@@ -342,6 +342,36 @@ def test_a_noun_that_is_money_asks_for_an_amount():
         assert "an amount of money" not in [d.what for d in asked_details(q)], q
 
 
+def test_a_money_noun_before_a_relative_clause_asks_for_an_amount():
+    """"What is the rent the bakery pays…": the clause that follows the noun
+    (no "that") says whose rent; the question still asks for an amount."""
+    from rag.question import asked_details
+
+    for q in ("What is the rent the bakery pays its landlord?", "What is the fee Hanne Vold charges for a lesson?",
+              "What was the price they agreed for the boat?", "What is the wage a new porter earns?"):
+        assert [d.what for d in asked_details(q)][0] == "an amount of money", q
+    for q in ("What is the rent dispute about?", "What is the budget committee called?", "What is the fee waiver for?"):
+        assert "an amount of money" not in [d.what for d in asked_details(q)], q
+
+
+BAKERY = """Corner bakery signs a new lease
+
+Mirela Stanek has signed a ten-year lease with the Harrow Street landlord for the shop her bakery has used since 2019.
+The bakery sells about 400 loaves a day and employs six bakers.
+Stanek said the lease lets her build a second oven at the back of the shop.
+"""
+
+
+def test_a_rent_the_text_does_not_give_is_refused_and_one_it_gives_is_answered(make_assistant, tmp_path):
+    assistant = make_assistant(paths=[_write(tmp_path, "bakery.txt", BAKERY)])
+    answer = assistant.ask("What is the rent the bakery pays its landlord?")
+    assert answer.mode == "refused" and "amount of money" in answer.text, answer.text
+    paid = BAKERY + "The bakery pays 1,200 crowns a month in rent to the Harrow Street landlord.\n"
+    assistant = make_assistant(paths=[_write(tmp_path, "bakery.txt", paid)])
+    answer = assistant.ask("What is the rent the bakery pays its landlord?")
+    assert answer.mode != "refused" and "1,200 crowns" in answer.text, answer.text
+
+
 def test_how_much_asks_for_a_number_unless_it_is_about_money():
     from rag.question import asked_details
 
