@@ -351,7 +351,8 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
                 if has_number and (noun is None or holds(noun, e.text) or counts(noun, header)):
                     ok = True
             if not ok:
-                return prompts.REFUSE_MISSING_DETAIL.format(what=f"the number of {noun}" if noun else detail.what)
+                what = (f"the number of {noun}" if counted else f"the amount of {noun}") if noun else detail.what
+                return prompts.REFUSE_MISSING_DETAIL.format(what=what)
     # "Which news agency published the story?" asks about the document: its
     # dateline or masthead names the agency without the word "agency".
     named = asks_for_names(question) if not document_facets(question) else None

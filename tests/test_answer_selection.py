@@ -372,6 +372,24 @@ def test_a_rent_the_text_does_not_give_is_refused_and_one_it_gives_is_answered(m
     assert answer.mode != "refused" and "1,200 crowns" in answer.text, answer.text
 
 
+DAIRY = """Lindqvist dairy expands its herd
+
+The Lindqvist dairy outside Rosvik bought forty more cows this spring, its owner, Sara Lindqvist, said.
+The herd now gives about 12,000 litres a day, which the dairy sells to the Rosvik cheese cooperative.
+Lindqvist said the new barn was finished in March.
+"""
+
+
+def test_a_refused_amount_of_a_mass_noun_is_named_as_an_amount(make_assistant, tmp_path):
+    """"How much butter…" the text does not give is refused as "the amount
+    of butter" (it said "the number of butter")."""
+    assistant = make_assistant(paths=[_write(tmp_path, "dairy.txt", DAIRY)])
+    answer = assistant.ask("How much butter does the dairy sell to the cooperative?")
+    assert answer.mode == "refused" and answer.text.endswith("They do not give the amount of butter."), answer.text
+    answer = assistant.ask("How many goats does the Lindqvist dairy keep?")
+    assert answer.mode == "refused" and answer.text.endswith("the number of goats."), answer.text
+
+
 def test_how_much_asks_for_a_number_unless_it_is_about_money():
     from rag.question import asked_details
 
