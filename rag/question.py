@@ -674,6 +674,12 @@ def asks_for_names(question: str) -> Optional[str]:
     m = re.search(rf"\bwhich (?:[\w-]+ ){{0,2}}{kinds}\b", question, re.I)
     if m:
         return m.group(1)
+    # "Who is the surveyor who inspected the roof?": a role the answer must
+    # name someone in ("the architect Jonas Berg"); "the person who…" names no role.
+    m = re.match(r"\s*(?:and\s+)?who (?:is|was|are|were) the ([a-z][\w-]*)(?=\s+(?:who|that|of|at|in|for|on|with|behind)\b|\s*\?)",
+                 question, re.I)
+    if m and m.group(1).lower() not in _NO_ROLE:
+        return m.group(1)
     if not re.search(r"\bnames? of\b", question, re.I):
         return None
     noun = focus_noun(question, r"\bnames? of")
@@ -682,6 +688,9 @@ def asks_for_names(question: str) -> Optional[str]:
     m = re.search(r"\bwhich (\w+)", question, re.I)
     return m.group(1) if m else ""
 
+
+# Nouns that name nobody's role: "Who is the person who…" asks only who.
+_NO_ROLE = {"person", "people", "one", "man", "woman", "men", "women", "speaker", "author", "writer", "reporter"}
 
 _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "2": 2, "3": 3, "4": 4, "5": 5, "6": 6}
 _IRREGULAR_PLURALS = {"people", "children", "men", "women", "media", "data", "criteria"}

@@ -136,11 +136,14 @@ def _names_near(text: str, head: str, known: set[str], before: int, after: int) 
     tokens = re.findall(rf"[{UPPER}{LOWER}][\w.'-]*", text)
     for i, tok in enumerate(tokens):
         if head and _stem(tok) == head:
-            near = tokens[max(0, i - before): i] + tokens[i + 1: i + 1 + after]
+            lo = max(0, i - before)
+            near = list(range(lo, i)) + list(range(i + 1, min(len(tokens), i + 1 + after)))
             # A capitalised number or function word only opens the sentence
-            # ("Two companies won…"): it names nobody.
-            if any(t[0].isupper() and t.rstrip(".") not in known and t.lower() not in STOPWORDS
-                   and t.lower() not in _NUMBER_WORDS for t in near):
+            # ("Two companies won…"): it names nobody. A name after "from",
+            # "in", "at" or "near" is a place ("a vet from Rosvik"), not the name of the thing.
+            if any(tokens[j][0].isupper() and tokens[j].rstrip(".") not in known and tokens[j].lower() not in STOPWORDS
+                   and tokens[j].lower() not in _NUMBER_WORDS
+                   and not (j > 0 and tokens[j - 1].lower() in ("from", "in", "at", "near")) for j in near):
                 return True
     return False
 

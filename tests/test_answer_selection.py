@@ -390,6 +390,26 @@ def test_a_refused_amount_of_a_mass_noun_is_named_as_an_amount(make_assistant, t
     assert answer.mode == "refused" and answer.text.endswith("the number of goats."), answer.text
 
 
+def test_who_is_the_role_asks_for_a_name_beside_the_role():
+    from rag.question import asks_for_names
+
+    assert asks_for_names("Who is the vet who treats the herd?") == "vet"
+    assert asks_for_names("Who was the architect of the new barn?") == "architect"
+    assert asks_for_names("Who is the person who sold the cows?") is None  # names no role
+    assert asks_for_names("Who is the best judge of that?") is None  # a describing word first: no plain role
+
+
+VET = DAIRY + "A vet from Rosvik checks the cows every month.\nThe barn was designed by the architect Jonas Berg.\n"
+
+
+def test_who_is_the_role_is_refused_when_the_text_names_nobody_in_it(make_assistant, tmp_path):
+    assistant = make_assistant(paths=[_write(tmp_path, "dairy.txt", VET)])
+    answer = assistant.ask("Who is the vet who checks the cows?")
+    assert answer.mode == "refused" and "names" in answer.text, answer.text
+    answer = assistant.ask("Who is the architect who designed the barn?")
+    assert answer.mode != "refused" and "Jonas Berg" in answer.text, answer.text
+
+
 def test_how_much_asks_for_a_number_unless_it_is_about_money():
     from rag.question import asked_details
 
