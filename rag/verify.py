@@ -271,18 +271,42 @@ def counts(noun: str, text: str) -> bool:
 _COUNT_AT = re.compile(r"\b(?:\d[\d,.]*|" + "|".join(sorted(_NUMBER_WORDS)) + r")\b", re.I)
 
 
-def counted_in(noun: str, text: str) -> bool:
+# A superlative: "most"/"least", or an adjective in -est. The words below end
+# in -est but are nouns, verbs or plain adjectives, never a ranking.
+_SUPERLATIVE = re.compile(r"(?:most|least|[a-z]{2,}est)", re.I)
+_NOT_SUPERLATIVE = frozenset(
+    "interest forest west harvest request test contest protest guest chest nest rest crest arrest "
+    "inquest honest modest manifest suggest digest invest quest priest pest conquest".split())
+
+
+def is_superlative(word: str) -> bool:
+    """Whether ``word`` ranks ("largest", "most", "least"), by its ending.
+
+    Example: ``is_superlative("oldest")`` -> True; ``is_superlative("harvest")`` -> False
+    """
+    return bool(_SUPERLATIVE.fullmatch(word)) and word.lower() not in _NOT_SUPERLATIVE
+
+
+def counted_in(noun: str, text: str, ranked: bool = False) -> bool:
     """Whether a number in ``text`` counts ``noun``: the noun (or "people"
     for a plural that names people) within three words after the number,
     in the same clause. "Members can borrow up to 5,000 crowns each" counts
     crowns, not members; "Of the 412 farms" and "two other cooperatives" count.
+    A number before a superlative ("the six largest farms") counts a ranked
+    few, not the whole, so it counts only when the question ranks too
+    (``ranked``).
 
     Example: ``counted_in("members", "Members can borrow up to 5,000 crowns each.")`` -> False;
     ``counted_in("farms", "Of the 412 farms in the cooperative, 131 said so.")`` -> True
     """
     for m in _COUNT_AT.finditer(text):
         after = re.match(r"(?:[\s-]+[\w'’-]+){1,4}", text[m.end():])
-        if after and counts(noun, after.group(0)):
+        if not after:
+            continue
+        first = after.group(0).split()[0] if after.group(0).split() else ""
+        if not ranked and is_superlative(first):
+            continue
+        if counts(noun, after.group(0)):
             return True
     return False
 
@@ -346,12 +370,13 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
             # A count names what it counts ("340 workers"); an amount of a mass
             # noun is told in units ("one bottle of syrup"), so only the noun
             # and a number need to meet in one item.
-            holds = counted_in if counted else counts
+            ranked = any(is_superlative(w) for w in _WORD.findall(question))
             ok = False
             for e, header in zip(top, headers):
                 has_number = bool(_NUMBER.search(e.text)) or bool(
                     set(re.findall(rf"[{LOWER}]+", e.text.lower())) & _NUMBER_WORDS)
-                if has_number and (noun is None or holds(noun, e.text) or counts(noun, header)):
+                holds = counted_in(noun, e.text, ranked) if counted else counts(noun, e.text) if noun else True
+                if has_number and (noun is None or holds or counts(noun, header)):
                     ok = True
             if not ok:
                 what = (f"the number of {noun}" if counted else f"the amount of {noun}") if noun else detail.what

@@ -390,6 +390,17 @@ def test_a_refused_amount_of_a_mass_noun_is_named_as_an_amount(make_assistant, t
     assert answer.mode == "refused" and answer.text.endswith("the number of goats."), answer.text
 
 
+def test_how_many_is_refused_when_the_text_counts_only_the_largest(make_assistant, tmp_path):
+    """A text that counts "the four biggest herds" gives no number of herds
+    in all: "How many herds…" is refused, "How many of the biggest…" is not."""
+    herds = DAIRY + "The valley's four biggest herds graze on the south slope, the cooperative said.\n"
+    assistant = make_assistant(paths=[_write(tmp_path, "dairy.txt", herds)])
+    answer = assistant.ask("How many herds are there in the valley?")
+    assert answer.mode == "refused" and "the number of herds" in answer.text, answer.text
+    answer = assistant.ask("How many of the biggest herds graze on the south slope?")
+    assert answer.mode != "refused" and "four" in answer.text, answer.text
+
+
 def test_who_is_the_role_asks_for_a_name_beside_the_role():
     from rag.question import asks_for_names
 

@@ -73,6 +73,18 @@ def test_a_count_names_what_it_counts():
     assert not counted_in("members", "Members can borrow up to 5,000 crowns each, interest-free.")
 
 
+def test_a_number_before_a_superlative_counts_a_ranked_few_not_the_whole():
+    """"The three oldest mills" counts the oldest mills, not all the mills:
+    it answers "How many mills…" only when the question ranks them too."""
+    from rag.verify import counted_in
+
+    assert not counted_in("mills", "Two of the town's three oldest mills stand on the river.")
+    assert not counted_in("mills", "It owns the five most profitable mills in the county.")
+    assert counted_in("mills", "Two of the town's three oldest mills stand on the river.", ranked=True)
+    assert counted_in("mills", "The town has three old mills and a new one.")  # no superlative
+    assert counted_in("mills", "The three mills closest to the river flooded.")  # ranks after the noun
+
+
 def test_how_many_is_refused_when_no_number_counts_the_noun():
     from rag.settings import VerifySettings
     from rag.question import CorpusFacts
