@@ -65,6 +65,9 @@ def strip_markers(sentence: str) -> str:
     return " ".join(_MARKER.sub("", sentence).split()).replace(" .", ".").replace(" ,", ",")
 
 
+_RECITED = re.compile(r"(?m)^\s*\[\d+\]\s+\S")  # a line of the prompt's evidence list: "[2] Ann Lee: …"
+
+
 def claims_of(generated: str, shown: int) -> list[tuple[str, list[int]]]:
     """The claims of a generated answer: each sentence without its markers,
     with the markers it cites (only those numbering one of ``shown`` items).
@@ -76,9 +79,18 @@ def claims_of(generated: str, shown: int) -> list[tuple[str, list[int]]]:
     Example: ``claims_of("The answer is: Talks failed [2]. Talks failed [2].", 3)``
     -> ``[("Talks failed.", [2])]``
     """
+    if len(_RECITED.findall(generated)) >= 2:
+        # "The sources are:\n[1] Ann Lee: …\n[2] …": the model copied its
+        # numbered evidence. Each line is verbatim, so each would verify, but
+        # the draft chose nothing and answers nothing.
+        return []
     claims, seen = [], set()
     for sentence in split_answer_sentences(generated):
         claim = _META_PREFIX.sub("", strip_markers(sentence)).strip()
+        leadin = _META_LEADIN.match(claim)
+        if leadin and not _REPORTING.search(leadin.group(0)):
+            # (not "The question of sanctions, Sullivan said:", which reports)
+            claim = claim[leadin.end():].strip()
         if not claim or claim.lower() in seen:
             continue
         seen.add(claim.lower())
@@ -86,6 +98,27 @@ def claims_of(generated: str, shown: int) -> list[tuple[str, list[int]]]:
             continue
         claims.append((claim, [n for n in dict.fromkeys(markers_of(sentence)) if 1 <= n <= shown]))
     return claims
+
+
+def echoes_the_question(claim: str, question: str, cited: list[Evidence]) -> bool:
+    """Whether a claim takes words from the question that its evidence lacks.
+
+    A small model restates the question and fills its slot with whatever
+    figure is at hand: asked for "the total annual budget of the library",
+    it writes "The total annual budget of the library is $1.9 million",
+    citing "The budget also adds $1.9 million for the library". Most of the
+    words are the evidence's, so overlap alone passes it; the question's own
+    focus words ("total", "annual") that the evidence never uses are the
+    invented relation. Words of the model's own are left to ``supports``.
+
+    Example: ``echoes_the_question("The total budget is $2 million.",
+    "What is the total budget?", [Evidence(text="It adds $2 million to the budget.", …)])`` -> True
+    """
+    asked = focus_stems(question) & content_stems(claim)
+    if not asked:
+        return False
+    evidence = content_stems(" ".join(f"{e.speaker or ''} {e.section or ''} {e.text}" for e in cited))
+    return bool(asked - evidence)
 
 
 def render_evidence(evidence: list[Evidence]) -> str:
@@ -753,7 +786,7 @@ class Answerer:
         return chosen
 
     def verify(self, generated: str, shown: list[Evidence],
-               referent: Optional[str] = None) -> tuple[str, list[Citation]]:
+               referent: Optional[str] = None, question: Optional[str] = None) -> tuple[str, list[Citation]]:
         """Keep the supported sentences of a generated answer, with renumbered citations.
 
         ``referent`` is the person the question asks about: a sentence that
@@ -783,6 +816,8 @@ class Answerer:
                 cited = [n for n in range(1, len(shown) + 1)
                          if supports(claim, [shown[n - 1]], check, referent)][:1]
             if not cited:
+                continue
+            if question and echoes_the_question(claim, question, [shown[n - 1] for n in cited]):
                 continue
             attribution = attributed_to(claim, referent)
             if attribution and attribution[0]:
@@ -1104,7 +1139,7 @@ class Answerer:
         # The question's one named speaker is who "he"/"she" in the answer means.
         referent = retrieval.speakers[0] if len(retrieval.speakers) == 1 else None
         draft = Draft("".join(generated), tuple(shown), referent)
-        text, citations = self.verify(draft.text, shown, referent)
+        text, citations = self.verify(draft.text, shown, referent, query)
         if citations and not self.answers_the_question(query, text, citations, best):
             text, citations = "", []
         if citations:
@@ -1243,14 +1278,32 @@ def _as_speech(claim: str, speakers: list[Optional[str]]) -> str:
     Example: ``_as_speech('Dmitry Suslov: "No reset."', ["Dmitry Suslov"])`` -> ``'Dmitry Suslov said: "No reset."'``
     """
     m = re.match(rf"^([{UPPER}][\w.'-]*(?:\s+[{UPPER}][\w.'-]*){{0,3}})\s*:\s+(\S.*)$", claim, re.S)
-    if not m or not any(s and same_person(m.group(1), s) for s in speakers):
+    if not m:
         return claim
-    words = m.group(2)
-    if _names_outside_quotes(words, m.group(1)):
+    label, words = m.group(1), m.group(2)
+    if _CAPS_LABEL.fullmatch(label):
+        # A transcript's turn label in capitals ("VANCE:"), copied from the source.
+        speaker = next((s for s in speakers if s and same_person(label.title(), s)), None)
+        if speaker is None:
+            # Another speaker's turn (the interviewer narrating): the words
+            # are narration, cited plainly.
+            return _as_speech(words, speakers) if _TURN_LABEL.match(words) else words
+        label = speaker
+    elif not any(s and same_person(label, s) for s in speakers):
+        return claim
+    caps = re.match(rf"^([{UPPER}][{UPPER}'-]+)\s*:\s+(\S.*)$", words, re.S)
+    if caps and not any(s and same_person(caps.group(1).title(), s) for s in speakers):
+        # "Ole Brand: HOLT: The mayor, Ole Brand, told …": the model put the
+        # cited speaker's label before the interviewer's turn label.
+        return caps.group(2)
+    if _names_outside_quotes(words, label):
         # "Harriet Lomax: Harriet Lomax, who chairs …, said …": the words say
         # who spoke already; a label would say it twice.
         return words
-    return f"{m.group(1)} said: {words}"
+    return f"{label} said: {words}"
+
+
+_CAPS_LABEL = re.compile(rf"[{UPPER}][{UPPER}'-]+")
 
 
 _LIST_MARK = re.compile(r"^(?:(?:[-*+\u2022]|\d{1,2}[.)])\s+)+")  # "- ", "* ", "1. ", "2) "
@@ -1336,6 +1389,15 @@ _TURN_LINE = re.compile(rf"(?m)^[ \t]*(?:[{UPPER}][{UPPER}{LOWER}.'-]*(?:[ \t]+[
 # A speech verb after a closing quotation mark: '"…," the report said', '"…," a spokesman told RFE/RL'.
 _OWN_ATTRIBUTION = re.compile(r"[\"\u201d]\s*,?\s*(?:[\w.'-]+\s+){1,4}(?:said|says|told|wrote|added)\b")
 _META_PREFIX = re.compile(r"^(?:the answer(?: to (?:this|the) question)? is:?|answer:|the source (?:that )?(?:says|wrote):?)\s*", re.I)
-# Statements about the sources rather than answers from them.
-_META_CLAIM = re.compile(r"\b(is|are) (not provided|not mentioned|mentioned in the text|not given)\b|\bthe (text|source|sources|article) (does|do) not\b", re.I)
+# A lead-in that talks about the answer or its sources and ends in a colon
+# ("The source that provided the answer to the question is:", "Here is what
+# the sources say:"): a small model's preface to the claim, never part of it.
+# Quoted text before the colon means the colon introduces a quotation.
+_META_LEADIN = re.compile(r"^[^:\"\u201c\u201d]{0,80}?\b(?:answer|answers|question|evidence|passages?|context|"
+                          r"(?:the|these|this|provided|given) (?:sources?|texts?|documents?))\b[^:\"\u201c\u201d]{0,40}:\s+", re.I)
+_REPORTING = re.compile(r"\b(?:said|says|told|tells|wrote|writes|asked|asks|added|adds)\b", re.I)
+# Statements about the sources rather than answers from them; an adverb may
+# sit in between ("is not explicitly mentioned", "is not clearly stated").
+_META_CLAIM = re.compile(r"\b(?:is|are|was|were) (?:not (?:\w+ly )?(?:provided|mentioned|given|stated|specified|listed|named)|"
+                         r"mentioned in the text)\b|\bthe (text|source|sources|article) (does|do) not\b", re.I)
 

@@ -483,3 +483,21 @@ def test_a_byline_names_someone():
     assert _AUTHOR_LINE.search("By Ann Lee, Harbour Reporter")
     assert _AUTHOR_LINE.search("Written by: Tomas Brandt")
     assert not _AUTHOR_LINE.search("By clicking \u201cAccept all\u201d you agree to our use of cookies.")
+
+
+def test_a_claim_that_restates_the_question_over_other_evidence_is_dropped(make_assistant, fake_llm, tmp_path):
+    """The model fills the question's frame with a figure about something
+    else: the question's words the evidence never uses are the invention."""
+    doc = tmp_path / "plan.txt"
+    doc.write_text("The plan adds $2.4 million for the harbour museum, enough to open it on Sundays.\n\n"
+                   "The ferry company raised fares by 8 percent, the council said.\n", encoding="utf-8")
+    assistant = make_assistant(fake_llm, paths=[doc])
+    fake_llm.enqueue("The total annual budget of the harbour museum is $2.4 million [1].")
+    answer = assistant.ask("What is the total annual budget of the harbour museum?")
+    assert "total annual budget" not in answer.text
+    assert answer.mode != "generated"
+    # The same words from the evidence itself are kept.
+    fake_llm.enqueue("The plan adds $2.4 million for the harbour museum [1].")
+    kept = assistant.ask("How much does the plan add for the harbour museum?")
+    assert kept.mode == "generated" and kept.text.startswith("The plan adds $2.4 million for the harbour museum")
+

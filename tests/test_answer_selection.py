@@ -142,6 +142,14 @@ def test_compose_says_also_for_the_same_speaker():
         ('Dmitry Suslov: "No reset," Suslov said.', ["Dmitry Suslov"], '"No reset," Suslov said.'),
         # A name inside the quotation is not the frame's.
         ('Dmitry Suslov: "Suslov is wrong."', ["Dmitry Suslov"], 'Dmitry Suslov said: "Suslov is wrong."'),
+        # A transcript's turn label in capitals names the speaker by surname.
+        ("VANCE: The pumps failed twice.", ["Mira Vance"], "Mira Vance said: The pumps failed twice."),
+        # Another speaker's turn label (the interviewer narrating) is not the
+        # answer's words: the claim is narration, with no label at all.
+        ("Ole Brand: HOLT: The mayor, Ole Brand, told the council the pumps were fine.", ["Ole Brand"],
+         "The mayor, Ole Brand, told the council the pumps were fine."),
+        ("HOLT: The mayor, Ole Brand, told the council the pumps were fine.", ["Ole Brand"],
+         "The mayor, Ole Brand, told the council the pumps were fine."),
     ],
 )
 def test_a_transcript_form_claim_becomes_a_sentence(claim, speakers, shown):
@@ -1000,3 +1008,27 @@ def test_a_list_of_what_a_tables_first_column_lists_is_its_rows(make_assistant, 
     assert all(t in answer.text for t in ("Adult", "Child", "Bicycle")), answer.text
     assert len(answer.citations) == 3
     assert all(FARES[c.start:c.end] == c.quote for c in answer.citations)
+
+
+@pytest.mark.parametrize(
+    "draft, claims",
+    [
+        ("The source that provided the answer to the question is: The pumps failed twice [1].",
+         [("The pumps failed twice.", [1])]),
+        ("Based on the evidence given, the answer is: The pumps failed twice [2].", [("The pumps failed twice.", [2])]),
+        ("Here is what the sources say: The pumps failed twice [1].", [("The pumps failed twice.", [1])]),
+        # Statements about the sources carry no claim, however they are worded.
+        ("The cost of the pumps is not explicitly mentioned in the provided text [1].", []),
+        ("The pumps' age is not clearly stated [1].", []),
+        # A draft that recites its numbered sources copies the prompt: it answers nothing.
+        ("The sources in question are:\n[1] Ann Lee: The pumps failed twice.\n[2] Ferry fares rose", []),
+        # A colon in a real claim stays.
+        ('The mayor told the council: "The pumps are fine" [1].', [('The mayor told the council: "The pumps are fine".', [1])]),
+        ('On the question of pumps, the mayor said: "They are fine" [1].',
+         [('On the question of pumps, the mayor said: "They are fine".', [1])]),
+    ],
+)
+def test_a_draft_s_talk_about_its_sources_is_not_a_claim(draft, claims):
+    from rag.answer import claims_of
+
+    assert claims_of(draft, 3) == claims
