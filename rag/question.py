@@ -583,6 +583,23 @@ _MANNER_OR_REASON = re.compile(r"\s*(?:and\s+)?(?:why\b|how (?:did|does|do|is|wa
 _ASKS_OTHER = re.compile(r"\s*(?:[^,?]{1,80},\s*)?(?:(?:and|but|so)\s+)?(?:who|whom|whose|which|why|where)\b", re.I)
 
 
+# "When will…", "When is the hall due to reopen?", "When does Saal expect…",
+# "What date will…": the date asked for is still to come.
+_ASKS_FUTURE = re.compile(
+    r"^\s*(?:and\s+)?(?:by\s+)?(?:when|what (?:date|day|year|month))\s+(?:will|shall|'ll\b"
+    r"|(?:is|are)\s+(?:[\w'-]+\s+){0,8}?(?:due|expected|scheduled|set|going|planned|likely)\b"
+    r"|(?:does|do)\s+(?:[\w'-]+\s+){0,8}?(?:expect|plan|intend|hope|aim)s?\b)", re.I)
+
+
+def asks_about_future(question: str) -> bool:
+    """Whether a date question asks when something is still to happen.
+
+    Example: ``asks_about_future("When will the line reopen?")`` -> True;
+    ``asks_about_future("When did the line close?")`` -> False
+    """
+    return bool(_ASKS_FUTURE.search(QUOTATION.sub(" ", question)))
+
+
 def asked_details(question: str) -> list[Detail]:
     """Every kind of detail the question asks for, in ``DETAILS`` order.
 

@@ -25,7 +25,7 @@ from typing import Callable, Iterable, Optional
 
 from rag import prompts
 from rag.parse import LOWER, STOPWORDS, UPPER, snowball, split_answer_sentences
-from rag.question import DOER_PLURAL, QUESTION_WORDS, QUOTATION, CorpusFacts, asked_details, asks_for_names, document_facets, \
+from rag.question import DOER_PLURAL, QUESTION_WORDS, QUOTATION, CorpusFacts, asked_details, asks_about_future, asks_for_names, document_facets, \
     focus_noun, names_the_speaker, question_subject, unknown_names
 from rag.settings import VerifySettings
 from rag.types import Evidence
@@ -327,6 +327,39 @@ _AUXILIARIES = {"money", "time", "did", "does", "do", "is", "was", "were", "are"
                 "had", "should", "might", "may", "must", "more", "less", "longer"}
 
 
+# A sentence that looks ahead: a future, a plan, an expectation, a schedule.
+_LOOKS_AHEAD = re.compile(r"\b(?:will|would|shall|won't|wouldn't|should|could|might|must|(?-i:may)|going to|due|expect\w*|plan(?:s|ned|ning)?|schedul\w*|"
+                          r"intend\w*|aim\w*|hope\w*|propos\w*|next|upcoming|coming|soon|set to)\b|'ll\b", re.I)
+# A clause in the past: an auxiliary, a regular past form, or a common
+# irregular one. ("-eed" words and "hundred" end in -ed but are not past.)
+_PAST = re.compile(r"\b(?:was|were|had|did|ago|last|earlier|broke|came|went|took|gave|made|began|fell|rose|grew|"
+                   r"met|saw|found|got|held|kept|ran|sent|spent|stood|struck|won|wrote|brought|bought|built|paid|"
+                   r"led|lost|sold|told|said|left|became|began|drove|flew|froze|shook|spoke|stole|swept|threw|tore|"
+                   r"(?!\w*eed\b)(?!hundred\b)[a-z]{3,}ed)\b", re.I)
+_CLAUSE_BREAK = re.compile(r"[,;:\u2014()]|\s\u2013\s|\s-\s")
+
+
+def dates_what_is_to_come(text: str, dates: "re.Pattern") -> bool:
+    """Whether ``text`` gives a date for something still to come: a
+    sentence with a date that looks ahead ("will open on 12 September",
+    "expects the line to restart in December"), or a date whose own clause
+    is not in the past ("…, closed since January, reopens on 2 May").
+
+    Example: ``dates_what_is_to_come("The crane broke down in March.", pattern)`` -> False
+    """
+    for sentence in _sentences(text) or [text]:
+        if not dates.search(sentence):
+            continue
+        if _LOOKS_AHEAD.search(sentence):
+            return True
+        for m in dates.finditer(sentence):
+            start = max((b.end() for b in _CLAUSE_BREAK.finditer(sentence, 0, m.start())), default=0)
+            stop = next((b.start() for b in _CLAUSE_BREAK.finditer(sentence, m.end())), len(sentence))
+            if not _PAST.search(sentence[start:stop]):
+                return True
+    return False
+
+
 def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusFacts,
                    best_dense: float, min_dense: float,
                    best_lexical: float = 0.0, min_lexical: float = 1.5,
@@ -364,6 +397,12 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
             # A date or an amount about something else is not the answer:
             # "How much would the pool cost?" needs an amount beside the pool.
             return prompts.REFUSE_MISSING_DETAIL.format(what=detail.what)
+        if detail.what == "a date" and asks_about_future(question) and not any(
+                dates_what_is_to_come(e.text, detail.needs) and (not focus or focus & content_stems(_evidence_blob([e])))
+                for e in top):
+            # "When will the crane be back in service?" is not answered by the
+            # day it broke down: the date must be on something still to come.
+            return prompts.REFUSE_MISSING_DETAIL.format(what="a date for something still to come")
         if detail.needs is None:
             counted = focus_noun(question, r"\bhow many|number of")
             noun = counted or _mass_noun(question)

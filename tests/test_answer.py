@@ -501,3 +501,25 @@ def test_a_claim_that_restates_the_question_over_other_evidence_is_dropped(make_
     kept = assistant.ask("How much does the plan add for the harbour museum?")
     assert kept.mode == "generated" and kept.text.startswith("The plan adds $2.4 million for the harbour museum")
 
+
+def test_when_will_is_refused_when_the_text_dates_only_what_already_happened(make_assistant, tmp_path):
+    """A question about the future needs a date on something still to come:
+    the dates of past events near the same words are not its answer."""
+    doc = tmp_path / "port.txt"
+    doc.write_text(
+        "The harbour crane broke down in March, the port said. "
+        "Its operator blamed salt damage that inspectors had found on the crane in February.\n\n"
+        "The new ferry terminal will open on 12 September, the operator said.\n\n"
+        "The night bus to the port starts running on 3 October.\n\n"
+        "The footbridge to the quay, closed since a storm in January, reopens on 2 May.\n",
+        encoding="utf-8",
+    )
+    assistant = make_assistant(None, paths=[doc])
+    crane = assistant.ask("When will the harbour crane be back in service?")
+    assert crane.refused and "date" in crane.text
+    for question, date in [("When will the new ferry terminal open?", "12 September"),
+                           ("When will the night bus to the port start running?", "3 October"),
+                           ("When will the footbridge to the quay reopen?", "2 May")]:
+        answer = assistant.ask(question)
+        assert not answer.refused and date in answer.text, question
+

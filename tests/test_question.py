@@ -586,3 +586,18 @@ def test_the_person_asked_about_may_be_named_in_an_appositive():
     assert question_subject("What has the regional premier, Odile Varnum, said about the ferry cut?") \
         == "the regional premier, Odile Varnum"
     assert question_subject("What did Suslov say about New START?") == "Suslov"
+
+
+@pytest.mark.parametrize("question, future", [
+    ("When will the line reopen?", True),
+    ("When is the hall due to reopen?", True),
+    ("When does the director expect the plant to restart?", True),
+    ("What date will the vote be held?", True),
+    ("When did the line close?", False),
+    ("When was the hall built?", False),
+    ("When did she say the drivers would start training?", False),
+])
+def test_asks_about_future(question, future):
+    from rag.question import asks_about_future
+
+    assert asks_about_future(question) is future

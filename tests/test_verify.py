@@ -209,3 +209,22 @@ def test_a_name_cited_only_as_a_speaker_must_have_said_the_words():
     assert not supports("Dario Pellen said the new cars will be quieter.", [company, pellen])
     # The speaker's own words still back a sentence that cites narration beside them.
     assert supports('Pellen said "We will know before it moves."', [company, pellen])
+
+
+@pytest.mark.parametrize("text, to_come", [
+    ("The crane broke down in March, the port said.", False),
+    ("Inspectors had found salt damage in February.", False),
+    ("The terminal will open on 12 September.", True),
+    ("The night bus starts running on 3 October.", True),
+    ("The footbridge, closed since a storm in January, reopens on 2 May.", True),
+    ("She said the director expects the line to restart in December.", True),
+    ("Output rose by a hundred tonnes in June.", False),
+    ("Saal told the radio that the line should restart in the first week of December.", True),
+    ("The plant closed in May.", False),
+])
+def test_a_date_on_something_still_to_come(text, to_come):
+    from rag.question import DETAILS
+    from rag.verify import dates_what_is_to_come
+
+    dates = next(d.needs for d in DETAILS if d.what == "a date")
+    assert dates_what_is_to_come(text, dates) is to_come
