@@ -29,7 +29,7 @@ from rag.retrieve import Retrieval, Retriever, estimate_tokens, evidence_of
 from rag.settings import Settings
 from rag.types import Answer, Citation, Draft, Evidence, Passage, Timings
 from rag.parse import LOWER, UPPER, is_boilerplate, is_item_line, split_answer_sentences
-from rag.question import MONTHS, QUOTATION, CorpusFacts, asked_details, asks_for_people, asks_for_speakers, counted_noun, document_facets, document_phrases, expected_detail, is_yes_no, \
+from rag.question import MONTHS, QUOTATION, CorpusFacts, asked_details, asks_for_people, asks_for_speakers, asks_time_between, dates_in, counted_noun, document_facets, document_phrases, expected_detail, is_yes_no, \
     list_size, question_parts, said_about
 from rag.verify import attributed_to, content_stems, counted_in, counts, focus_stems, has_instructions, names_in, refusal_reason, \
     same_person, supports
@@ -441,6 +441,22 @@ class Answerer:
                 found.append(ranked[0])
         return found
 
+    def _two_dates(self, question: str, evidence: list[Evidence]) -> list[Evidence]:
+        """For "How long after A did B happen?": the best item with a date,
+        and, unless it has two, the next of the best few from its document
+        with another date and a focus word of the question (not a date of
+        something else), in document order. Empty when there is no such pair."""
+        focus = focus_stems(question)
+        top = evidence[: self.settings.answer.list_lead_depth]
+        first = next((e for e in top if dates_in(e.text)), None)
+        if first is None:
+            return []
+        if len(dates_in(first.text)) >= 2:
+            return [first]
+        second = next((e for e in top if e is not first and e.source == first.source
+                       and dates_in(e.text) - dates_in(first.text) and focus & content_stems(e.text)), None)
+        return sorted([first, second], key=lambda e: e.start) if second else []
+
     def best_evidence(self, question: str, retrieval: Retrieval, lead: Optional[Evidence] = None) -> list[Evidence]:
         """The evidence an answer must rest on, best first.
 
@@ -485,6 +501,10 @@ class Answerer:
             found = self._part_evidence(parts)
             if len(found) > 1:
                 return found
+        if asks_time_between(question):
+            items = self._two_dates(question, evidence)
+            if items:
+                return items
         chosen = [0]
         wanted_items = list_size(question)
         # "Which experts doubt a reset?" lists people by what they said: each

@@ -600,6 +600,32 @@ def asks_about_future(question: str) -> bool:
     return bool(_ASKS_FUTURE.search(QUOTATION.sub(" ", question)))
 
 
+# "How long after the announcement did it start?", "How much warning did they
+# get between the ban's announcement and its start?": the time between two
+# events, which two dates give as well as a duration does.
+_TIME_BETWEEN = re.compile(r"\bhow (?:long|much (?:time|warning|notice)|many (?:days|weeks|months|years))\b"
+                           r"(?:\s+[\w'-]+){0,12}?\s+(?:after(?:wards)?|before|later|earlier|between)\b", re.I)
+# A date as a text writes one: "4 March", "March 4", "March", "1998".
+DATE_MENTION = re.compile(rf"\b\d{{1,2}}\s+{MONTHS}\b|\b{MONTHS}\.?\s+\d{{1,2}}\b|\b{MONTHS}\b|\b(?:19|20)\d\d\b")
+
+
+def asks_time_between(question: str) -> bool:
+    """Whether a question asks for the time between two events.
+
+    Example: ``asks_time_between("How long after the vote did the strike start?")`` -> True;
+    ``asks_time_between("How long did the strike last?")`` -> False
+    """
+    return bool(_TIME_BETWEEN.search(question))
+
+
+def dates_in(text: str) -> set[str]:
+    """The distinct dates a text mentions, as written ("4 March", "1998").
+
+    Example: ``dates_in("announced on 4 March, begun on 18 March")`` -> ``{"4 March", "18 March"}``
+    """
+    return {" ".join(m.group(0).split()) for m in DATE_MENTION.finditer(text)}
+
+
 def asked_details(question: str) -> list[Detail]:
     """Every kind of detail the question asks for, in ``DETAILS`` order.
 

@@ -25,7 +25,7 @@ from typing import Callable, Iterable, Optional
 
 from rag import prompts
 from rag.parse import LOWER, STOPWORDS, UPPER, snowball, split_answer_sentences
-from rag.question import DOER_PLURAL, QUESTION_WORDS, QUOTATION, CorpusFacts, asked_details, asks_about_future, asks_for_names, document_facets, \
+from rag.question import DOER_PLURAL, QUESTION_WORDS, QUOTATION, CorpusFacts, asked_details, asks_about_future, asks_for_names, asks_time_between, dates_in, document_facets, \
     focus_noun, names_the_speaker, question_subject, unknown_names
 from rag.settings import VerifySettings
 from rag.types import Evidence
@@ -388,7 +388,12 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
     headers = [header_of(e) if header_of else "" for e in top]
     blob = _evidence_blob(top) + " " + " ".join(headers)
     focus = focus_stems(question)
+    # Two dates in one document give the time between two events.
+    between = asks_time_between(question) and any(
+        len(dates_in(_evidence_blob([e for e in top if e.source == first.source]))) >= 2 for first in top)
     for detail in asked_details(question):
+        if between and detail.what in ("a duration", "that number"):
+            continue
         if detail.needs is not None and not detail.needs.search(blob):
             return prompts.REFUSE_MISSING_DETAIL.format(what=detail.what)
         if detail.needs is not None and focus and not any(

@@ -523,3 +523,21 @@ def test_when_will_is_refused_when_the_text_dates_only_what_already_happened(mak
         answer = assistant.ask(question)
         assert not answer.refused and date in answer.text, question
 
+
+def test_the_time_between_two_events_is_answered_by_their_two_dates(make_assistant, tmp_path):
+    """"How long after A did B happen?" is answered by A's date and B's; a
+    question about one event's length still needs a duration."""
+    doc = tmp_path / "closure.txt"
+    doc.write_text(
+        "The council announced the closure of Quay Road on 4 March. The closure began on 18 March, "
+        "and traders on the road said they had been given too little time to prepare.\n\n"
+        "The bridge at the end of Quay Road was opened to traffic in 1998.\n",
+        encoding="utf-8",
+    )
+    assistant = make_assistant(None, paths=[doc])
+    for question in ("How much notice did traders get between the announcement of the Quay Road closure and its start?",
+                     "How long after the council announced it did the closure of Quay Road begin?"):
+        answer = assistant.ask(question)
+        assert not answer.refused, question
+        assert "4 March" in answer.text and "18 March" in answer.text, question
+    assert assistant.ask("How long did the closure of Quay Road last?").refused

@@ -601,3 +601,22 @@ def test_asks_about_future(question, future):
     from rag.question import asks_about_future
 
     assert asks_about_future(question) is future
+
+
+@pytest.mark.parametrize("question, between", [
+    ("How long after the vote did the strike start?", True),
+    ("How long afterwards did they meet?", True),
+    ("How much warning did traders get between the announcement and the closure?", True),
+    ("How long did the strike last?", False),
+    ("How long is the bridge?", False),
+])
+def test_asks_time_between(question, between):
+    from rag.question import asks_time_between
+
+    assert asks_time_between(question) is between
+
+
+def test_dates_in_reads_each_date_once_as_written():
+    from rag.question import dates_in
+
+    assert dates_in("Announced on 4 March, begun on 18 March 2024; the May meeting.") == {"4 March", "18 March", "2024", "May"}
