@@ -922,7 +922,8 @@ class Answerer:
         X's words are every sentence the documents attribute to X (not only
         the retrieved ones). One that shares a content word with T, or sits
         under a section heading that does, is about T; failing that, the
-        closest of them in meaning must reach ``verify.min_topic_similarity``.
+        closest of them in meaning must reach ``verify.min_topic_similarity``,
+        raised by ``verify.topic_similarity_step`` for each further word of T.
         Without this, the answer would quote X on something else.
         """
         topic = said_about(question)
@@ -942,7 +943,8 @@ class Answerer:
         vectors = np.asarray(self.retriever.index.embed_model.embed_batch([topic] + [p.text for p in theirs]),
                              dtype="float32")
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
-        if float((vectors[1:] @ vectors[0]).max()) >= self.settings.verify.min_topic_similarity:
+        check = self.settings.verify
+        if float((vectors[1:] @ vectors[0]).max()) >= check.min_topic_similarity + check.topic_similarity_step * (len(stems) - 1):
             return None
         return prompts.REFUSE_OFF_TOPIC.format(name=speaker, topic=topic)
 

@@ -380,6 +380,12 @@ class VerifySettings(_Section):
         "section heading), the best cosine between T and X's sentences must reach this, else the answer is a "
         "refusal. Calibrated on the dev split (related topics scored 0.23 and up, unrelated ones 0.18 and below).",
     )
+    topic_similarity_step: float = Field(
+        0.05, ge=0.0, le=1.0,
+        description="…and the bar rises by this much for each topic word after the first: the more words of T "
+        "X never uses, the less a loose likeness in meaning shows X spoke to T. Dev split: a four-word topic X "
+        "never spoke to scored 0.31 against X's sentences; every related one-word topic 0.23 and up.",
+    )
     known_prefix_chars: int = Field(
         5, gt=0,
         description="A question word of at least this many characters counts as known when the corpus has a "

@@ -460,8 +460,13 @@ def test_what_x_said_about_a_topic_x_never_spoke_of_is_refused(make_assistant, t
     on = assistant.ask("What did Ilse Brandt say about the cranes?")
     assert not on.refused and "cranes" in on.text
     # The bar is a setting: at -1 every topic counts as close enough.
-    lax = make_assistant(None, paths=[doc], verify={"min_topic_similarity": -1.0})
+    lax = make_assistant(None, paths=[doc], verify={"min_topic_similarity": -1.0, "topic_similarity_step": 0.0})
     assert not lax.ask("What did Ilse Brandt say about ferry fares?").refused
+    # Each further topic word Brandt never uses raises the bar by the step.
+    stepped = make_assistant(None, paths=[doc], verify={"min_topic_similarity": -1.0, "topic_similarity_step": 0.4})
+    assert not stepped.ask("What did Ilse Brandt say about fares?").refused
+    wide = stepped.ask("What did Ilse Brandt say about the ferry company's weekend fare rise?")
+    assert wide.refused and "is about the ferry company's weekend fare rise" in wide.text
 
 
 def test_a_quotation_continuing_the_same_speaker_is_not_labelled_twice(make_assistant, tmp_path):
