@@ -31,8 +31,8 @@ from rag.types import Answer, Citation, Draft, Evidence, Passage, Timings
 from rag.parse import LOWER, UPPER, is_boilerplate, is_item_line, split_answer_sentences
 from rag.question import MONTHS, QUOTATION, CorpusFacts, asked_details, asks_for_people, asks_for_speakers, asks_time_between, dates_in, counted_noun, document_facets, document_phrases, expected_detail, is_yes_no, \
     list_size, question_parts, said_about
-from rag.verify import attributed_to, content_stems, counted_in, counts, focus_stems, has_instructions, names_in, refusal_reason, \
-    same_person, supports
+from rag.verify import attributed_to, content_stems, counted_in, counts, echoes_the_question, focus_stems, has_instructions, names_in, \
+    refusal_reason, same_person, supports
 
 # Letter classes: rag.parse.UPPER and LOWER (Latin-1 and Latin Extended-A letters beside A-Z/a-z).
 
@@ -98,27 +98,6 @@ def claims_of(generated: str, shown: int) -> list[tuple[str, list[int]]]:
             continue
         claims.append((claim, [n for n in dict.fromkeys(markers_of(sentence)) if 1 <= n <= shown]))
     return claims
-
-
-def echoes_the_question(claim: str, question: str, cited: list[Evidence]) -> bool:
-    """Whether a claim takes words from the question that its evidence lacks.
-
-    A small model restates the question and fills its slot with whatever
-    figure is at hand: asked for "the total annual budget of the library",
-    it writes "The total annual budget of the library is $1.9 million",
-    citing "The budget also adds $1.9 million for the library". Most of the
-    words are the evidence's, so overlap alone passes it; the question's own
-    focus words ("total", "annual") that the evidence never uses are the
-    invented relation. Words of the model's own are left to ``supports``.
-
-    Example: ``echoes_the_question("The total budget is $2 million.",
-    "What is the total budget?", [Evidence(text="It adds $2 million to the budget.", …)])`` -> True
-    """
-    asked = focus_stems(question) & content_stems(claim)
-    if not asked:
-        return False
-    evidence = content_stems(" ".join(f"{e.speaker or ''} {e.section or ''} {e.text}" for e in cited))
-    return bool(asked - evidence)
 
 
 def render_evidence(evidence: list[Evidence]) -> str:
@@ -1313,7 +1292,7 @@ def _as_speech(claim: str, speakers: list[Optional[str]]) -> str:
         label = speaker
     elif not any(s and same_person(label, s) for s in speakers):
         return claim
-    caps = re.match(rf"^([{UPPER}][{UPPER}'-]+)\s*:\s+(\S.*)$", words, re.S)
+    caps = re.match(rf"^({_CAPS_LABEL.pattern})\s*:\s+(\S.*)$", words, re.S)
     if caps and not any(s and same_person(caps.group(1).title(), s) for s in speakers):
         # "Ole Brand: HOLT: The mayor, Ole Brand, told …": the model put the
         # cited speaker's label before the interviewer's turn label.

@@ -21,6 +21,7 @@ by ``rag.answer``.
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Callable, Iterable, Optional
 
 from rag import prompts
@@ -303,8 +304,7 @@ def counted_in(noun: str, text: str, ranked: bool = False) -> bool:
         after = re.match(r"(?:[\s-]+[\w'’-]+){1,4}", text[m.end():])
         if not after:
             continue
-        first = after.group(0).split()[0] if after.group(0).split() else ""
-        if not ranked and is_superlative(first):
+        if not ranked and is_superlative(after.group(0).split()[0]):
             continue
         if counts(noun, after.group(0)):
             return True
@@ -327,6 +327,26 @@ _AUXILIARIES = {"money", "time", "did", "does", "do", "is", "was", "were", "are"
                 "had", "should", "might", "may", "must", "more", "less", "longer"}
 
 
+def echoes_the_question(claim: str, question: str, cited: list[Evidence]) -> bool:
+    """Whether a claim takes words from the question that its evidence lacks.
+
+    A small model restates the question and fills its slot with whatever
+    figure is at hand: asked for "the total annual budget of the library",
+    it writes "The total annual budget of the library is $1.9 million",
+    citing "The budget also adds $1.9 million for the library". Most of the
+    words are the evidence's, so overlap alone passes it; the question's own
+    focus words ("total", "annual") that the evidence never uses are the
+    invented relation. Words of the model's own are left to ``supports``.
+
+    Example: ``echoes_the_question("The total budget is $2 million.",
+    "What is the total budget?", [Evidence(text="It adds $2 million to the budget.", …)])`` -> True
+    """
+    asked = focus_stems(question) & content_stems(claim)
+    if not asked:
+        return False
+    return bool(asked - content_stems(_evidence_blob(cited)))
+
+
 # A sentence that looks ahead: a future, a plan, an expectation, a schedule.
 _LOOKS_AHEAD = re.compile(r"\b(?:will|would|shall|won't|wouldn't|should|could|might|must|(?-i:may)|going to|due|expect\w*|plan(?:s|ned|ning)?|schedul\w*|"
                           r"intend\w*|aim\w*|hope\w*|propos\w*|next|upcoming|coming|soon|set to)\b|'ll\b", re.I)
@@ -334,7 +354,7 @@ _LOOKS_AHEAD = re.compile(r"\b(?:will|would|shall|won't|wouldn't|should|could|mi
 # irregular one. ("-eed" words and "hundred" end in -ed but are not past.)
 _PAST = re.compile(r"\b(?:was|were|had|did|ago|last|earlier|broke|came|went|took|gave|made|began|fell|rose|grew|"
                    r"met|saw|found|got|held|kept|ran|sent|spent|stood|struck|won|wrote|brought|bought|built|paid|"
-                   r"led|lost|sold|told|said|left|became|began|drove|flew|froze|shook|spoke|stole|swept|threw|tore|"
+                   r"led|lost|sold|told|said|left|became|drove|flew|froze|shook|spoke|stole|swept|threw|tore|"
                    r"(?!\w*eed\b)(?!hundred\b)[a-z]{3,}ed)\b", re.I)
 _CLAUSE_BREAK = re.compile(r"[,;:\u2014()]|\s\u2013\s|\s-\s")
 
@@ -388,23 +408,23 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
     headers = [header_of(e) if header_of else "" for e in top]
     blob = _evidence_blob(top) + " " + " ".join(headers)
     focus = focus_stems(question)
+    # Whether each item is about the question's focus (every item, when it has none).
+    on_focus = [not focus or bool(focus & content_stems(_evidence_blob([e]))) for e in top]
     # Two dates in one document give the time between two events.
     between = asks_time_between(question) and any(
-        len(dates_in(_evidence_blob([e for e in top if e.source == first.source]))) >= 2 for first in top)
+        len(dates_in(_evidence_blob([e for e in top if e.source == source]))) >= 2 for source in {e.source for e in top})
     for detail in asked_details(question):
         if between and detail.what in ("a duration", "that number"):
             continue
         if detail.needs is not None and not detail.needs.search(blob):
             return prompts.REFUSE_MISSING_DETAIL.format(what=detail.what)
         if detail.needs is not None and focus and not any(
-                detail.needs.search(f"{e.text} {header}") and focus & content_stems(_evidence_blob([e]))
-                for e, header in zip(top, headers)):
+                detail.needs.search(f"{e.text} {header}") and about for e, header, about in zip(top, headers, on_focus)):
             # A date or an amount about something else is not the answer:
             # "How much would the pool cost?" needs an amount beside the pool.
             return prompts.REFUSE_MISSING_DETAIL.format(what=detail.what)
         if detail.what == "a date" and asks_about_future(question) and not any(
-                dates_what_is_to_come(e.text, detail.needs) and (not focus or focus & content_stems(_evidence_blob([e])))
-                for e in top):
+                about and dates_what_is_to_come(e.text, detail.needs) for e, about in zip(top, on_focus)):
             # "When will the crane be back in service?" is not answered by the
             # day it broke down: the date must be on something still to come.
             return prompts.REFUSE_MISSING_DETAIL.format(what="a date for something still to come")
@@ -415,12 +435,12 @@ def refusal_reason(question: str, evidence: tuple[Evidence, ...], facts: CorpusF
             # noun is told in units ("one bottle of syrup"), so only the noun
             # and a number need to meet in one item.
             ranked = any(is_superlative(w) for w in _WORD.findall(question))
+            holds = partial(counted_in, ranked=ranked) if counted else counts
             ok = False
             for e, header in zip(top, headers):
                 has_number = bool(_NUMBER.search(e.text)) or bool(
                     set(re.findall(rf"[{LOWER}]+", e.text.lower())) & _NUMBER_WORDS)
-                holds = counted_in(noun, e.text, ranked) if counted else counts(noun, e.text) if noun else True
-                if has_number and (noun is None or holds or counts(noun, header)):
+                if has_number and (noun is None or holds(noun, e.text) or counts(noun, header)):
                     ok = True
             if not ok:
                 what = (f"the number of {noun}" if counted else f"the amount of {noun}") if noun else detail.what
